@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ember: compile BCC-style restricted C at run time, load it, attach it and
+ * read what it produces.
+ *
+ * Conventions (as in libbpf):
+ *  - Functions that can fail return 0 (or a count) on success and a negative
+ *    errno on failure; ember_errmsg() then describes the failure in words
+ *    (compiler diagnostics against the caller's own text, verifier excerpts).
+ *  - Options structs start with their own size: set .sz = sizeof(struct) so
+ *    newer library versions can add fields. A NULL options pointer means
+ *    defaults.
+ *  - Handles are opaque. Each constructor has exactly one destructor; tables
+ *    and links are borrowed from their module unless documented otherwise.
+ *  - Distinct modules may be used from distinct threads at the same time; one
+ *    module must not be used from two threads at once.
+ *  - The library never prints; it reports through the optional log callback.
+ */
+#ifndef EMBER_EMBER_H
+#define EMBER_EMBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EMBER_API __attribute__((visibility("default")))
+
+#define EMBER_VERSION_MAJOR 0
+#define EMBER_VERSION_MINOR 1
+#define EMBER_VERSION_PATCH 0
+
+/* Library version as "MAJOR.MINOR.PATCH"; static storage. */
+EMBER_API const char *ember_version(void);
+
+/*
+ * Human-readable description of the last failure of an ember call on the
+ * calling thread. The string stays valid until the next failing ember call on
+ * the same thread. Never NULL.
+ */
+EMBER_API const char *ember_errmsg(void);
+
+/* ------------------------------------------------------------------ */
+/* Logging                                                             */
+
+enum ember_log_level {
+	EMBER_LOG_WARN = 0,
+	EMBER_LOG_INFO = 1,
+	EMBER_LOG_DEBUG = 2,
+};
+
+/* A log callback receives one complete message (no trailing newline). */
+typedef void (*ember_log_fn)(enum ember_log_level level, const char *msg,
+			     void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Modules: compile → load → attach                                    */
+
+struct ember_module;
+struct ember_link;
+
+/* Debug flags for ember_module_opts.debug_flags. */
+enum ember_debug_flags {
+	/* Keep the rewritten plain-eBPF C (ember_module_rewritten_source). */
+	EMBER_DEBUG_SOURCE = 1u << 0,
+	/* Pass the full verifier log of every load to the log callback. */
+	EMBER_DEBUG_VERIFIER = 1u << 1,
+};
+
+struct ember_module_opts {
+	size_t sz; /* sizeof(struct ember_module_opts) */
+	/* File name used in diagnostics ("FILE:LINE:COL: error: ..."). Default
+	 * "<text>". */
+	const char *name;
+	/* Extra compiler flags (-DNAME=VALUE, -I dir, -Wno-...), cflags_cnt
+	 * entries. */
+	const char *const *cflags;
+	size_t cflags_cnt;
+	/* enum ember_debug_flags */
+	unsigned int debug_flags;
+	/* Optional log sink; the library prints nothing itself. */
+	ember_log_fn log;
+	void *log_ctx;
+	/* Root of a kernel header tree to compile against instead of the
+	 * BTF-derived kernel types (NULL: use /sys/kernel/btf/vmlinux). */
+	const char *kernel_headers;
+};
+
+/*
+ * Compile program text (BCC's restricted C) into a module, without loading it.
+ * text: NUL-terminated, copied. *out receives a module the caller frees with
+ * ember_module_free().
+ * Errors: -EINVAL (bad arguments or a compile error: ember_errmsg() carries
+ * the diagnostics as "NAME:LINE:COL: error: ..." lines against text),
+ * -ENOENT (kernel BTF or a tracepoint it names missing), -ENOMEM.
+ */
+EMBER_API int ember_module_compile(const char *text,
+				   const struct ember_module_opts *opts,
+				   struct ember_module **out);
+
+/*
+ * Load a compiled module into the kernel: create its tables and load every
+ * function whose name says what it attaches to (TRACEPOINT_PROBE,
+ * RAW_TRACEPOINT_PROBE, tracepoint__CAT__EVENT, raw_tracepoint__EVENT).
+ * Other functions are loaded when first attached.
+ * Errors: -EPERM/-EACCES (privileges; the message says which capability),
+ * -EINVAL (verifier rejection: the message names the source line and quotes
+ * the verifier's last lines), -EALREADY if already loaded.
+ */
+EMBER_API int ember_module_load(struct ember_module *m);
+
+/* ember_module_compile() then ember_module_load(); frees on failure. */
+EMBER_API int ember_module_new(const char *text,
+			       const struct ember_module_opts *opts,
+			       struct ember_module **out);
+
+/*
+ * Attach every loaded function that names its attach point. Returns the
+ * number of attachments made (>= 0) or a negative errno; on failure nothing
+ * this call attached stays attached.
+ */
+EMBER_API int ember_module_attach_auto(struct ember_module *m);
+
+/*
+ * Attach function fn_name to tracepoint "category:event" (as in
+ * syscalls:sys_enter_execve). The function is loaded as a tracepoint program
+ * if it is not loaded yet. *link (optional) receives a handle borrowed from
+ * the module. Errors: -ENOENT (no such function or tracepoint), -EINVAL
+ * (function loaded with another program type, verifier rejection).
+ */
+EMBER_API int ember_module_attach_tracepoint(struct ember_module *m,
+					     const char *fn_name,
+					     const char *tracepoint,
+					     struct ember_link **link);
+
+/* Attach fn_name to the raw tracepoint tp (as in "sys_enter"). */
+EMBER_API int ember_module_attach_raw_tracepoint(struct ember_module *m,
+						 const char *fn_name,
+						 const char *tp,
+						 struct ember_link **link);
+
+/*
+ * Detach one link now and free it; the module forgets it. Closing the module
+ * detaches the rest.
+ */
+EMBER_API int ember_link_detach(struct ember_link *link);
+
+/* Number of live attachments of the module. */
+EMBER_API size_t ember_module_link_count(const struct ember_module *m);
+
+/*
+ * File descriptor of the loaded program for function fn_name (owned by the
+ * module), or a negative errno (-ENOENT: no such function, -ENODEV: not
+ * loaded yet).
+ */
+EMBER_API int ember_module_prog_fd(const struct ember_module *m,
+				   const char *fn_name);
+
+/*
+ * The plain eBPF C the module's text was rewritten into (owned by the module;
+ * NULL unless EMBER_DEBUG_SOURCE was set).
+ */
+EMBER_API const char *ember_module_rewritten_source(const struct ember_module *m);
+
+/* Detach everything, close every fd, free the module. NULL is a no-op. */
+EMBER_API void ember_module_free(struct ember_module *m);
+
+/* ------------------------------------------------------------------ */
+/* trace_pipe: the output of bpf_trace_printk()                        */
+
+struct ember_trace_pipe;
+
+/*
+ * One trace_pipe line split the way BCC's trace_fields() does. Strings point
+ * into storage owned by whoever filled the struct (the trace pipe handle, or
+ * the caller's buffer for ember_trace_parse()).
+ */
+struct ember_trace_fields {
+	const char *task; /* command name, "<...>" when the kernel lost it */
+	int pid;
+	int cpu;
+	const char *flags; /* irq/preempt flags column, as in "d..31" */
+	double ts; /* seconds since boot */
+	const char *msg; /* text after "bpf_trace_printk: " (or the event) */
+};
+
+/*
+ * Open tracefs' trace_pipe, mounting tracefs at /sys/kernel/tracing when it
+ * is not mounted and we may. Errors: -ENOENT (no tracefs and cannot mount),
+ * -EACCES/-EPERM.
+ */
+EMBER_API int ember_trace_pipe_open(struct ember_trace_pipe **out);
+
+/*
+ * Read one line (without its newline) into an internal buffer and return it
+ * through *line (valid until the next call). timeout_ms < 0 waits forever,
+ * 0 does not wait. Returns 1 when a line was read, 0 on timeout, negative
+ * errno on error.
+ */
+EMBER_API int ember_trace_pipe_read_line(struct ember_trace_pipe *tp,
+					 int timeout_ms, const char **line);
+
+/*
+ * As ember_trace_pipe_read_line(), then parse. Lines that are not event
+ * lines (the "CPU:N [LOST n EVENTS]" notices) are skipped. Returns 1, 0 on
+ * timeout, or a negative errno.
+ */
+EMBER_API int ember_trace_pipe_read_fields(struct ember_trace_pipe *tp,
+					   int timeout_ms,
+					   struct ember_trace_fields *fields);
+
+/* File descriptor to poll() for readability (owned by the handle). */
+EMBER_API int ember_trace_pipe_fd(const struct ember_trace_pipe *tp);
+
+EMBER_API void ember_trace_pipe_free(struct ember_trace_pipe *tp);
+
+/*
+ * Parse one trace_pipe line in place: line is modified (NULs inserted) and
+ * the fields point into it. Returns 0 or -EINVAL when it is not an event
+ * line.
+ */
+EMBER_API int ember_trace_parse(char *line, struct ember_trace_fields *fields);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EMBER_EMBER_H */

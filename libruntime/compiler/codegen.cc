@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+//
+// The one C++ file: libclang's C API can parse but cannot emit code, so the
+// final compile drives clang's CompilerInstance directly. Everything stays in
+// memory: inputs are remapped buffers, the object goes to a vector.
+
+#include "compiler/codegen.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <clang/Basic/Diagnostic.h>
+#include <clang/Basic/DiagnosticOptions.h>
+#include <clang/CodeGen/CodeGenAction.h>
+#include <clang/Frontend/CompilerInstance.h>
+#include <clang/Frontend/CompilerInvocation.h>
+#include <clang/Frontend/FrontendActions.h>
+#include <clang/Frontend/TextDiagnosticPrinter.h>
+#include <clang/Lex/PreprocessorOptions.h>
+#include <llvm/ADT/SmallVector.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+
+#ifndef EMBER_CLANG_RESOURCE_DIR
+#error "EMBER_CLANG_RESOURCE_DIR must name clang's resource directory"
+#endif
+
+extern "C" {
+void LLVMInitializeBPFTargetInfo(void);
+void LLVMInitializeBPFTarget(void);
+void LLVMInitializeBPFTargetMC(void);
+void LLVMInitializeBPFAsmPrinter(void);
+}
+
+namespace
+{
+
+char *dup_string(const std::string &s)
+{
+	char *p = static_cast<char *>(std::malloc(s.size() + 1));
+	if (p)
+		std::memcpy(p, s.c_str(), s.size() + 1);
+	return p;
+}
+
+void init_bpf_target()
+{
+	static std::once_flag once;
+	std::call_once(once, [] {
+		LLVMInitializeBPFTargetInfo();
+		LLVMInitializeBPFTarget();
+		LLVMInitializeBPFTargetMC();
+		LLVMInitializeBPFAsmPrinter();
+	});
+}
+
+} // namespace
+
+namespace
+{
+
+// Runs one clang action over the inputs; diagnostics text goes to *diags.
+bool run_clang(const struct ember_codegen_input *in, const char *language,
+	       clang::FrontendAction &action, const char *output_file,
+	       llvm::SmallVectorImpl<char> *object, char **diags)
+{
+	// cc1 arguments: what `clang -target bpf -O2 -g -c` would pass, minus
+	// the host's system headers (kernel types come from the virtual tree).
+	// The parse (compile.c) uses the same target CPU and -O2: a PCH is
+	// only accepted by a compile with the same language and target.
+	std::vector<const char *> args = {
+		"-triple",
+		"bpf",
+		"-O2",
+		"-debug-info-kind=constructor",
+		"-dwarf-version=4",
+		"-target-cpu",
+		"v3",
+		"-std=gnu11",
+		"-nostdsysteminc",
+		"-nobuiltininc",
+		"-resource-dir",
+		EMBER_CLANG_RESOURCE_DIR,
+		"-internal-isystem",
+		EMBER_CLANG_RESOURCE_DIR "/include",
+		"-fno-common",
+		"-fmessage-length=0",
+		"-ferror-limit",
+		"20",
+		"-mllvm",
+		"-bpf-stack-size=512",
+	};
+	for (size_t i = 0; i < in->args_cnt; i++)
+		args.push_back(in->args[i]);
+	args.push_back("-x");
+	args.push_back(language);
+	args.push_back(in->main_path);
+
+	std::string diag_text;
+	llvm::raw_string_ostream diag_os(diag_text);
+	llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> diag_opts(
+		new clang::DiagnosticOptions());
+	diag_opts->ShowColors = false;
+	diag_opts->ShowCarets = false;
+	diag_opts->ShowOptionNames = true;
+
+	auto invocation = std::make_shared<clang::CompilerInvocation>();
+	{
+		clang::TextDiagnosticPrinter printer(diag_os, diag_opts.get());
+		llvm::IntrusiveRefCntPtr<clang::DiagnosticIDs> ids(
+			new clang::DiagnosticIDs());
+		clang::DiagnosticsEngine arg_diags(ids, diag_opts, &printer,
+						   false);
+		if (!clang::CompilerInvocation::CreateFromArgs(
+			    *invocation, args, arg_diags)) {
+			diag_os.flush();
+			*diags = dup_string(diag_text);
+			return false;
+		}
+	}
+
+	clang::PreprocessorOptions &pp = invocation->getPreprocessorOpts();
+	pp.RetainRemappedFileBuffers = false;
+	// Buffers are NUL-terminated and outlive the compile: no copies.
+	pp.addRemappedFile(in->main_path,
+			   llvm::MemoryBuffer::getMemBuffer(
+				   llvm::StringRef(in->main_text, in->main_len),
+				   in->main_path)
+				   .release());
+	for (size_t i = 0; i < in->files_cnt; i++) {
+		const ember_virtual_file &f = in->files[i];
+		pp.addRemappedFile(
+			f.path, llvm::MemoryBuffer::getMemBuffer(
+					llvm::StringRef(f.text, f.len), f.path)
+					.release());
+	}
+	invocation->getFrontendOpts().OutputFile = output_file;
+	invocation->getFrontendOpts().DisableFree = false;
+
+	clang::CompilerInstance ci;
+	ci.setInvocation(std::move(invocation));
+	ci.createDiagnostics(
+		new clang::TextDiagnosticPrinter(diag_os, diag_opts.get()),
+		true);
+	if (object)
+		ci.setOutputStream(
+			std::make_unique<llvm::raw_svector_ostream>(*object));
+
+	bool ok = ci.ExecuteAction(action) &&
+		  !ci.getDiagnostics().hasErrorOccurred();
+	diag_os.flush();
+	*diags = dup_string(diag_text);
+	return ok;
+}
+
+} // namespace
+
+extern "C" int ember__codegen_bpf(const struct ember_codegen_input *in,
+				  void **obj, size_t *obj_len, char **diags)
+{
+	llvm::SmallVector<char, 0> object;
+	clang::EmitObjAction action;
+
+	init_bpf_target();
+	*obj = nullptr;
+	*obj_len = 0;
+	*diags = nullptr;
+	if (!run_clang(in, "c", action, "-", &object, diags) || object.empty())
+		return -EINVAL;
+	*obj = std::malloc(object.size());
+	if (!*obj)
+		return -ENOMEM;
+	std::memcpy(*obj, object.data(), object.size());
+	*obj_len = object.size();
+	return 0;
+}
+
+extern "C" int ember__codegen_pch(const struct ember_codegen_input *in,
+				  const char *path, char **diags)
+{
+	clang::GeneratePCHAction action;
+
+	init_bpf_target();
+	*diags = nullptr;
+	// clang writes a temporary file beside path and renames it into place
+	// only when the PCH is complete.
+	return run_clang(in, "c-header", action, path, nullptr, diags)
+		       ? 0
+		       : -EINVAL;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * BPF code generation: clang's CompilerInstance turns the rewritten text into
+ * a BPF ELF object in memory (with BTF and line info). The only C++ in ember
+ * lives behind this header.
+ */
+#ifndef EMBER_CODEGEN_H
+#define EMBER_CODEGEN_H
+
+#include <stddef.h>
+
+#include "compiler/virtual_files.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ember_codegen_input {
+	const char *main_path; /* absolute virtual path of the main file */
+	const char *main_text;
+	size_t main_len;
+	const struct ember_virtual_file *files; /* absolute paths */
+	size_t files_cnt;
+	const char *const *args; /* extra cc1 args: -I, -D, -W... */
+	size_t args_cnt;
+};
+
+/*
+ * Compile to a BPF ELF object. On success *obj (malloc'd) and *obj_len are
+ * set. *diags receives clang's diagnostics text (malloc'd, possibly empty)
+ * either way. Returns 0, -EINVAL on compile errors, -ENOMEM.
+ */
+int ember__codegen_bpf(const struct ember_codegen_input *in, void **obj,
+		       size_t *obj_len, char **diags);
+
+/*
+ * Precompile in->main_text (a header) into a PCH file at path, written
+ * atomically (temporary file, then rename). Returns 0 or -EINVAL with the
+ * reason in *diags (malloc'd).
+ */
+int ember__codegen_pch(const struct ember_codegen_input *in, const char *path,
+		       char **diags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

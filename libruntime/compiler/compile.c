@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: MIT
+#include "compiler/compile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <clang-c/Index.h>
+
+#include "compiler/codegen.h"
+#include "compiler/prelude_pch.h"
+#include "compiler/source_scan.h"
+#include "compiler/virtual_files.h"
+#include "error.h"
+#include "kernel/btf_header.h"
+#include "kernel/tracepoint_format.h"
+
+#define MAIN_PATH EMBER_VIRTUAL_MAIN_DIR "/program.c"
+#define VINC EMBER_VIRTUAL_INCLUDE_DIR
+
+#if defined(__x86_64__)
+#define TARGET_ARCH "-D__TARGET_ARCH_x86"
+#elif defined(__aarch64__)
+#define TARGET_ARCH "-D__TARGET_ARCH_arm64"
+#elif defined(__s390x__)
+#define TARGET_ARCH "-D__TARGET_ARCH_s390"
+#elif defined(__powerpc64__)
+#define TARGET_ARCH "-D__TARGET_ARCH_powerpc"
+#elif defined(__riscv)
+#define TARGET_ARCH "-D__TARGET_ARCH_riscv"
+#else
+#error "unsupported host architecture"
+#endif
+
+/* Flags shared by the parse and the code generation. BPF C idioms trip
+ * these warnings without being wrong. */
+static const char *const common_args[] = {
+	"-I",
+	VINC,
+	TARGET_ARCH,
+	"-D__BPF_TRACING__",
+	"-D__EMBER__",
+	"-Wno-unused-value",
+	"-Wno-pointer-sign",
+	"-Wno-compare-distinct-pointer-types",
+	"-Wno-gnu-variable-sized-type-not-at-end",
+	"-Wno-address-of-packed-member",
+	"-Wno-tautological-compare",
+	"-Wno-unknown-warning-option",
+	"-Wno-unused-function",
+};
+#define COMMON_ARGS_CNT (sizeof(common_args) / sizeof(common_args[0]))
+
+/* Include prefixes of kernel headers: served empty, since the kernel types
+ * are already in the prelude (from BTF). */
+static const char *const kernel_include_prefixes[] = {
+	"linux/", "uapi/", "asm/", "asm-generic/", "net/", "bcc/", "trace/",
+	"generated/", "kernel/", "scsi/", "crypto/", "drm/", "xen/",
+};
+
+struct vfiles {
+	struct ember_virtual_file *v;
+	size_t cnt, cap;
+	char **owned; /* strings to free */
+	size_t owned_cnt;
+};
+
+static int own(struct vfiles *f, char *s)
+{
+	char **o;
+
+	if (!s)
+		return -ENOMEM;
+	o = realloc(f->owned, (f->owned_cnt + 1) * sizeof(*o));
+	if (!o) {
+		free(s);
+		return -ENOMEM;
+	}
+	f->owned = o;
+	o[f->owned_cnt++] = s;
+	return 0;
+}
+
+/* Add path (under the virtual include dir unless absolute) → text. */
+static int vfile_add(struct vfiles *f, const char *path, const char *text,
+		     size_t len)
+{
+	char *p = NULL;
+
+	if (f->cnt == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 32;
+		struct ember_virtual_file *v = realloc(f->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		f->v = v;
+		f->cap = cap;
+	}
+	if (path[0] != '/' && asprintf(&p, VINC "/%s", path) < 0)
+		return -ENOMEM;
+	if (p && own(f, p))
+		return -ENOMEM;
+	f->v[f->cnt++] = (struct ember_virtual_file){ p ? p : path, text, len };
+	return 0;
+}
+
+static bool vfile_has(const struct vfiles *f, const char *rel)
+{
+	size_t i, n = strlen(VINC);
+
+	for (i = 0; i < f->cnt; i++)
+		if (!strncmp(f->v[i].path, VINC, n) &&
+		    !strcmp(f->v[i].path + n + 1, rel))
+			return true;
+	return false;
+}
+
+static void vfiles_free(struct vfiles *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->owned_cnt; i++)
+		free(f->owned[i]);
+	free(f->owned);
+	free(f->v);
+}
+
+static const char empty_kernel_header[] =
+	"/* served by ember: kernel types come from BTF (ember/kernel_types.h) "
+	"*/\n";
+
+static bool kernel_include(const char *inc)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kernel_include_prefixes) /
+				sizeof(kernel_include_prefixes[0]);
+	     i++)
+		if (!strncmp(inc, kernel_include_prefixes[i],
+			     strlen(kernel_include_prefixes[i])))
+			return true;
+	return false;
+}
+
+/* Everything the compile reads, in memory: prelude, kernel types, the
+ * kernel headers the text includes, tracepoint argument structs. */
+static int build_vfiles(const struct ember_source_scan *scan,
+			bool kernel_types, struct vfiles *f, char **tp_structs)
+{
+	const struct ember_virtual_file *e;
+	const char *types;
+	size_t types_len, i;
+	FILE *tp;
+	size_t tp_len;
+	int err;
+
+	for (e = ember__embedded_headers; e->path; e++) {
+		err = vfile_add(f, e->path, e->text, e->len);
+		if (err)
+			return err;
+	}
+	/* With the precompiled prelude the kernel types are already parsed. */
+	if (kernel_types) {
+		err = ember__btf_header(&types, &types_len);
+		if (err)
+			return err;
+		err = vfile_add(f, "ember/kernel_types.h", types, types_len);
+	}
+	for (i = 0; !err && i < scan->includes_cnt; i++)
+		if (kernel_include(scan->includes[i]) &&
+		    !vfile_has(f, scan->includes[i]))
+			err = vfile_add(f, scan->includes[i],
+					empty_kernel_header,
+					sizeof(empty_kernel_header) - 1);
+	if (err)
+		return err;
+
+	tp = open_memstream(tp_structs, &tp_len);
+	if (!tp)
+		return -ENOMEM;
+	for (i = 0; !err && i < scan->tracepoints_cnt; i++) {
+		char *cat = strdup(scan->tracepoints[i]), *ev, *name = NULL;
+		char *def = NULL;
+
+		if (!cat) {
+			err = -ENOMEM;
+			break;
+		}
+		ev = strchr(cat, '/');
+		*ev++ = 0;
+		if (asprintf(&name, "tracepoint__%s__%s", cat, ev) < 0)
+			err = -ENOMEM;
+		else
+			err = ember__tracepoint_struct(cat, ev, name, &def);
+		if (!err)
+			fprintf(tp, "%s\n", def);
+		free(def);
+		free(name);
+		free(cat);
+	}
+	if (fclose(tp) && !err)
+		err = -ENOMEM;
+	if (!err)
+		err = own(f, *tp_structs);
+	else {
+		free(*tp_structs);
+	}
+	if (err) {
+		*tp_structs = NULL;
+		return err;
+	}
+	return vfile_add(f, "ember/program_tracepoints.h", *tp_structs,
+			 tp_len);
+}
+
+static const char *display_file(CXFile file, CXFile main_file,
+				const char *name, CXString *owned)
+{
+	if (clang_File_isEqual(file, main_file))
+		return name;
+	*owned = clang_getFileName(file);
+	return clang_getCString(*owned) ? clang_getCString(*owned) : "?";
+}
+
+/* Collect parse diagnostics: errors into *errors, warnings to the log. */
+static size_t parse_diagnostics(CXTranslationUnit tu, CXFile main_file,
+				const struct ember_compile_opts *o,
+				char **errors)
+{
+	unsigned int i, n = clang_getNumDiagnostics(tu);
+	size_t nerr = 0;
+	FILE *out;
+	size_t len;
+
+	out = open_memstream(errors, &len);
+	if (!out)
+		return 1;
+	for (i = 0; i < n; i++) {
+		CXDiagnostic d = clang_getDiagnostic(tu, i);
+		enum CXDiagnosticSeverity sev = clang_getDiagnosticSeverity(d);
+		CXString msg = clang_getDiagnosticSpelling(d);
+		CXString fname = { 0 };
+		CXFile file;
+		unsigned int line, col;
+		const char *shown;
+
+		clang_getExpansionLocation(clang_getDiagnosticLocation(d),
+					   &file, &line, &col, NULL);
+		shown = file ? display_file(file, main_file, o->name, &fname)
+			     : o->name;
+		if (sev >= CXDiagnostic_Error) {
+			fprintf(out, "%s:%u:%u: error: %s\n", shown, line, col,
+				clang_getCString(msg));
+			nerr++;
+		} else if (sev == CXDiagnostic_Warning && o->log) {
+			char *w = NULL;
+
+			if (asprintf(&w, "%s:%u:%u: warning: %s", shown, line,
+				     col, clang_getCString(msg)) >= 0)
+				o->log(EMBER_LOG_WARN, w, o->log_ctx);
+			free(w);
+		}
+		if (fname.data)
+			clang_disposeString(fname);
+		clang_disposeString(msg);
+		clang_disposeDiagnostic(d);
+	}
+	fclose(out);
+	return nerr;
+}
+
+/*
+ * Codegen diagnostics name the user's file through #line; columns there are
+ * columns of the rewritten text: map them back.
+ */
+static char *map_codegen_diags(const char *diags, const struct ember_rewriter *rw)
+{
+	size_t nl = strlen(rw->name);
+	const char *p = diags;
+	char *out = NULL;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+		unsigned int line, col;
+		int used = 0;
+
+		if (!strncmp(p, rw->name, nl) &&
+		    sscanf(p + nl, ":%u:%u:%n", &line, &col, &used) == 2 &&
+		    used) {
+			col = ember__edits_map_column(&rw->edits, rw->text,
+						      rw->len, line, col);
+			fprintf(f, "%s:%u:%u:%.*s\n", rw->name, line, col,
+				(int)(ll - nl - used), p + nl + used);
+		} else {
+			fprintf(f, "%.*s\n", (int)ll, p);
+		}
+		p += ll + (eol ? 1 : 0);
+	}
+	fclose(f);
+	return out;
+}
+
+static void rewriter_free(struct ember_rewriter *rw)
+{
+	ember__edits_free(&rw->edits);
+	free(rw->errors);
+	/* programs are handed over to the result or freed by the caller */
+}
+
+void ember__compiled_free(struct ember_compiled *c)
+{
+	size_t i;
+
+	free(c->obj);
+	free(c->rewritten);
+	for (i = 0; i < c->progs_cnt; i++) {
+		free(c->progs[i].name);
+		free(c->progs[i].section);
+	}
+	free(c->progs);
+	memset(c, 0, sizeof(*c));
+}
+
+static int compose_final(const struct ember_compile_opts *o,
+			 const struct ember_rewriter *rw, const char *body,
+			 const char *tp_structs, char **out, size_t *out_len)
+{
+	FILE *f = open_memstream(out, out_len);
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(f,
+		"/* Plain eBPF C rewritten by ember from %s. */\n"
+		"#include <ember/prelude.h>\n%s"
+		"#line 1 \"%s\"\n%s",
+		o->name, tp_structs, o->name, body);
+	if (!rw->has_license)
+		fputs("\nchar _license[] SEC(\"license\") = \"GPL\";\n", f);
+	return fclose(f) ? -ENOMEM : 0;
+}
+
+int ember__compile(const char *text, const struct ember_compile_opts *o,
+		   struct ember_compiled *out)
+{
+	struct ember_source_scan scan = { 0 };
+	struct ember_rewriter rw = { 0 };
+	struct vfiles vf = { 0 };
+	struct CXUnsavedFile *unsaved = NULL;
+	const char **args = NULL;
+	size_t nargs = 0, i, len = strlen(text), body_len;
+	char *tp_structs = NULL, *body = NULL, *diags = NULL, *pch = NULL;
+	CXIndex index = NULL;
+	CXTranslationUnit tu = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (o->kernel_headers)
+		return ember__error(ENOTSUP,
+				    "the kernel_headers option is not supported "
+				    "yet; leave it NULL to use the running "
+				    "kernel's BTF");
+	/* The precompiled prelude is an optimisation: without a cache
+	 * directory the prelude is parsed as text. */
+	if (ember__prelude_pch(common_args, COMMON_ARGS_CNT, &pch, o->log,
+			       o->log_ctx) &&
+	    o->log) {
+		char *m = NULL;
+
+		if (asprintf(&m, "not using a precompiled prelude: %s",
+			     ember_errmsg()) >= 0)
+			o->log(EMBER_LOG_INFO, m, o->log_ctx);
+		free(m);
+	}
+	err = ember__source_scan(text, len, &scan);
+	if (!err)
+		err = build_vfiles(&scan, !pch, &vf, &tp_structs);
+	if (err) {
+		if (err == -ENOMEM)
+			ember__error(ENOMEM, "out of memory");
+		goto out;
+	}
+
+	/* Phase 1: parse the user's text as written (BCC vocabulary). */
+	args = calloc(32 + o->cflags_cnt, sizeof(*args));
+	unsaved = calloc(vf.cnt + 1, sizeof(*unsaved));
+	if (!args || !unsaved) {
+		err = ember__error(ENOMEM, "out of memory");
+		goto out;
+	}
+	args[nargs++] = "-target";
+	args[nargs++] = "bpf";
+	args[nargs++] = "-std=gnu11";
+	args[nargs++] = "-O2";
+	args[nargs++] = "-mcpu=v3"; /* as codegen.cc: a PCH needs the same */
+	args[nargs++] = "-nostdinc";
+	args[nargs++] = "-isystem";
+	args[nargs++] = EMBER_CLANG_RESOURCE_DIR "/include";
+	if (pch) {
+		args[nargs++] = "-include-pch";
+		args[nargs++] = pch;
+		/* Its inputs are virtual files: nothing on disk to check. */
+		args[nargs++] = "-Xclang";
+		args[nargs++] = "-fno-validate-pch";
+	} else {
+		args[nargs++] = "-include";
+		args[nargs++] = VINC "/ember/prelude.h";
+	}
+	args[nargs++] = "-include";
+	args[nargs++] = VINC "/ember/program_tracepoints.h";
+	for (i = 0; i < COMMON_ARGS_CNT; i++)
+		args[nargs++] = common_args[i];
+	for (i = 0; i < o->cflags_cnt; i++)
+		args[nargs++] = o->cflags[i];
+	unsaved[0] = (struct CXUnsavedFile){ MAIN_PATH, text, len };
+	for (i = 0; i < vf.cnt; i++)
+		unsaved[i + 1] = (struct CXUnsavedFile){
+			vf.v[i].path, vf.v[i].text, vf.v[i].len
+		};
+	/* excludeDeclarationsFromPCH: walking the AST then visits only the
+	 * user's declarations, not the precompiled kernel types. */
+	index = clang_createIndex(1, 0);
+	if (clang_parseTranslationUnit2(
+		    index, MAIN_PATH, args, (int)nargs, unsaved,
+		    (unsigned int)vf.cnt + 1,
+		    CXTranslationUnit_DetailedPreprocessingRecord,
+		    &tu) != CXError_Success) {
+		err = ember__error(EINVAL, "%s: libclang could not parse",
+				   o->name);
+		goto out;
+	}
+	rw = (struct ember_rewriter){ .tu = tu,
+				      .main_file = clang_getFile(tu, MAIN_PATH),
+				      .text = text,
+				      .len = len,
+				      .name = o->name };
+	if (parse_diagnostics(tu, rw.main_file, o, &rw.errors)) {
+		err = ember__error(EINVAL, "%s", rw.errors);
+		goto out;
+	}
+
+	/* Rewriters, then the edits applied to the user's text. */
+	err = ember__rewrite_probe_sections(&rw);
+	if (!err || err == -EINVAL) {
+		int e2 = ember__rewrite_trace_printk(&rw);
+
+		err = err ? err : e2;
+	}
+	if (rw.error_cnt) {
+		err = ember__error(EINVAL, "%s", rw.errors);
+		goto out;
+	}
+	if (err) {
+		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));
+		goto out;
+	}
+	err = ember__edits_apply(&rw.edits, text, len, &body, &body_len);
+	if (!err)
+		err = compose_final(o, &rw, body, tp_structs, &out->rewritten,
+				    &out->rewritten_len);
+	if (err) {
+		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));
+		goto out;
+	}
+
+	/* Phase 2: compile the plain eBPF C to a BPF object. */
+	nargs = 0;
+	if (pch) {
+		args[nargs++] = "-include-pch";
+		args[nargs++] = pch;
+		args[nargs++] = "-fno-validate-pch";
+	}
+	for (i = 0; i < COMMON_ARGS_CNT; i++)
+		args[nargs++] = common_args[i];
+	for (i = 0; i < o->cflags_cnt; i++)
+		args[nargs++] = o->cflags[i];
+	err = ember__codegen_bpf(
+		&(struct ember_codegen_input){ .main_path = MAIN_PATH,
+					       .main_text = out->rewritten,
+					       .main_len = out->rewritten_len,
+					       .files = vf.v,
+					       .files_cnt = vf.cnt,
+					       .args = args,
+					       .args_cnt = nargs },
+		&out->obj, &out->obj_len, &diags);
+	if (err) {
+		char *mapped = diags ? map_codegen_diags(diags, &rw) : NULL;
+
+		ember__error(-err, "%s", mapped ? mapped : "code generation failed");
+		free(mapped);
+		goto out;
+	}
+	out->progs = rw.progs;
+	out->progs_cnt = rw.progs_cnt;
+	rw.progs = NULL;
+	rw.progs_cnt = 0;
+out:
+	for (i = 0; i < rw.progs_cnt; i++) {
+		free(rw.progs[i].name);
+		free(rw.progs[i].section);
+	}
+	free(rw.progs);
+	rewriter_free(&rw);
+	free(diags);
+	free(body);
+	free(pch);
+	if (tu)
+		clang_disposeTranslationUnit(tu);
+	if (index)
+		clang_disposeIndex(index);
+	free(args);
+	free(unsaved);
+	vfiles_free(&vf);
+	ember__source_scan_free(&scan);
+	if (err)
+		ember__compiled_free(out);
+	return err;
+}

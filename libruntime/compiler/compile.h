@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The compiler stage as a whole: BCC-style text in, BPF ELF object out.
+ *   scan → virtual headers (kernel types, tracepoint args) → parse (libclang)
+ *   → rewriters → edits applied → codegen (clang) → object
+ */
+#ifndef EMBER_COMPILE_H
+#define EMBER_COMPILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compiler/rewriter.h"
+#include "ember/ember.h"
+
+struct ember_compile_opts {
+	const char *name; /* file name shown in diagnostics */
+	const char *const *cflags;
+	size_t cflags_cnt;
+	const char *kernel_headers;
+	ember_log_fn log;
+	void *log_ctx;
+};
+
+struct ember_compiled {
+	void *obj; /* BPF ELF */
+	size_t obj_len;
+	char *rewritten; /* the plain eBPF C that was compiled */
+	size_t rewritten_len;
+	struct ember_program_info *progs;
+	size_t progs_cnt;
+};
+
+/*
+ * Compile text. On failure returns a negative errno and ember_errmsg() holds
+ * the diagnostics ("NAME:L:C: error: ..." against the caller's text).
+ */
+int ember__compile(const char *text, const struct ember_compile_opts *opts,
+		   struct ember_compiled *out);
+void ember__compiled_free(struct ember_compiled *c);
+
+#endif

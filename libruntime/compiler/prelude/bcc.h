@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The BCC vocabulary programs are written in. ember rewrites these forms
+ * into plain eBPF C; the declarations here exist so the text parses and so
+ * the rewritten text (which may still use some of them) compiles.
+ */
+#ifndef __EMBER_BCC_H
+#define __EMBER_BCC_H
+
+/*
+ * Variadic on purpose: BCC programs call bpf_trace_printk("fmt", a, b) and
+ * ember rewrites that to bpf_trace_printk(fmt, sizeof(fmt), a, b); both
+ * forms match this declaration. Helper id 6 is BPF_FUNC_trace_printk.
+ */
+static long (*bpf_trace_printk)(const char *fmt, ...) = (void *)6;
+
+/* Probe declarations; ember replaces each use with the expanded text plus
+ * the ELF section that names its attach point. */
+#define TRACEPOINT_PROBE(category, event)                                      \
+	int tracepoint__##category##__##event(                                 \
+		struct tracepoint__##category##__##event *args)
+#define RAW_TRACEPOINT_PROBE(event)                                            \
+	int raw_tracepoint__##event(struct bpf_raw_tracepoint_args *ctx)
+
+/* Reads of a __data_loc field of a TRACEPOINT_PROBE's args. */
+#define TP_DATA_LOC_READ_CONST(dst, field, length)                             \
+	bpf_probe_read_kernel((void *)(dst), (length),                         \
+			      (char *)args + (args->data_loc_##field & 0xFFFF))
+#define TP_DATA_LOC_READ(dst, field)                                           \
+	bpf_probe_read_kernel((void *)(dst),                                   \
+			      (args->data_loc_##field >> 16),                  \
+			      (char *)args + (args->data_loc_##field & 0xFFFF))
+#define TP_DATA_LOC_READ_STR(dst, field, length)                               \
+	bpf_probe_read_kernel_str((void *)(dst), (length),                     \
+				  (char *)args +                               \
+					  (args->data_loc_##field & 0xFFFF))
+
+/* Constants programs use that BTF cannot carry (BTF has no #defines). */
+#ifndef TASK_COMM_LEN
+#define TASK_COMM_LEN 16
+#endif
+
+#define lock_xadd(ptr, val) ((void)__sync_fetch_and_add(ptr, val))
+
+#endif

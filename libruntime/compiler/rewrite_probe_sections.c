@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Probe declarations → ELF sections. BCC decides what a function attaches to
+ * from its name (tracepoint__cat__event, raw_tracepoint__event, kprobe__fn,
+ * kretprobe__fn) or from the TRACEPOINT_PROBE / RAW_TRACEPOINT_PROBE macros;
+ * libbpf decides from the ELF section. Each non-static function definition
+ * becomes a program: conventional names get their libbpf section, every
+ * other function goes to "ember/NAME" and is loaded on request with the
+ * program type the host asks for (BCC's load_func). The probe macros are
+ * replaced by the text they stand for so the rewritten C needs no BCC
+ * vocabulary.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/rewriter.h"
+
+struct probe_macro {
+	size_t begin, end; /* extent of "TRACEPOINT_PROBE(a, b)" */
+	bool raw;
+};
+
+struct walk {
+	struct ember_rewriter *rw;
+	struct probe_macro *macros;
+	size_t macros_cnt;
+	int err;
+};
+
+static int add_program(struct ember_rewriter *rw, const char *name,
+		       const char *section)
+{
+	struct ember_program_info *v;
+
+	v = realloc(rw->progs, (rw->progs_cnt + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rw->progs = v;
+	v[rw->progs_cnt].name = strdup(name);
+	v[rw->progs_cnt].section = strdup(section);
+	if (!v[rw->progs_cnt].name || !v[rw->progs_cnt].section) {
+		free(v[rw->progs_cnt].name);
+		free(v[rw->progs_cnt].section);
+		return -ENOMEM;
+	}
+	rw->progs_cnt++;
+	return 0;
+}
+
+/* The section a function's name asks for; NULL for a plain function. */
+static char *section_for_name(const char *name)
+{
+	static const struct {
+		const char *prefix, *kind;
+	} kinds[] = {
+		{ "raw_tracepoint__", "raw_tracepoint" },
+		{ "kretprobe__", "kretprobe" },
+		{ "kprobe__", "kprobe" },
+	};
+	char *s = NULL;
+	size_t i;
+
+	if (!strncmp(name, "tracepoint__", 12)) {
+		const char *cat = name + 12, *sep = strstr(cat, "__");
+
+		if (sep && sep != cat && sep[2] &&
+		    asprintf(&s, "tracepoint/%.*s/%s", (int)(sep - cat), cat,
+			     sep + 2) < 0)
+			s = NULL;
+		return s;
+	}
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t pl = strlen(kinds[i].prefix);
+
+		if (!strncmp(name, kinds[i].prefix, pl) && name[pl]) {
+			if (asprintf(&s, "%s/%s", kinds[i].kind, name + pl) < 0)
+				s = NULL;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static enum CXChildVisitResult collect_macros(CXCursor c, CXCursor parent,
+					      void *data)
+{
+	struct walk *w = data;
+	struct probe_macro *v;
+	CXString sp;
+	const char *name;
+	size_t b, e;
+	bool tp, raw;
+
+	(void)parent;
+	if (clang_getCursorKind(c) != CXCursor_MacroExpansion)
+		return CXChildVisit_Continue;
+	sp = clang_getCursorSpelling(c);
+	name = clang_getCString(sp);
+	tp = !strcmp(name, "TRACEPOINT_PROBE");
+	raw = !strcmp(name, "RAW_TRACEPOINT_PROBE");
+	clang_disposeString(sp);
+	if ((!tp && !raw) || !ember__cursor_offsets(w->rw, c, &b, &e))
+		return CXChildVisit_Continue;
+	v = realloc(w->macros, (w->macros_cnt + 1) * sizeof(*v));
+	if (!v) {
+		w->err = -ENOMEM;
+		return CXChildVisit_Break;
+	}
+	w->macros = v;
+	v[w->macros_cnt++] = (struct probe_macro){ b, e, raw };
+	return CXChildVisit_Continue;
+}
+
+static const struct probe_macro *macro_at(const struct walk *w, size_t off)
+{
+	size_t i;
+
+	for (i = 0; i < w->macros_cnt; i++)
+		if (w->macros[i].begin == off)
+			return &w->macros[i];
+	return NULL;
+}
+
+static int rewrite_function(struct walk *w, CXCursor fn)
+{
+	struct ember_rewriter *rw = w->rw;
+	const struct probe_macro *m;
+	CXString sp = clang_getCursorSpelling(fn);
+	char *name = strdup(clang_getCString(sp));
+	char *section = NULL;
+	size_t b, e;
+	int err = -ENOMEM;
+
+	clang_disposeString(sp);
+	if (!name)
+		return -ENOMEM;
+	if (!ember__cursor_offsets(rw, fn, &b, &e)) {
+		free(name);
+		return 0;
+	}
+	section = section_for_name(name);
+	if (!section && asprintf(&section, "ember/%s", name) < 0)
+		section = NULL;
+	if (!section)
+		goto out;
+
+	m = macro_at(w, b);
+	if (m && m->raw)
+		err = ember__edits_replacef(
+			&rw->edits, m->begin, m->end - m->begin,
+			"SEC(\"%s\") int %s(struct bpf_raw_tracepoint_args *ctx)",
+			section, name);
+	else if (m)
+		err = ember__edits_replacef(&rw->edits, m->begin,
+					    m->end - m->begin,
+					    "SEC(\"%s\") int %s(struct %s *args)",
+					    section, name, name);
+	else
+		err = ember__edits_replacef(&rw->edits, b, 0, "SEC(\"%s\") ",
+					    section);
+	if (!err)
+		err = add_program(rw, name, section);
+out:
+	free(section);
+	free(name);
+	return err;
+}
+
+static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent,
+					 void *data)
+{
+	struct walk *w = data;
+	enum CXCursorKind k = clang_getCursorKind(c);
+
+	(void)parent;
+	if (!ember__cursor_in_main(w->rw, c))
+		return CXChildVisit_Continue;
+	if (k == CXCursor_VarDecl) {
+		CXString sp = clang_getCursorSpelling(c);
+		const char *n = clang_getCString(sp);
+		size_t l = strlen(n);
+
+		/* BCC adds a GPL license unless the text declares one. */
+		if (l >= 7 && !strcmp(n + l - 7, "license"))
+			w->rw->has_license = true;
+		clang_disposeString(sp);
+		return CXChildVisit_Continue;
+	}
+	if (k != CXCursor_FunctionDecl || !clang_isCursorDefinition(c) ||
+	    clang_Cursor_getStorageClass(c) == CX_SC_Static)
+		return CXChildVisit_Continue;
+	w->err = rewrite_function(w, c);
+	return w->err ? CXChildVisit_Break : CXChildVisit_Continue;
+}
+
+int ember__rewrite_probe_sections(struct ember_rewriter *rw)
+{
+	CXCursor root = clang_getTranslationUnitCursor(rw->tu);
+	struct walk w = { .rw = rw };
+
+	clang_visitChildren(root, collect_macros, &w);
+	if (!w.err)
+		clang_visitChildren(root, visit_top, &w);
+	free(w.macros);
+	return w.err;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every rewriter shares: the parsed user text and the edit list.
+ * A rewriter is one file, one concern (rewrite_<concern>.c); it walks the
+ * AST, records edits against the user's text, and reports problems at the
+ * user's own line:col.
+ */
+#ifndef EMBER_REWRITER_H
+#define EMBER_REWRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <clang-c/Index.h>
+
+#include "compiler/edits.h"
+
+/* A function of the text that becomes a BPF program. */
+struct ember_program_info {
+	char *name;
+	char *section; /* ELF section: "tracepoint/C/E", "ember/NAME", ... */
+};
+
+struct ember_rewriter {
+	CXTranslationUnit tu;
+	CXFile main_file;
+	const char *text; /* the user's text */
+	size_t len;
+	const char *name; /* for diagnostics */
+	struct ember_edits edits;
+	/* "NAME:L:C: error: ..." lines, newline-separated, malloc'd */
+	char *errors;
+	size_t error_cnt;
+	struct ember_program_info *progs;
+	size_t progs_cnt;
+	bool has_license;
+};
+
+/* Record an error at a cursor's (expansion) location. Returns -EINVAL. */
+int ember__rewrite_error(struct ember_rewriter *rw, CXCursor at,
+			 const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record an error at a byte offset of the user's text. Returns -EINVAL. */
+int ember__rewrite_error_at(struct ember_rewriter *rw, size_t offset,
+			    const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Byte offsets of a cursor's extent in the user's text (expansion
+ * locations). Returns false when the cursor is not in the main file. */
+bool ember__cursor_offsets(struct ember_rewriter *rw, CXCursor c,
+			   size_t *begin, size_t *end);
+
+/* True when the cursor is expanded in the user's text (written there or
+ * produced there by a macro). */
+bool ember__cursor_in_main(struct ember_rewriter *rw, CXCursor c);
+
+/* True when the cursor's text comes from a macro expansion. */
+bool ember__cursor_in_macro(CXCursor c);
+
+/* The rewriters, run in this order by the compiler. */
+int ember__rewrite_probe_sections(struct ember_rewriter *rw);
+int ember__rewrite_trace_printk(struct ember_rewriter *rw);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A token-level look at the program text before it is parsed: what the
+ * parse itself needs to exist up front (tracepoint argument structs, the
+ * headers the text includes). Comments, strings and character literals are
+ * skipped, so names inside them do not count.
+ */
+#ifndef EMBER_SOURCE_SCAN_H
+#define EMBER_SOURCE_SCAN_H
+
+#include <stddef.h>
+
+struct ember_source_scan {
+	/* "category/event" pairs named by TRACEPOINT_PROBE(c, e) or a
+	 * tracepoint__c__e identifier; unique, malloc'd. */
+	char **tracepoints;
+	size_t tracepoints_cnt;
+	/* Header names of #include <...> and #include "..." lines. */
+	char **includes;
+	size_t includes_cnt;
+};
+
+/* Returns 0 or -ENOMEM. */
+int ember__source_scan(const char *text, size_t len,
+		       struct ember_source_scan *out);
+void ember__source_scan_free(struct ember_source_scan *s);
+
+#endif

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Attaching loaded programs. Every attachment is a bpf_link (fd-based), so a
+ * closed module or a killed process leaves nothing attached.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "kernel/tracefs.h"
+#include "kernel/tracepoint_format.h"
+#include "loader/libbpf_log.h"
+#include "loader/module.h"
+
+static int lookup(struct ember_module *m, const char *fn_name,
+		  struct ember_prog **p)
+{
+	if (!m || !fn_name)
+		return ember__error(EINVAL, "module and function name needed");
+	if (!m->loaded)
+		return ember__error(EINVAL, "%s: load the module first",
+				    m->name);
+	*p = ember__module_find_prog(m, fn_name);
+	if (!*p)
+		return ember__error(ENOENT,
+				    "%s has no program function '%s' (static "
+				    "functions are not programs)",
+				    m->name, fn_name);
+	return 0;
+}
+
+static int finish_link(struct ember_module *m, struct bpf_link *l,
+		       const char *what, const char *fn_name,
+		       struct ember_link **out)
+{
+	const char *libbpf_says = ember__libbpf_log_end();
+	int err;
+
+	if (!l) {
+		err = errno ? errno : EINVAL;
+		return ember__error(err, "cannot attach '%s' to %s: %s\n%s",
+				    fn_name, what, strerror(err), libbpf_says);
+	}
+	ember__module_logf(m, EMBER_LOG_DEBUG, "attached '%s' to %s", fn_name,
+			   what);
+	return ember__module_add_link(m, l, what, out);
+}
+
+static int attach_tracepoint(struct ember_module *m, struct ember_prog *p,
+			     const char *category, const char *event,
+			     struct ember_link **out)
+{
+	struct bpf_link *l;
+	const char *root;
+	char what[256];
+	int err;
+
+	/* libbpf finds the event id through tracefs: make sure it is there,
+	 * and say plainly when the tracepoint does not exist. */
+	err = ember__tracefs_root(&root);
+	if (err)
+		return err;
+	err = ember__tracepoint_id(category, event);
+	if (err < 0)
+		return err;
+	err = ember__module_load_prog(m, p, BPF_PROG_TYPE_TRACEPOINT);
+	if (err)
+		return err;
+	snprintf(what, sizeof(what), "tracepoint %s:%s", category, event);
+	ember__libbpf_log_begin(m->log, m->log_ctx);
+	l = bpf_program__attach_tracepoint(p->prog, category, event);
+	return finish_link(m, l, what, p->name, out);
+}
+
+static int attach_raw_tracepoint(struct ember_module *m, struct ember_prog *p,
+				 const char *tp, struct ember_link **out)
+{
+	struct bpf_link *l;
+	char what[256];
+	int err;
+
+	err = ember__module_load_prog(m, p, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	if (err)
+		return err;
+	snprintf(what, sizeof(what), "raw tracepoint %s", tp);
+	ember__libbpf_log_begin(m->log, m->log_ctx);
+	l = bpf_program__attach_raw_tracepoint(p->prog, tp);
+	return finish_link(m, l, what, p->name, out);
+}
+
+int ember_module_attach_tracepoint(struct ember_module *m, const char *fn_name,
+				   const char *tracepoint,
+				   struct ember_link **link)
+{
+	struct ember_prog *p;
+	char category[128];
+	const char *colon;
+	int err;
+
+	if (!tracepoint)
+		return ember__error(EINVAL, "tracepoint name needed");
+	err = lookup(m, fn_name, &p);
+	if (err)
+		return err;
+	colon = strchr(tracepoint, ':');
+	if (!colon || colon == tracepoint || !colon[1] ||
+	    (size_t)(colon - tracepoint) >= sizeof(category))
+		return ember__error(EINVAL,
+				    "tracepoint '%s' should be written "
+				    "CATEGORY:EVENT, as in "
+				    "syscalls:sys_enter_execve",
+				    tracepoint);
+	snprintf(category, sizeof(category), "%.*s",
+		 (int)(colon - tracepoint), tracepoint);
+	return attach_tracepoint(m, p, category, colon + 1, link);
+}
+
+int ember_module_attach_raw_tracepoint(struct ember_module *m,
+				       const char *fn_name, const char *tp,
+				       struct ember_link **link)
+{
+	struct ember_prog *p;
+	int err;
+
+	if (!tp || !*tp)
+		return ember__error(EINVAL, "raw tracepoint name needed");
+	err = lookup(m, fn_name, &p);
+	return err ? err : attach_raw_tracepoint(m, p, tp, link);
+}
+
+static int attach_kprobe(struct ember_module *m, struct ember_prog *p,
+			 const char *fn, bool ret)
+{
+	struct bpf_link *l;
+	char what[256];
+	int err;
+
+	snprintf(what, sizeof(what), "%s %s", ret ? "kretprobe" : "kprobe",
+		 fn);
+	ember__libbpf_log_begin(m->log, m->log_ctx);
+	l = bpf_program__attach_kprobe(p->prog, ret, fn);
+	if (l)
+		return finish_link(m, l, what, p->name, NULL);
+	err = errno ? errno : EINVAL;
+	ember__libbpf_log_end();
+	return ember__error(err,
+			    "cannot attach '%s' to %s: %s; if this kernel "
+			    "lacks kprobes (CONFIG_KPROBES), trace a "
+			    "tracepoint instead: TRACEPOINT_PROBE(syscalls, "
+			    "sys_enter_NAME) for a system call, or "
+			    "RAW_TRACEPOINT_PROBE(EVENT)",
+			    p->name, what, strerror(err));
+}
+
+static int attach_by_section(struct ember_module *m, struct ember_prog *p)
+{
+	const char *s = p->section;
+
+	if (!strncmp(s, "tracepoint/", 11)) {
+		char category[128];
+		const char *slash = strchr(s + 11, '/');
+
+		if (!slash || (size_t)(slash - s - 11) >= sizeof(category))
+			return ember__error(EINVAL, "bad section '%s'", s);
+		snprintf(category, sizeof(category), "%.*s",
+			 (int)(slash - s - 11), s + 11);
+		return attach_tracepoint(m, p, category, slash + 1, NULL);
+	}
+	if (!strncmp(s, "raw_tracepoint/", 15))
+		return attach_raw_tracepoint(m, p, s + 15, NULL);
+	if (!strncmp(s, "kprobe/", 7))
+		return attach_kprobe(m, p, s + 7, false);
+	if (!strncmp(s, "kretprobe/", 10))
+		return attach_kprobe(m, p, s + 10, true);
+	return 1; /* not auto-attached: loaded on request */
+}
+
+int ember_module_attach_auto(struct ember_module *m)
+{
+	struct ember_link *before;
+	size_t i;
+	int err, n = 0;
+
+	if (!m)
+		return ember__error(EINVAL, "module is NULL");
+	if (!m->loaded)
+		return ember__error(EINVAL, "%s: load the module first",
+				    m->name);
+	before = m->links;
+	for (i = 0; i < m->progs_cnt; i++) {
+		err = attach_by_section(m, &m->progs[i]);
+		if (err < 0) {
+			/* Undo this call's attachments only. */
+			while (m->links != before)
+				ember_link_detach(m->links);
+			return err;
+		}
+		n += err == 0;
+	}
+	return n;
+}

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: MIT
+#include "loader/module.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "loader/libbpf_log.h"
+#include "loader/verifier_log.h"
+
+/* Verifier log buffer for a failed load; the kernel keeps the tail when the
+ * log is longer (rotating log), which is the part that explains. */
+#define VERIFIER_LOG_SIZE (1u << 20)
+
+const char *ember_version(void)
+{
+	return EMBER_VERSION_STRING;
+}
+
+void ember__module_logf(const struct ember_module *m,
+			enum ember_log_level level, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int n;
+
+	if (!m->log)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		m->log(level, s, m->log_ctx);
+	free(s);
+}
+
+int ember_module_compile(const char *text, const struct ember_module_opts *opts,
+			 struct ember_module **out)
+{
+	struct ember_compile_opts co = { 0 };
+	struct ember_module *m;
+	size_t i;
+	int err;
+
+	if (!text || !out)
+		return ember__error(EINVAL, "ember_module_compile: text and "
+					    "out must not be NULL");
+	*out = NULL;
+	if (opts && opts->sz < offsetof(struct ember_module_opts, sz) +
+					sizeof(opts->sz))
+		return ember__error(EINVAL, "ember_module_opts.sz is not set");
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return ember__error(ENOMEM, "out of memory");
+	co.name = "<text>";
+	if (opts) {
+		/* Fields beyond what the caller's struct has read as zero. */
+		struct ember_module_opts o = { 0 };
+
+		memcpy(&o, opts,
+		       opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+		co.name = o.name ? o.name : co.name;
+		co.cflags = o.cflags;
+		co.cflags_cnt = o.cflags_cnt;
+		co.kernel_headers = o.kernel_headers;
+		co.log = o.log;
+		co.log_ctx = o.log_ctx;
+		m->debug_flags = o.debug_flags;
+		m->log = o.log;
+		m->log_ctx = o.log_ctx;
+	}
+	m->name = strdup(co.name);
+	if (!m->name) {
+		free(m);
+		return ember__error(ENOMEM, "out of memory");
+	}
+	err = ember__compile(text, &co, &m->compiled);
+	if (err) {
+		ember_module_free(m);
+		return err;
+	}
+	if (!(m->debug_flags & EMBER_DEBUG_SOURCE)) {
+		free(m->compiled.rewritten);
+		m->compiled.rewritten = NULL;
+	}
+	m->progs = calloc(m->compiled.progs_cnt ? m->compiled.progs_cnt : 1,
+			  sizeof(*m->progs));
+	if (!m->progs) {
+		ember_module_free(m);
+		return ember__error(ENOMEM, "out of memory");
+	}
+	for (i = 0; i < m->compiled.progs_cnt; i++) {
+		m->progs[i].name = m->compiled.progs[i].name;
+		m->progs[i].section = m->compiled.progs[i].section;
+	}
+	m->progs_cnt = m->compiled.progs_cnt;
+	*out = m;
+	return 0;
+}
+
+struct ember_prog *ember__module_find_prog(const struct ember_module *m,
+					   const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->progs_cnt; i++)
+		if (!strcmp(m->progs[i].name, name))
+			return &m->progs[i];
+	return NULL;
+}
+
+static bool loaded_on_request(const struct ember_prog *p)
+{
+	return !strncmp(p->section, "ember/", 6);
+}
+
+/* libbpf prefixes internal map names with the object name: keep it short
+ * and made of identifier characters. */
+static void object_name(const char *name, char *buf, size_t size)
+{
+	const char *base = strrchr(name, '/');
+	size_t i = 0;
+
+	base = base ? base + 1 : name;
+	for (; *base && *base != '.' && i + 1 < size; base++)
+		buf[i++] = isalnum((unsigned char)*base) ? *base : '_';
+	if (!i)
+		buf[i++] = 'p';
+	buf[i] = 0;
+}
+
+static struct bpf_object *open_object(const struct ember_module *m)
+{
+	char name[16];
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = name);
+
+	object_name(m->name, name, sizeof(name));
+	return bpf_object__open_mem(m->compiled.obj, m->compiled.obj_len, &oo);
+}
+
+/* Explain a failed bpf_object__load: the verifier's words if it spoke,
+ * libbpf's otherwise. */
+static int load_error(const struct ember_module *m, int err,
+		      struct bpf_object *obj, const char *verifier_log)
+{
+	const char *libbpf_says = ember__libbpf_log_end();
+	struct bpf_program *prog;
+	const char *failed = NULL;
+
+	bpf_object__for_each_program(prog, obj)
+		if (bpf_program__autoload(prog) && bpf_program__fd(prog) < 0) {
+			failed = bpf_program__name(prog);
+			break;
+		}
+	if (err == -EPERM && !(verifier_log && *verifier_log))
+		return ember__error(EPERM,
+				    "%s: the kernel refused to load BPF (EPERM): "
+				    "loading needs CAP_BPF and CAP_PERFMON, or "
+				    "CAP_SYS_ADMIN; check also "
+				    "kernel.unprivileged_bpf_disabled and "
+				    "RLIMIT_MEMLOCK on old kernels\n%s",
+				    m->name, libbpf_says);
+	if (failed && verifier_log && *verifier_log) {
+		if (m->log)
+			ember__module_logf(m, EMBER_LOG_DEBUG,
+					   "verifier log of '%s':\n%s", failed,
+					   verifier_log);
+		return ember__verifier_error(EINVAL, failed, verifier_log);
+	}
+	return ember__error(-err, "%s: loading failed%s%s (%s)\n%s", m->name,
+			    failed ? " at program " : "", failed ? failed : "",
+			    strerror(-err), libbpf_says);
+}
+
+static void report_verifier_logs(const struct ember_module *m,
+				 struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	size_t size;
+
+	if (!(m->debug_flags & EMBER_DEBUG_VERIFIER))
+		return;
+	bpf_object__for_each_program(prog, obj) {
+		const char *log = bpf_program__log_buf(prog, &size);
+
+		if (bpf_program__autoload(prog) && log && *log)
+			ember__module_logf(m, EMBER_LOG_INFO,
+					   "verifier log of '%s':\n%s",
+					   bpf_program__name(prog), log);
+	}
+}
+
+/* Give every program to load the one log buffer: libbpf loads them in turn
+ * and only asks for a log (log_level 1) after a failure, unless asked. */
+static void prepare_program(const struct ember_module *m,
+			    struct bpf_program *prog, char *log_buf)
+{
+	log_buf[0] = 0;
+	bpf_program__set_log_buf(prog, log_buf, VERIFIER_LOG_SIZE);
+	if (m->debug_flags & EMBER_DEBUG_VERIFIER)
+		bpf_program__set_log_level(prog, 1);
+}
+
+int ember_module_load(struct ember_module *m)
+{
+	struct bpf_program *prog;
+	char *log_buf;
+	int err;
+
+	if (!m)
+		return ember__error(EINVAL, "module is NULL");
+	if (m->loaded)
+		return ember__error(EALREADY, "%s is already loaded", m->name);
+	log_buf = malloc(VERIFIER_LOG_SIZE);
+	if (!log_buf)
+		return ember__error(ENOMEM, "out of memory");
+	log_buf[0] = 0;
+	ember__libbpf_log_begin(m->log, m->log_ctx);
+	m->obj = open_object(m);
+	if (!m->obj) {
+		err = -errno;
+		ember__error(-err, "%s: libbpf could not open the compiled "
+				   "object: %s\n%s",
+			     m->name, strerror(-err), ember__libbpf_log_end());
+		goto out;
+	}
+	bpf_object__for_each_program(prog, m->obj) {
+		struct ember_prog *p =
+			ember__module_find_prog(m, bpf_program__name(prog));
+		bool now = p && !loaded_on_request(p);
+
+		bpf_program__set_autoload(prog, now);
+		if (now) {
+			p->prog = prog;
+			prepare_program(m, prog, log_buf);
+		}
+	}
+	err = bpf_object__load(m->obj);
+	if (err) {
+		err = load_error(m, err, m->obj, log_buf);
+		bpf_object__close(m->obj);
+		m->obj = NULL;
+		for (size_t i = 0; i < m->progs_cnt; i++)
+			m->progs[i].prog = NULL;
+		goto out;
+	}
+	report_verifier_logs(m, m->obj);
+	ember__libbpf_log_end();
+	m->loaded = true;
+out:
+	free(log_buf);
+	return err;
+}
+
+int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
+			    enum bpf_prog_type type)
+{
+	struct bpf_program *prog, *want = NULL;
+	struct bpf_object *obj;
+	struct bpf_map *map;
+	char *log_buf;
+	int err;
+
+	if (!m->loaded)
+		return ember__error(EINVAL, "%s: load the module first",
+				    m->name);
+	if (p->prog) {
+		enum bpf_prog_type have = bpf_program__type(p->prog);
+
+		if (have == type)
+			return 0;
+		return ember__error(EINVAL,
+				    "function '%s' is loaded as a %s program, "
+				    "not %s",
+				    p->name, libbpf_bpf_prog_type_str(have),
+				    libbpf_bpf_prog_type_str(type));
+	}
+	log_buf = malloc(VERIFIER_LOG_SIZE);
+	if (!log_buf)
+		return ember__error(ENOMEM, "out of memory");
+	ember__libbpf_log_begin(m->log, m->log_ctx);
+	obj = open_object(m);
+	if (!obj) {
+		err = -errno;
+		ember__error(-err, "%s: libbpf could not open the object: %s",
+			     m->name, strerror(-err));
+		ember__libbpf_log_end();
+		goto out;
+	}
+	bpf_object__for_each_program(prog, obj) {
+		bool it = !strcmp(bpf_program__name(prog), p->name);
+
+		bpf_program__set_autoload(prog, it);
+		if (it) {
+			want = prog;
+			bpf_program__set_type(prog, type);
+			prepare_program(m, prog, log_buf);
+		}
+	}
+	/* Share the main object's tables instead of creating new ones. */
+	err = 0;
+	bpf_object__for_each_map(map, obj) {
+		struct bpf_map *main =
+			bpf_object__find_map_by_name(m->obj, bpf_map__name(map));
+
+		if (main) {
+			err = bpf_map__reuse_fd(map, bpf_map__fd(main));
+			if (err)
+				break;
+		}
+	}
+	err = err ? err : bpf_object__load(obj);
+	if (err) {
+		err = load_error(m, err, obj, log_buf);
+		bpf_object__close(obj);
+		goto out;
+	}
+	report_verifier_logs(m, obj);
+	ember__libbpf_log_end();
+	p->own_obj = obj;
+	p->prog = want;
+out:
+	free(log_buf);
+	return err;
+}
+
+int ember_module_new(const char *text, const struct ember_module_opts *opts,
+		     struct ember_module **out)
+{
+	int err = ember_module_compile(text, opts, out);
+
+	if (err)
+		return err;
+	err = ember_module_load(*out);
+	if (err) {
+		ember_module_free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+int ember_module_prog_fd(const struct ember_module *m, const char *fn_name)
+{
+	const struct ember_prog *p;
+
+	if (!m || !fn_name)
+		return ember__error(EINVAL, "module and function name needed");
+	p = ember__module_find_prog(m, fn_name);
+	if (!p)
+		return ember__error(ENOENT, "%s has no program function '%s'",
+				    m->name, fn_name);
+	if (!p->prog)
+		return ember__error(ENODEV, "function '%s' is not loaded yet",
+				    fn_name);
+	return bpf_program__fd(p->prog);
+}
+
+const char *ember_module_rewritten_source(const struct ember_module *m)
+{
+	return m ? m->compiled.rewritten : NULL;
+}
+
+int ember__module_add_link(struct ember_module *m, struct bpf_link *l,
+			   const char *what, struct ember_link **out)
+{
+	struct ember_link *k = calloc(1, sizeof(*k));
+
+	if (!k || !(k->what = strdup(what))) {
+		free(k);
+		bpf_link__destroy(l);
+		return ember__error(ENOMEM, "out of memory");
+	}
+	k->module = m;
+	k->link = l;
+	k->next = m->links;
+	m->links = k;
+	m->links_cnt++;
+	if (out)
+		*out = k;
+	return 0;
+}
+
+int ember_link_detach(struct ember_link *link)
+{
+	struct ember_link **pp;
+	struct ember_module *m;
+
+	if (!link)
+		return ember__error(EINVAL, "link is NULL");
+	m = link->module;
+	for (pp = &m->links; *pp; pp = &(*pp)->next)
+		if (*pp == link) {
+			*pp = link->next;
+			m->links_cnt--;
+			break;
+		}
+	bpf_link__destroy(link->link);
+	free(link->what);
+	free(link);
+	return 0;
+}
+
+size_t ember_module_link_count(const struct ember_module *m)
+{
+	return m ? m->links_cnt : 0;
+}
+
+void ember_module_free(struct ember_module *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	while (m->links)
+		ember_link_detach(m->links);
+	for (i = 0; i < m->progs_cnt; i++)
+		bpf_object__close(m->progs[i].own_obj);
+	bpf_object__close(m->obj);
+	free(m->progs); /* names are owned by compiled */
+	ember__compiled_free(&m->compiled);
+	free(m->name);
+	free(m);
+}

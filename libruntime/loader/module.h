@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ember_module internals shared by the loader's files.
+ *
+ * Loading model: one libbpf object (the "main" object) creates every table
+ * and loads every program whose section names its type. Functions without
+ * one ("ember/NAME") are loaded later, when the host says what they are
+ * (attach or load-as): a fresh libbpf object is opened from the same ELF,
+ * its tables are pointed at the main object's (bpf_map__reuse_fd) and only
+ * that function is loaded, with the requested program type.
+ */
+#ifndef EMBER_MODULE_H
+#define EMBER_MODULE_H
+
+#include <stdbool.h>
+
+#include <bpf/libbpf.h>
+
+#include "compiler/compile.h"
+#include "ember/ember.h"
+
+struct ember_prog {
+	char *name;
+	char *section;
+	struct bpf_object *own_obj; /* set for programs loaded on request */
+	struct bpf_program *prog; /* NULL until loaded */
+};
+
+struct ember_link {
+	struct ember_module *module;
+	struct bpf_link *link;
+	char *what; /* "tracepoint syscalls:sys_enter_execve" */
+	struct ember_link *next;
+};
+
+struct ember_module {
+	struct ember_compiled compiled;
+	char *name;
+	unsigned int debug_flags;
+	ember_log_fn log;
+	void *log_ctx;
+	struct bpf_object *obj; /* the main object: tables + typed programs */
+	struct ember_prog *progs;
+	size_t progs_cnt;
+	struct ember_link *links;
+	size_t links_cnt;
+	bool loaded;
+};
+
+struct ember_prog *ember__module_find_prog(const struct ember_module *m,
+					   const char *name);
+/*
+ * Make sure prog is loaded as type; loads it on request when it has no
+ * section type. -EINVAL when it is loaded with another type.
+ */
+int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
+			    enum bpf_prog_type type);
+/* Take ownership of a libbpf link and record it; returns 0 or -errno. */
+int ember__module_add_link(struct ember_module *m, struct bpf_link *l,
+			   const char *what, struct ember_link **out);
+void ember__module_logf(const struct ember_module *m,
+			enum ember_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by ember's tests (cmocka does the asserting). */
+#ifndef EMBER_TEST_SUPPORT_H
+#define EMBER_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Kernel tests call this first. Without root it exits 77 (ctest: skipped)
+ * with the reason on stderr, unless CI=true is set, where a skip would hide a
+ * failure: then it exits 1.
+ */
+void test_require_root(void);
+/* Skip (or fail under CI=true) with a reason. Does not return. */
+void test_skip(const char *why) __attribute__((noreturn));
+/* Read a whole file into a NUL-terminated heap buffer; NULL on error. */
+char *test_read_file(const char *path, size_t *len);
+/* Count the open file descriptors of this process. */
+int test_count_fds(void);
+/* Run a command (argv, NULL-terminated) and wait for it; returns its pid. */
+int test_spawn_wait(char *const argv[]);
+
+#endif
