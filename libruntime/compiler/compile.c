@@ -145,7 +145,24 @@ static bool kernel_include(const char *inc)
 
 /* Everything the compile reads, in memory: prelude, kernel types, the
  * kernel headers the text includes, tracepoint argument structs. */
-static int build_vfiles(const struct ember_source_scan *scan,
+/* "NAME:L:C: error: " prefix for a byte offset of the user's text. */
+static void error_at_offset(const char *name, const char *text, size_t off)
+{
+	unsigned int line = 1, col = 1;
+	size_t i;
+
+	for (i = 0; i < off && text[i]; i++) {
+		col++;
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		}
+	}
+	ember__error_prefix(EINVAL, "%s:%u:%u: error", name, line, col);
+}
+
+static int build_vfiles(const struct ember_compile_opts *o, const char *text,
+			const struct ember_source_scan *scan,
 			bool kernel_types, struct vfiles *f, char **tp_structs)
 {
 	const struct ember_virtual_file *e;
@@ -193,6 +210,9 @@ static int build_vfiles(const struct ember_source_scan *scan,
 			err = -ENOMEM;
 		else
 			err = ember__tracepoint_struct(cat, ev, name, &def);
+		if (err && err != -ENOMEM)
+			error_at_offset(o->name, text,
+					scan->tracepoint_offsets[i]);
 		if (!err)
 			fprintf(tp, "%s\n", def);
 		free(def);
@@ -379,7 +399,7 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	}
 	err = ember__source_scan(text, len, &scan);
 	if (!err)
-		err = build_vfiles(&scan, !pch, &vf, &tp_structs);
+		err = build_vfiles(o, text, &scan, !pch, &vf, &tp_structs);
 	if (err) {
 		if (err == -ENOMEM)
 			ember__error(ENOMEM, "out of memory");

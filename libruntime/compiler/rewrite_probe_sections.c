@@ -24,8 +24,6 @@ struct probe_macro {
 
 struct walk {
 	struct ember_rewriter *rw;
-	struct probe_macro *macros;
-	size_t macros_cnt;
 	int err;
 };
 
@@ -83,50 +81,53 @@ static char *section_for_name(const char *name)
 	return NULL;
 }
 
-static enum CXChildVisitResult collect_macros(CXCursor c, CXCursor parent,
-					      void *data)
+/*
+ * A probe macro at off: "TRACEPOINT_PROBE ( ... )" or "RAW_TRACEPOINT_PROBE
+ * ( ... )" read from the text itself (libclang does not report macro
+ * expansions of a TU built on a PCH).
+ */
+static bool macro_at(const struct ember_rewriter *rw, size_t off,
+		     struct probe_macro *m)
 {
-	struct walk *w = data;
-	struct probe_macro *v;
-	CXString sp;
-	const char *name;
-	size_t b, e;
-	bool tp, raw;
+	static const char tp[] = "TRACEPOINT_PROBE", raw[] = "RAW_TRACEPOINT_PROBE";
+	const char *t = rw->text;
+	size_t i = off;
+	int depth = 0;
 
-	(void)parent;
-	if (clang_getCursorKind(c) != CXCursor_MacroExpansion)
-		return CXChildVisit_Continue;
-	sp = clang_getCursorSpelling(c);
-	name = clang_getCString(sp);
-	tp = !strcmp(name, "TRACEPOINT_PROBE");
-	raw = !strcmp(name, "RAW_TRACEPOINT_PROBE");
-	clang_disposeString(sp);
-	if ((!tp && !raw) || !ember__cursor_offsets(w->rw, c, &b, &e))
-		return CXChildVisit_Continue;
-	v = realloc(w->macros, (w->macros_cnt + 1) * sizeof(*v));
-	if (!v) {
-		w->err = -ENOMEM;
-		return CXChildVisit_Break;
+	if (rw->len - off > sizeof(raw) - 1 &&
+	    !memcmp(t + off, raw, sizeof(raw) - 1)) {
+		m->raw = true;
+		i += sizeof(raw) - 1;
+	} else if (rw->len - off > sizeof(tp) - 1 &&
+		   !memcmp(t + off, tp, sizeof(tp) - 1)) {
+		m->raw = false;
+		i += sizeof(tp) - 1;
+	} else {
+		return false;
 	}
-	w->macros = v;
-	v[w->macros_cnt++] = (struct probe_macro){ b, e, raw };
-	return CXChildVisit_Continue;
-}
-
-static const struct probe_macro *macro_at(const struct walk *w, size_t off)
-{
-	size_t i;
-
-	for (i = 0; i < w->macros_cnt; i++)
-		if (w->macros[i].begin == off)
-			return &w->macros[i];
-	return NULL;
+	while (i < rw->len && (t[i] == ' ' || t[i] == '\t'))
+		i++;
+	if (i >= rw->len || t[i] != '(')
+		return false;
+	for (; i < rw->len; i++) {
+		if (t[i] == '(')
+			depth++;
+		else if (t[i] == ')' && --depth == 0)
+			break;
+		else if (t[i] == '\n')
+			return false;
+	}
+	if (i >= rw->len)
+		return false;
+	m->begin = off;
+	m->end = i + 1;
+	return true;
 }
 
 static int rewrite_function(struct walk *w, CXCursor fn)
 {
 	struct ember_rewriter *rw = w->rw;
-	const struct probe_macro *m;
+	struct probe_macro macro, *m = NULL;
 	CXString sp = clang_getCursorSpelling(fn);
 	char *name = strdup(clang_getCString(sp));
 	char *section = NULL;
@@ -146,7 +147,8 @@ static int rewrite_function(struct walk *w, CXCursor fn)
 	if (!section)
 		goto out;
 
-	m = macro_at(w, b);
+	if (macro_at(rw, b, &macro))
+		m = &macro;
 	if (m && m->raw)
 		err = ember__edits_replacef(
 			&rw->edits, m->begin, m->end - m->begin,
@@ -200,9 +202,6 @@ int ember__rewrite_probe_sections(struct ember_rewriter *rw)
 	CXCursor root = clang_getTranslationUnitCursor(rw->tu);
 	struct walk w = { .rw = rw };
 
-	clang_visitChildren(root, collect_macros, &w);
-	if (!w.err)
-		clang_visitChildren(root, visit_top, &w);
-	free(w.macros);
+	clang_visitChildren(root, visit_top, &w);
 	return w.err;
 }

@@ -26,6 +26,22 @@ static int add_unique(char ***v, size_t *cnt, const char *s, size_t n)
 	return 0;
 }
 
+static int add_tracepoint(struct ember_source_scan *s, const char *name,
+			  size_t n, size_t offset)
+{
+	size_t before = s->tracepoints_cnt, *v;
+	int err = add_unique(&s->tracepoints, &s->tracepoints_cnt, name, n);
+
+	if (err || s->tracepoints_cnt == before)
+		return err;
+	v = realloc(s->tracepoint_offsets, s->tracepoints_cnt * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->tracepoint_offsets = v;
+	v[before] = offset;
+	return 0;
+}
+
 static bool ident_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '_';
@@ -66,7 +82,7 @@ static size_t skip_space(const char *t, size_t len, size_t i)
 
 /* tracepoint__CAT__EVENT: CAT has no "__", EVENT is the rest. */
 static int tracepoint_ident(struct ember_source_scan *s, const char *id,
-			    size_t n)
+			    size_t n, size_t offset)
 {
 	static const char prefix[] = "tracepoint__";
 	const size_t pl = sizeof(prefix) - 1;
@@ -84,13 +100,12 @@ static int tracepoint_ident(struct ember_source_scan *s, const char *id,
 	cl = (size_t)(sep - buf);
 	buf[cl] = '/';
 	memmove(buf + cl + 1, sep + 2, strlen(sep + 2) + 1);
-	return add_unique(&s->tracepoints, &s->tracepoints_cnt, buf,
-			  strlen(buf));
+	return add_tracepoint(s, buf, strlen(buf), offset);
 }
 
 /* TRACEPOINT_PROBE ( cat , event ) starting after the macro name. */
 static int tracepoint_macro(struct ember_source_scan *s, const char *t,
-			    size_t len, size_t i)
+			    size_t len, size_t i, size_t offset)
 {
 	size_t c0, c1, e0, e1;
 	char buf[256];
@@ -114,8 +129,7 @@ static int tracepoint_macro(struct ember_source_scan *s, const char *t,
 	memcpy(buf, t + c0, c1 - c0);
 	buf[c1 - c0] = '/';
 	memcpy(buf + c1 - c0 + 1, t + e0, e1 - e0);
-	return add_unique(&s->tracepoints, &s->tracepoints_cnt, buf,
-			  c1 - c0 + 1 + e1 - e0);
+	return add_tracepoint(s, buf, c1 - c0 + 1 + e1 - e0, offset);
 }
 
 static int include_line(struct ember_source_scan *s, const char *t,
@@ -176,9 +190,9 @@ int ember__source_scan(const char *t, size_t len, struct ember_source_scan *s)
 			while (i < len && ident_char(t[i]))
 				i++;
 			if (i - st == 16 && !memcmp(t + st, "TRACEPOINT_PROBE", 16))
-				err = tracepoint_macro(s, t, len, i);
+				err = tracepoint_macro(s, t, len, i, st);
 			else
-				err = tracepoint_ident(s, t + st, i - st);
+				err = tracepoint_ident(s, t + st, i - st, st);
 			continue;
 		}
 		i++;
@@ -197,6 +211,7 @@ void ember__source_scan_free(struct ember_source_scan *s)
 	for (i = 0; i < s->includes_cnt; i++)
 		free(s->includes[i]);
 	free(s->tracepoints);
+	free(s->tracepoint_offsets);
 	free(s->includes);
 	memset(s, 0, sizeof(*s));
 }

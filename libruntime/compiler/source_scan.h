@@ -14,6 +14,7 @@ struct ember_source_scan {
 	/* "category/event" pairs named by TRACEPOINT_PROBE(c, e) or a
 	 * tracepoint__c__e identifier; unique, malloc'd. */
 	char **tracepoints;
+	size_t *tracepoint_offsets; /* where each is first named */
 	size_t tracepoints_cnt;
 	/* Header names of #include <...> and #include "..." lines. */
 	char **includes;

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
@@ -66,7 +67,18 @@ static int ember__tracefs_from_mounts(char *out, size_t len)
 
 static int ember__tracefs_find(void)
 {
+	const char *env = getenv("EMBER_TRACEFS");
 	int err;
+
+	/* An explicit directory (tracefs mounted elsewhere, or a copy of its
+	 * events/ tree for compiling without privileges) wins. */
+	if (env && *env) {
+		if (strlen(env) >= sizeof(tracefs_root))
+			return ember__error(ENAMETOOLONG,
+					    "EMBER_TRACEFS is too long");
+		strcpy(tracefs_root, env);
+		return 0;
+	}
 
 	if (ember__is_tracefs(EMBER_TRACEFS_DEFAULT)) {
 		strcpy(tracefs_root, EMBER_TRACEFS_DEFAULT);

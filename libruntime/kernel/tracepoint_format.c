@@ -233,11 +233,9 @@ static void ember__tp_join(const struct ember__tp_tokens *t, char *out,
 
 	out[0] = '\0';
 	for (int i = 0; i < t->n; i++) {
-		bool star = strcmp(t->tok[i], "*") == 0;
+		/* A star binds to what follows it: "*const", "**". */
 		bool after_star = i > 0 && strcmp(t->tok[i - 1], "*") == 0;
-		const char *sep = (i == 0 || (after_star && !star)) ? ""
-				  : (after_star && star)	    ? ""
-								    : " ";
+		const char *sep = i == 0 || after_star ? "" : " ";
 		int m = snprintf(out + n, len - n, "%s%s", sep, t->tok[i]);
 
 		if (m < 0 || (size_t)m >= len - n)
@@ -709,6 +707,8 @@ int ember__tracepoint_struct_from_format(const char *format_text,
 	if (!struct_name || !ember__tp_valid_ident(struct_name))
 		return ember__error(EINVAL, "invalid struct name '%s'",
 				    struct_name ? struct_name : "(null)");
+	if (!format_text)
+		return ember__error(EINVAL, "no format text");
 	err = ember__tp_parse_all(format_text, &fields, &n);
 	if (err)
 		return ember__error_prefix(-err, "tracepoint format");

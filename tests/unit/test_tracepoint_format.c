@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ember/ember.h"
+#include "kernel/tracefs.h"
 #include "kernel/tracepoint_format.h"
 #include "test_support.h"
 
@@ -85,7 +86,7 @@ static void emit_asserts(FILE *out, const char *format, const char *sname)
 
 	while (*p) {
 		const char *nl = strchr(p, '\n'), *line = p, *semi, *o, *s;
-		char decl[512], name[256], member[300];
+		char decl[512], name[512], member[600];
 		unsigned long off, size;
 		const char *prefix = "", *suffix = "";
 		char *e, *n;
@@ -107,12 +108,17 @@ static void emit_asserts(FILE *out, const char *format, const char *sname)
 		assert_true(len < sizeof(decl));
 		memcpy(decl, line + 6, len);
 		decl[len] = '\0';
+		/* Drop trailing spaces and "[N]" groups. */
 		e = decl + len;
-		while (e > decl && (e[-1] == ']' || e[-1] == ' ')) {
-			if (e[-1] == ']')
-				while (e > decl && e[-1] != '[')
-					e--;
-			e--;
+		for (;;) {
+			while (e > decl && e[-1] == ' ')
+				*--e = '\0';
+			if (e == decl || e[-1] != ']')
+				break;
+			while (e > decl && e[-1] != '[')
+				e--;
+			if (e > decl)
+				e--;
 			*e = '\0';
 		}
 		n = e;
@@ -509,6 +515,7 @@ static void test_malformed(void **state)
 	expect_invalid(misaligned, "not a name", "invalid struct name");
 	expect_invalid(misaligned, "", "invalid struct name");
 	expect_invalid(misaligned, NULL, "invalid struct name");
+	expect_invalid(NULL, "x", "no format text");
 }
 
 /* ------------------------------------------------------------------ */
@@ -535,9 +542,25 @@ static void test_live_tracefs(void **state)
 	char path[512], *format, *c = NULL, *id_line;
 	int id;
 
+	const char *found;
+	char want[512];
+
 	(void)state;
 	if (!root)
 		skip();
+	assert_int_equal(ember__tracefs_root(&found), 0);
+	assert_non_null(found);
+	assert_int_equal(
+		ember__tracefs_path(path, sizeof(path), "events/%s", "sched"),
+		0);
+	snprintf(want, sizeof(want), "%s/events/sched", found);
+	assert_string_equal(path, want);
+	assert_int_equal(ember__tracefs_path(path, 8, "trace_pipe"),
+			 -ENAMETOOLONG);
+	assert_int_equal(ember__tracefs_path(path, strlen(found) + 2, "x"),
+			 -ENAMETOOLONG);
+	assert_int_equal(ember__tracefs_path(path, strlen(found) + 3, "x"), 0);
+
 	assert_int_equal(
 		ember__tracepoint_struct("sched", "sched_switch", "tp", &c), 0);
 	assert_has(c, "char prev_comm[16]");

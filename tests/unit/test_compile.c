@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The compiler without the kernel: rewriter output against golden files,
+ * the ELF it produces, and compile errors at the user's own line:col.
+ * Tracepoint formats come from tests/golden/tracefs (EMBER_TRACEFS), so no
+ * privileges are needed.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <bpf/libbpf.h>
+
+#include "compiler/compile.h"
+#include "ember/ember.h"
+#include "test_support.h"
+
+static int compile(const char *name, const char *text,
+		   struct ember_compiled *out)
+{
+	struct ember_compile_opts o = { .name = name };
+
+	return ember__compile(text, &o, out);
+}
+
+/* Compile tests/golden/rewrite/NAME.c and compare the rewritten text with
+ * NAME.expected (EMBER_UPDATE_GOLDEN=1 rewrites the expectation). */
+static void check_golden(const char *name)
+{
+	char src_path[512], exp_path[512];
+	struct ember_compiled c;
+	char *src, *expected;
+	int err;
+
+	snprintf(src_path, sizeof(src_path), "%s/rewrite/%s.c",
+		 EMBER_TEST_GOLDEN_DIR, name);
+	snprintf(exp_path, sizeof(exp_path), "%s/rewrite/%s.expected",
+		 EMBER_TEST_GOLDEN_DIR, name);
+	src = test_read_file(src_path, NULL);
+	assert_non_null(src);
+	err = compile(strrchr(src_path, '/') + 1, src, &c);
+	if (err)
+		fail_msg("%s: %s", name, ember_errmsg());
+	assert_non_null(c.obj);
+	if (getenv("EMBER_UPDATE_GOLDEN")) {
+		FILE *f = fopen(exp_path, "w");
+
+		assert_non_null(f);
+		fputs(c.rewritten, f);
+		fclose(f);
+	}
+	expected = test_read_file(exp_path, NULL);
+	assert_non_null(expected);
+	assert_string_equal(c.rewritten, expected);
+	free(expected);
+	free(src);
+	ember__compiled_free(&c);
+}
+
+/* Line count of the user's text must survive the rewrite: the user's line N
+ * is line N after the "#line 1" marker. */
+static void check_lines_preserved(const char *name)
+{
+	char path[512];
+	struct ember_compiled c;
+	char *src, *body;
+	size_t nl_src = 0, nl_body = 0;
+	const char *p;
+
+	snprintf(path, sizeof(path), "%s/rewrite/%s.c", EMBER_TEST_GOLDEN_DIR,
+		 name);
+	src = test_read_file(path, NULL);
+	assert_non_null(src);
+	assert_int_equal(compile("x.c", src, &c), 0);
+	body = strstr(c.rewritten, "#line 1 \"x.c\"\n");
+	assert_non_null(body);
+	body = strchr(body, '\n') + 1;
+	for (p = src; *p; p++)
+		nl_src += *p == '\n';
+	for (p = body; *p && p < strstr(body, "\nchar _license[]") + 1; p++)
+		nl_body += *p == '\n';
+	/* The appended license line adds one line after the user's text. */
+	assert_true(nl_body == nl_src || nl_body == nl_src + 1);
+	free(src);
+	ember__compiled_free(&c);
+}
+
+static void golden_tracepoint_probe(void **state)
+{
+	(void)state;
+	check_golden("tracepoint_probe");
+	check_lines_preserved("tracepoint_probe");
+}
+
+static void golden_raw_tracepoint_probe(void **state)
+{
+	(void)state;
+	check_golden("raw_tracepoint_probe");
+}
+
+static void golden_name_convention(void **state)
+{
+	(void)state;
+	check_golden("name_convention");
+}
+
+static void golden_trace_printk(void **state)
+{
+	(void)state;
+	check_golden("trace_printk");
+	check_lines_preserved("trace_printk");
+}
+
+/* The object libbpf will load: programs in the sections their names ask
+ * for, static helpers inlined away, a license. */
+static void elf_sections(void **state)
+{
+	char path[512];
+	struct ember_compiled c;
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	char *src;
+	int found = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/rewrite/name_convention.c",
+		 EMBER_TEST_GOLDEN_DIR);
+	src = test_read_file(path, NULL);
+	assert_int_equal(compile("n.c", src, &c), 0);
+	assert_int_equal(c.progs_cnt, 3);
+	obj = bpf_object__open_mem(c.obj, c.obj_len, NULL);
+	assert_non_null(obj);
+	bpf_object__for_each_program(prog, obj) {
+		const char *n = bpf_program__name(prog);
+		const char *s = bpf_program__section_name(prog);
+
+		if (!strcmp(n, "tracepoint__syscalls__sys_enter_execve")) {
+			assert_string_equal(s,
+					    "tracepoint/syscalls/sys_enter_execve");
+			assert_int_equal(bpf_program__type(prog),
+					 BPF_PROG_TYPE_TRACEPOINT);
+		} else if (!strcmp(n, "raw_tracepoint__sched_switch")) {
+			assert_string_equal(s, "raw_tracepoint/sched_switch");
+			assert_int_equal(bpf_program__type(prog),
+					 BPF_PROG_TYPE_RAW_TRACEPOINT);
+		} else if (!strcmp(n, "hello")) {
+			assert_string_equal(s, "ember/hello");
+		} else {
+			fail_msg("unexpected program %s", n);
+		}
+		found++;
+	}
+	assert_int_equal(found, 3);
+	bpf_object__close(obj);
+	free(src);
+	ember__compiled_free(&c);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+	struct ember_compiled c;
+	int err = compile("prog.c", text, &c);
+
+	assert_int_equal(err, -EINVAL);
+	if (!strstr(ember_errmsg(), want))
+		fail_msg("error message\n%s\ndoes not contain\n%s",
+			 ember_errmsg(), want);
+}
+
+static void error_undeclared(void **state)
+{
+	(void)state;
+	expect_error("int f(void *ctx)\n"
+		     "{\n"
+		     "\tint x = no_such_thing + 1;\n"
+		     "\treturn x;\n"
+		     "}\n",
+		     "prog.c:3:10: error: use of undeclared identifier "
+		     "'no_such_thing'");
+}
+
+static void error_inside_tracepoint_probe(void **state)
+{
+	(void)state;
+	/* args is typed from the format: a missing field is the user's
+	 * error at the user's column. */
+	expect_error("TRACEPOINT_PROBE(syscalls, sys_enter_execve)\n"
+		     "{\n"
+		     "\treturn args->no_field;\n"
+		     "}\n",
+		     "prog.c:3:15: error: no member named 'no_field'");
+}
+
+static void error_printk_too_many_args(void **state)
+{
+	(void)state;
+	expect_error("int f(void *ctx)\n"
+		     "{\n"
+		     "  bpf_trace_printk(\"%d %d %d %d\", 1, 2, 3, 4);\n"
+		     "  return 0;\n"
+		     "}\n",
+		     "prog.c:3:44: error: bpf_trace_printk() takes at most 3 "
+		     "arguments");
+}
+
+static void error_printk_bad_conversion(void **state)
+{
+	(void)state;
+	expect_error("int f(void *ctx)\n"
+		     "{\n"
+		     "  bpf_trace_printk(\"value %f\", 1);\n"
+		     "  return 0;\n"
+		     "}\n",
+		     "prog.c:3:27: error: bpf_trace_printk() format has a "
+		     "conversion the kernel does not support: '%f\"'");
+}
+
+static void error_printk_missing_args(void **state)
+{
+	(void)state;
+	expect_error("int f(void *ctx)\n"
+		     "{\n"
+		     "  bpf_trace_printk(\"%d and %d\", 1);\n"
+		     "  return 0;\n"
+		     "}\n",
+		     "prog.c:3:20: error: bpf_trace_printk() format has 2 "
+		     "conversions but only 1 arguments");
+}
+
+static void error_unknown_tracepoint(void **state)
+{
+	struct ember_compiled c;
+	int err;
+
+	(void)state;
+	err = compile("prog.c",
+		      "TRACEPOINT_PROBE(nosuch, event) { return 0; }\n", &c);
+	assert_int_equal(err, -ENOENT);
+	assert_non_null(strstr(ember_errmsg(), "nosuch:event"));
+}
+
+static void error_unknown_include(void **state)
+{
+	(void)state;
+	expect_error("#include <linux/sched.h>\n#include <stdio.h>\n"
+		     "int f(void *ctx) { return 0; }\n",
+		     "prog.c:2:10: error: 'stdio.h' file not found");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(golden_tracepoint_probe),
+		cmocka_unit_test(golden_raw_tracepoint_probe),
+		cmocka_unit_test(golden_name_convention),
+		cmocka_unit_test(golden_trace_printk),
+		cmocka_unit_test(elf_sections),
+		cmocka_unit_test(error_undeclared),
+		cmocka_unit_test(error_inside_tracepoint_probe),
+		cmocka_unit_test(error_printk_too_many_args),
+		cmocka_unit_test(error_printk_bad_conversion),
+		cmocka_unit_test(error_printk_missing_args),
+		cmocka_unit_test(error_unknown_tracepoint),
+		cmocka_unit_test(error_unknown_include),
+	};
+
+	/* Tracepoint formats from the repository, not the machine. */
+	setenv("EMBER_TRACEFS", EMBER_TEST_GOLDEN_DIR "/tracefs", 1);
+	/* A private PCH cache, so the test also covers building one. */
+	if (!getenv("EMBER_CACHE_DIR"))
+		setenv("EMBER_CACHE_DIR", "ember-test-cache", 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
