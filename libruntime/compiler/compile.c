@@ -344,6 +344,12 @@ void ember__compiled_free(struct ember_compiled *c)
 		free(c->progs[i].section);
 	}
 	free(c->progs);
+	for (i = 0; i < c->tables_cnt; i++) {
+		free(c->tables[i].name);
+		free(c->tables[i].kind);
+		free(c->tables[i].event_type);
+	}
+	free(c->tables);
 	memset(c, 0, sizeof(*c));
 }
 

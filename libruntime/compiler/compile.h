@@ -22,6 +22,25 @@ struct ember_compile_opts {
 	void *log_ctx;
 };
 
+/*
+ * A table the program declared with a BCC macro (BPF_HASH, BPF_PERF_OUTPUT,
+ * ...), as the compiler saw it. The map itself is an ordinary BTF-defined
+ * map of the same name in the object.
+ */
+struct ember_table_decl {
+	char *name;
+	char *kind; /* BCC's type string: "hash", "array", "perf_output", ... */
+	/* Type spelling of what perf_submit / ringbuf_output / ringbuf_reserve
+	 * sent through this table ("struct data_t"), NULL when nothing was. */
+	char *event_type;
+	/* Ring buffers: slot in the per-CPU __ember_ringbuf_drops array where
+	 * the program counts events the ring had no room for; -1 otherwise. */
+	int drop_slot;
+};
+
+/* Per-CPU u64 array: index = ember_table_decl.drop_slot. */
+#define EMBER_RINGBUF_DROPS_MAP "__ember_ringbuf_drops"
+
 struct ember_compiled {
 	void *obj; /* BPF ELF */
 	size_t obj_len;
@@ -29,6 +48,8 @@ struct ember_compiled {
 	size_t rewritten_len;
 	struct ember_program_info *progs;
 	size_t progs_cnt;
+	struct ember_table_decl *tables;
+	size_t tables_cnt;
 };
 
 /*

@@ -359,6 +359,28 @@ int ember_module_prog_fd(const struct ember_module *m, const char *fn_name)
 	return bpf_program__fd(p->prog);
 }
 
+struct bpf_map *ember__module_map(const struct ember_module *m,
+				  const char *name)
+{
+	return m && m->obj ? bpf_object__find_map_by_name(m->obj, name) : NULL;
+}
+
+const struct ember_table_decl *
+ember__module_table_decl(const struct ember_module *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; m && i < m->compiled.tables_cnt; i++)
+		if (!strcmp(m->compiled.tables[i].name, name))
+			return &m->compiled.tables[i];
+	return NULL;
+}
+
+const struct btf *ember__module_btf(const struct ember_module *m)
+{
+	return m && m->obj ? bpf_object__btf(m->obj) : NULL;
+}
+
 const char *ember_module_rewritten_source(const struct ember_module *m)
 {
 	return m ? m->compiled.rewritten : NULL;

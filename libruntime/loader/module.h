@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "compiler/compile.h"
@@ -58,6 +59,16 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 /* Take ownership of a libbpf link and record it; returns 0 or -errno. */
 int ember__module_add_link(struct ember_module *m, struct bpf_link *l,
 			   const char *what, struct ember_link **out);
+/* The libbpf map of table name in the loaded module, or NULL. */
+struct bpf_map *ember__module_map(const struct ember_module *m,
+				  const char *name);
+/* What the compiler recorded about a BCC table, or NULL (e.g. a map the
+ * text declared in libbpf's own SEC(".maps") form). */
+const struct ember_table_decl *
+ember__module_table_decl(const struct ember_module *m, const char *name);
+/* The loaded object's BTF (types of keys, values and events), or NULL. */
+const struct btf *ember__module_btf(const struct ember_module *m);
+
 void ember__module_logf(const struct ember_module *m,
 			enum ember_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
