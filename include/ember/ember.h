@@ -227,4 +227,7 @@ EMBER_API int ember_trace_parse(char *line, struct ember_trace_fields *fields);
 }
 #endif
 
+#include <ember/table.h> /* tables: lookup, iterate, format, histograms */
+#include <ember/output.h> /* perf and ring buffer readers */
+
 #endif /* EMBER_EMBER_H */
