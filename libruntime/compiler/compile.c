@@ -126,6 +126,13 @@ static void vfiles_free(struct vfiles *f)
 	free(f->v);
 }
 
+static int (*const rewriters[])(struct ember_rewriter *) = {
+	ember__rewrite_probe_sections,
+	ember__rewrite_tables,
+	ember__rewrite_kernel_reads,
+	ember__rewrite_trace_printk,
+};
+
 static const char empty_kernel_header[] =
 	"/* served by ember: kernel types come from BTF (ember/kernel_types.h) "
 	"*/\n";
@@ -470,12 +477,15 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		goto out;
 	}
 
-	/* Rewriters, then the edits applied to the user's text. */
-	err = ember__rewrite_probe_sections(&rw);
-	if (!err || err == -EINVAL) {
-		int e2 = ember__rewrite_trace_printk(&rw);
+	/* Rewriters, then the edits applied to the user's text. A user error
+	 * in one does not stop the others: report everything at once. */
+	for (i = 0; i < sizeof(rewriters) / sizeof(rewriters[0]); i++) {
+		int e = rewriters[i](&rw);
 
-		err = err ? err : e2;
+		if (e && e != -EINVAL) {
+			err = e;
+			break;
+		}
 	}
 	if (rw.error_cnt) {
 		err = ember__error(EINVAL, "%s", rw.errors);

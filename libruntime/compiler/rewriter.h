@@ -58,8 +58,18 @@ bool ember__cursor_in_main(struct ember_rewriter *rw, CXCursor c);
 /* True when the cursor's text comes from a macro expansion. */
 bool ember__cursor_in_macro(CXCursor c);
 
-/* The rewriters, run in this order by the compiler. */
+/*
+ * The rewriters, run in this order by the compiler. Each returns 0, -EINVAL
+ * after recording user errors (ember__rewrite_error*), or another negative
+ * errno. Rules that let them compose on one edit list: never add a newline;
+ * replace only the tokens a rewrite changes (a call's name and parenthesis,
+ * a macro invocation) and leave argument text alone, so that other
+ * rewriters' edits inside the arguments still apply; wrap an expression
+ * with two insertions (before and after) rather than replacing it.
+ */
 int ember__rewrite_probe_sections(struct ember_rewriter *rw);
+int ember__rewrite_tables(struct ember_rewriter *rw);
+int ember__rewrite_kernel_reads(struct ember_rewriter *rw);
 int ember__rewrite_trace_printk(struct ember_rewriter *rw);
 
 #endif
