@@ -148,6 +148,8 @@ bool run_clang(const struct ember_codegen_input *in, const char *language,
 	ci.createDiagnostics(
 		new clang::TextDiagnosticPrinter(diag_os, diag_opts.get()),
 		true);
+	// clang prints "N warnings generated." there; the library prints nothing
+	ci.setVerboseOutputStream(llvm::nulls());
 	if (object)
 		ci.setOutputStream(
 			std::make_unique<llvm::raw_svector_ostream>(*object));

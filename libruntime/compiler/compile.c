@@ -49,6 +49,8 @@ static const char *const common_args[] = {
 	"-Wno-tautological-compare",
 	"-Wno-unknown-warning-option",
 	"-Wno-unused-function",
+	/* an undeclared function cannot be called from BPF: say so early */
+	"-Werror=implicit-function-declaration",
 };
 #define COMMON_ARGS_CNT (sizeof(common_args) / sizeof(common_args[0]))
 
@@ -335,8 +337,16 @@ static char *map_codegen_diags(const char *diags, const struct ember_rewriter *r
 
 static void rewriter_free(struct ember_rewriter *rw)
 {
+	size_t i;
+
 	ember__edits_free(&rw->edits);
 	free(rw->errors);
+	for (i = 0; i < rw->tables_cnt; i++) {
+		free(rw->tables[i].name);
+		free(rw->tables[i].kind);
+		free(rw->tables[i].event_type);
+	}
+	free(rw->tables);
 	/* programs are handed over to the result or freed by the caller */
 }
 
@@ -535,6 +545,10 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	out->progs_cnt = rw.progs_cnt;
 	rw.progs = NULL;
 	rw.progs_cnt = 0;
+	out->tables = rw.tables;
+	out->tables_cnt = rw.tables_cnt;
+	rw.tables = NULL;
+	rw.tables_cnt = 0;
 out:
 	for (i = 0; i < rw.progs_cnt; i++) {
 		free(rw.progs[i].name);

@@ -15,6 +15,8 @@
 
 #include "compiler/edits.h"
 
+struct ember_table_decl;
+
 /* A function of the text that becomes a BPF program. */
 struct ember_program_info {
 	char *name;
@@ -34,6 +36,9 @@ struct ember_rewriter {
 	struct ember_program_info *progs;
 	size_t progs_cnt;
 	bool has_license;
+	/* filled by the tables rewriter */
+	struct ember_table_decl *tables;
+	size_t tables_cnt;
 };
 
 /* Record an error at a cursor's (expansion) location. Returns -EINVAL. */

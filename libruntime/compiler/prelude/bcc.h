@@ -40,6 +40,48 @@ static long (*bpf_trace_printk)(const char *fmt, ...) = (void *)6;
 #define TASK_COMM_LEN 16
 #endif
 
+/* floor(log2(v)); 0 for 0 */
+static __always_inline unsigned int __ember_floor_log2(unsigned long long v)
+{
+	unsigned int r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r;
+}
+
+/* As BCC: bpf_log2(v) is floor(log2(v)); bpf_log2l(v) is one more, the
+ * slot of v in a log2 histogram (slot n holds 2^(n-1) .. 2^n - 1). */
+static __always_inline unsigned int bpf_log2(unsigned int v)
+{
+	return __ember_floor_log2(v);
+}
+
+static __always_inline unsigned int bpf_log2l(unsigned long v)
+{
+	return __ember_floor_log2(v) + 1;
+}
+
 #define lock_xadd(ptr, val) ((void)__sync_fetch_and_add(ptr, val))
 
 #endif

@@ -20,5 +20,6 @@
 #include <bpf/bpf_endian.h>
 
 #include <ember/bcc.h>
+#include <ember/bcc_tables.h>
 
 #endif
