@@ -142,6 +142,56 @@ EMBER_API int ember_module_attach_raw_tracepoint(struct ember_module *m,
 						 struct ember_link **link);
 
 /*
+ * Attach fn_name as a kprobe (retprobe 0) or kretprobe (1) on kernel function
+ * kernel_fn (see ember_syscall_fnname() for system calls). On a kernel
+ * without kprobes, a probe on a system call entry point runs on the system
+ * call's syscalls:sys_enter_NAME / sys_exit_NAME tracepoint instead, with
+ * PT_REGS_PARMn(ctx) and PT_REGS_RC(ctx) reading the tracepoint's arguments
+ * and return value; the log callback is told (EMBER_LOG_INFO).
+ * Errors: -EOPNOTSUPP (no kprobes and no tracepoint to stand in; the message
+ * names one to use instead), -ENOENT, -EINVAL as for tracepoints.
+ */
+EMBER_API int ember_module_attach_kprobe(struct ember_module *m,
+					 const char *fn_name,
+					 const char *kernel_fn, int retprobe,
+					 struct ember_link **link);
+
+/* Program types for ember_module_load_func(): the kernel's numbers. */
+enum ember_prog_type {
+	EMBER_PROG_SOCKET_FILTER = 1,
+	EMBER_PROG_KPROBE = 2,
+	EMBER_PROG_SCHED_CLS = 3,
+	EMBER_PROG_SCHED_ACT = 4,
+	EMBER_PROG_TRACEPOINT = 5,
+	EMBER_PROG_XDP = 6,
+	EMBER_PROG_PERF_EVENT = 7,
+	EMBER_PROG_CGROUP_SKB = 8,
+	EMBER_PROG_CGROUP_SOCK = 9,
+	EMBER_PROG_RAW_TRACEPOINT = 17,
+};
+
+/*
+ * Load function fn_name as a program of the given type without attaching it
+ * (BCC's load_func), e.g. to put it in a BPF_PROG_ARRAY for tail calls.
+ * Returns the program's fd (owned by the module) or a negative errno
+ * (-ENOENT: no such function; -EINVAL: verifier rejection or already loaded
+ * with another type).
+ */
+EMBER_API int ember_module_load_func(struct ember_module *m,
+				     const char *fn_name,
+				     enum ember_prog_type type);
+
+/*
+ * The kernel function name of system call name ("clone" → "__x64_sys_clone"
+ * on x86-64 kernels since 4.17, else "sys_clone"), into buf. BCC's
+ * get_syscall_fnname. Returns 0, -EINVAL, -ENAMETOOLONG.
+ */
+EMBER_API int ember_syscall_fnname(const char *name, char *buf, size_t size);
+
+/* 1 when the running kernel can place kprobes, else 0. */
+EMBER_API int ember_kernel_has_kprobes(void);
+
+/*
  * Detach one link now and free it; the module forgets it. Closing the module
  * detaches the rest.
  */

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "compiler/prelude_pch.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +69,62 @@ static int hash_file(uint64_t *h, const char *path)
 	}
 	close(fd);
 	return 0;
+}
+
+struct build_id {
+	const void *addr; /* an address inside this library */
+	uint64_t hash;
+	bool found;
+};
+
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct build_id *b = data;
+	bool mine = false;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && (uintptr_t)b->addr >= lo &&
+		    (uintptr_t)b->addr < lo + ph->p_memsz)
+			mine = true;
+	}
+	if (!mine)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+		const char *end = p + ph->p_memsz;
+
+		if (ph->p_type != PT_NOTE)
+			continue;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+			const char *desc = p + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
+
+			if (n->n_type == NT_GNU_BUILD_ID && desc + n->n_descsz <= end) {
+				b->hash = fnv1a(b->hash, desc, n->n_descsz);
+				b->found = true;
+				return 1;
+			}
+			p = desc + ((n->n_descsz + 3) & ~3u);
+		}
+	}
+	return 1;
+}
+
+/*
+ * The PCH holds text this library generates (the BTF dump), so a rebuilt
+ * library must not reuse an old PCH: its build-id goes into the key.
+ */
+static uint64_t hash_library(uint64_t h)
+{
+	struct build_id b = { .addr = (const void *)hash_library, .hash = h };
+
+	dl_iterate_phdr(find_build_id, &b);
+	return b.found ? b.hash : fnv1a(h, __DATE__ __TIME__, sizeof(__DATE__ __TIME__));
 }
 
 static int cache_dir(char *buf, size_t len)
@@ -188,6 +247,7 @@ int ember__prelude_pch(const char *const *args, size_t args_cnt, char **path,
 		h = fnv1a(h, args[i], strlen(args[i]) + 1);
 	h = fnv1a(h, LLVM_VERSION_STRING, sizeof(LLVM_VERSION_STRING));
 	h = fnv1a(h, EMBER_VERSION_STRING, sizeof(EMBER_VERSION_STRING));
+	h = hash_library(h);
 
 	err = cache_dir(dir, sizeof(dir));
 	if (err)

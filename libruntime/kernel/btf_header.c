@@ -51,6 +51,8 @@ int ember__btf_header_from_file(const char *path, char **text, size_t *len)
 	 * them is relocated by libbpf against the running kernel (CO-RE). */
 	fputs("#ifndef __EMBER_KERNEL_TYPES__\n"
 	      "#define __EMBER_KERNEL_TYPES__\n"
+	      /* libbpf's bpf_tracing.h picks kernel pt_regs names on it */
+	      "#define __VMLINUX_H__\n"
 	      "#pragma clang attribute push "
 	      "(__attribute__((preserve_access_index)), apply_to = record)\n",
 	      out);

@@ -12,9 +12,10 @@
 #include "kernel/tracefs.h"
 #include "kernel/tracepoint_format.h"
 #include "loader/libbpf_log.h"
+#include "loader/attach.h"
 #include "loader/module.h"
 
-static int lookup(struct ember_module *m, const char *fn_name,
+int ember__attach_lookup(struct ember_module *m, const char *fn_name,
 		  struct ember_prog **p)
 {
 	if (!m || !fn_name)
@@ -31,7 +32,7 @@ static int lookup(struct ember_module *m, const char *fn_name,
 	return 0;
 }
 
-static int finish_link(struct ember_module *m, struct bpf_link *l,
+int ember__finish_link(struct ember_module *m, struct bpf_link *l,
 		       const char *what, const char *fn_name,
 		       struct ember_link **out)
 {
@@ -48,9 +49,9 @@ static int finish_link(struct ember_module *m, struct bpf_link *l,
 	return ember__module_add_link(m, l, what, out);
 }
 
-static int attach_tracepoint(struct ember_module *m, struct ember_prog *p,
+int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
 			     const char *category, const char *event,
-			     struct ember_link **out)
+			     int ctx_mode, struct ember_link **out)
 {
 	struct bpf_link *l;
 	const char *root;
@@ -65,13 +66,13 @@ static int attach_tracepoint(struct ember_module *m, struct ember_prog *p,
 	err = ember__tracepoint_id(category, event);
 	if (err < 0)
 		return err;
-	err = ember__module_load_prog(m, p, BPF_PROG_TYPE_TRACEPOINT);
+	err = ember__module_load_prog(m, p, BPF_PROG_TYPE_TRACEPOINT, ctx_mode);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "tracepoint %s:%s", category, event);
 	ember__libbpf_log_begin(m->log, m->log_ctx);
 	l = bpf_program__attach_tracepoint(p->prog, category, event);
-	return finish_link(m, l, what, p->name, out);
+	return ember__finish_link(m, l, what, p->name, out);
 }
 
 static int attach_raw_tracepoint(struct ember_module *m, struct ember_prog *p,
@@ -81,13 +82,13 @@ static int attach_raw_tracepoint(struct ember_module *m, struct ember_prog *p,
 	char what[256];
 	int err;
 
-	err = ember__module_load_prog(m, p, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	err = ember__module_load_prog(m, p, BPF_PROG_TYPE_RAW_TRACEPOINT, 0);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "raw tracepoint %s", tp);
 	ember__libbpf_log_begin(m->log, m->log_ctx);
 	l = bpf_program__attach_raw_tracepoint(p->prog, tp);
-	return finish_link(m, l, what, p->name, out);
+	return ember__finish_link(m, l, what, p->name, out);
 }
 
 int ember_module_attach_tracepoint(struct ember_module *m, const char *fn_name,
@@ -101,7 +102,7 @@ int ember_module_attach_tracepoint(struct ember_module *m, const char *fn_name,
 
 	if (!tracepoint)
 		return ember__error(EINVAL, "tracepoint name needed");
-	err = lookup(m, fn_name, &p);
+	err = ember__attach_lookup(m, fn_name, &p);
 	if (err)
 		return err;
 	colon = strchr(tracepoint, ':');
@@ -114,7 +115,7 @@ int ember_module_attach_tracepoint(struct ember_module *m, const char *fn_name,
 				    tracepoint);
 	snprintf(category, sizeof(category), "%.*s",
 		 (int)(colon - tracepoint), tracepoint);
-	return attach_tracepoint(m, p, category, colon + 1, link);
+	return ember__attach_tracepoint(m, p, category, colon + 1, 0, link);
 }
 
 int ember_module_attach_raw_tracepoint(struct ember_module *m,
@@ -126,32 +127,8 @@ int ember_module_attach_raw_tracepoint(struct ember_module *m,
 
 	if (!tp || !*tp)
 		return ember__error(EINVAL, "raw tracepoint name needed");
-	err = lookup(m, fn_name, &p);
+	err = ember__attach_lookup(m, fn_name, &p);
 	return err ? err : attach_raw_tracepoint(m, p, tp, link);
-}
-
-static int attach_kprobe(struct ember_module *m, struct ember_prog *p,
-			 const char *fn, bool ret)
-{
-	struct bpf_link *l;
-	char what[256];
-	int err;
-
-	snprintf(what, sizeof(what), "%s %s", ret ? "kretprobe" : "kprobe",
-		 fn);
-	ember__libbpf_log_begin(m->log, m->log_ctx);
-	l = bpf_program__attach_kprobe(p->prog, ret, fn);
-	if (l)
-		return finish_link(m, l, what, p->name, NULL);
-	err = errno ? errno : EINVAL;
-	ember__libbpf_log_end();
-	return ember__error(err,
-			    "cannot attach '%s' to %s: %s; if this kernel "
-			    "lacks kprobes (CONFIG_KPROBES), trace a "
-			    "tracepoint instead: TRACEPOINT_PROBE(syscalls, "
-			    "sys_enter_NAME) for a system call, or "
-			    "RAW_TRACEPOINT_PROBE(EVENT)",
-			    p->name, what, strerror(err));
 }
 
 static int attach_by_section(struct ember_module *m, struct ember_prog *p)
@@ -166,14 +143,14 @@ static int attach_by_section(struct ember_module *m, struct ember_prog *p)
 			return ember__error(EINVAL, "bad section '%s'", s);
 		snprintf(category, sizeof(category), "%.*s",
 			 (int)(slash - s - 11), s + 11);
-		return attach_tracepoint(m, p, category, slash + 1, NULL);
+		return ember__attach_tracepoint(m, p, category, slash + 1, 0, NULL);
 	}
 	if (!strncmp(s, "raw_tracepoint/", 15))
 		return attach_raw_tracepoint(m, p, s + 15, NULL);
 	if (!strncmp(s, "kprobe/", 7))
-		return attach_kprobe(m, p, s + 7, false);
+		return ember__attach_kprobe(m, p, s + 7, false, NULL);
 	if (!strncmp(s, "kretprobe/", 10))
-		return attach_kprobe(m, p, s + 10, true);
+		return ember__attach_kprobe(m, p, s + 10, true, NULL);
 	return 1; /* not auto-attached: loaded on request */
 }
 

@@ -113,9 +113,69 @@ struct ember_prog *ember__module_find_prog(const struct ember_module *m,
 	return NULL;
 }
 
+/* Programs whose type is only known at attach time: plain functions, and
+ * kprobes (which run as syscall tracepoints on kernels without kprobes). */
 static bool loaded_on_request(const struct ember_prog *p)
 {
-	return !strncmp(p->section, "ember/", 6);
+	return !strncmp(p->section, "ember/", 6) ||
+	       !strncmp(p->section, "kprobe/", 7) ||
+	       !strncmp(p->section, "kretprobe/", 10);
+}
+
+static bool is_rodata(const struct bpf_map *map)
+{
+	const char *dot = strrchr(bpf_map__name(map), '.');
+
+	return bpf_map__is_internal(map) && dot && !strcmp(dot, ".rodata");
+}
+
+/* Write ctx_mode into this object's own copy of __ember_ctx_mode (see
+ * prelude/syscall_ctx.h), if the program reads it. */
+static int set_ctx_mode(struct bpf_object *obj, int ctx_mode)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	struct bpf_map *map;
+	const void *init;
+	size_t size;
+	char *data;
+	int id, i, err = 0;
+
+	if (!btf)
+		return 0;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return 0;
+	sec = btf__type_by_id(btf, id);
+	bpf_object__for_each_map(map, obj)
+		if (is_rodata(map))
+			break;
+	if (!map)
+		return 0;
+	init = bpf_map__initial_value(map, &size);
+	if (!init)
+		return 0;
+	data = malloc(size);
+	if (!data)
+		return -ENOMEM;
+	memcpy(data, init, size);
+	vs = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *var = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off),
+			   "__ember_ctx_mode"))
+			continue;
+		if (vs->offset + sizeof(int) > size) {
+			err = -EINVAL;
+			break;
+		}
+		memcpy(data + vs->offset, &ctx_mode, sizeof(int));
+		err = bpf_map__set_initial_value(map, data, size);
+	}
+	free(data);
+	return err;
 }
 
 /* libbpf prefixes internal map names with the object name: keep it short
@@ -257,7 +317,7 @@ out:
 }
 
 int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
-			    enum bpf_prog_type type)
+			    enum bpf_prog_type type, int ctx_mode)
 {
 	struct bpf_program *prog, *want = NULL;
 	struct bpf_object *obj;
@@ -271,7 +331,7 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 	if (p->prog) {
 		enum bpf_prog_type have = bpf_program__type(p->prog);
 
-		if (have == type)
+		if (have == type && ctx_mode == p->ctx_mode)
 			return 0;
 		return ember__error(EINVAL,
 				    "function '%s' is loaded as a %s program, "
@@ -301,13 +361,17 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 			prepare_program(m, prog, log_buf);
 		}
 	}
-	/* Share the main object's tables instead of creating new ones. */
-	err = 0;
+	/* Share the main object's tables instead of creating new ones; the
+	 * read-only data is the exception: each such program gets its own
+	 * copy, to carry its ctx mode. */
+	err = set_ctx_mode(obj, ctx_mode);
 	bpf_object__for_each_map(map, obj) {
 		struct bpf_map *main =
 			bpf_object__find_map_by_name(m->obj, bpf_map__name(map));
 
-		if (main) {
+		if (err)
+			break;
+		if (main && !is_rodata(map)) {
 			err = bpf_map__reuse_fd(map, bpf_map__fd(main));
 			if (err)
 				break;
@@ -323,6 +387,7 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 	ember__libbpf_log_end();
 	p->own_obj = obj;
 	p->prog = want;
+	p->ctx_mode = ctx_mode;
 out:
 	free(log_buf);
 	return err;
@@ -341,6 +406,22 @@ int ember_module_new(const char *text, const struct ember_module_opts *opts,
 		*out = NULL;
 	}
 	return err;
+}
+
+int ember_module_load_func(struct ember_module *m, const char *fn_name,
+			   enum ember_prog_type type)
+{
+	struct ember_prog *p;
+	int err;
+
+	if (!m || !fn_name)
+		return ember__error(EINVAL, "module and function name needed");
+	p = ember__module_find_prog(m, fn_name);
+	if (!p)
+		return ember__error(ENOENT, "%s has no program function '%s'",
+				    m->name, fn_name);
+	err = ember__module_load_prog(m, p, (enum bpf_prog_type)type, 0);
+	return err ? err : bpf_program__fd(p->prog);
 }
 
 int ember_module_prog_fd(const struct ember_module *m, const char *fn_name)

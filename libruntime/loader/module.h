@@ -25,6 +25,7 @@ struct ember_prog {
 	char *section;
 	struct bpf_object *own_obj; /* set for programs loaded on request */
 	struct bpf_program *prog; /* NULL until loaded */
+	int ctx_mode; /* EMBER_CTX_* of prelude/syscall_ctx.h it was loaded with */
 };
 
 struct ember_link {
@@ -50,12 +51,18 @@ struct ember_module {
 
 struct ember_prog *ember__module_find_prog(const struct ember_module *m,
 					   const char *name);
+/* Values of __ember_ctx_mode (prelude/syscall_ctx.h). */
+#define EMBER_CTX_PT_REGS 0
+#define EMBER_CTX_SYS_ENTER 1
+#define EMBER_CTX_SYS_EXIT 2
+
 /*
- * Make sure prog is loaded as type; loads it on request when it has no
- * section type. -EINVAL when it is loaded with another type.
+ * Make sure prog is loaded as type (with ctx_mode, EMBER_CTX_*); loads it on
+ * request when it has no section type. -EINVAL when it is loaded with
+ * another type.
  */
 int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
-			    enum bpf_prog_type type);
+			    enum bpf_prog_type type, int ctx_mode);
 /* Take ownership of a libbpf link and record it; returns 0 or -errno. */
 int ember__module_add_link(struct ember_module *m, struct bpf_link *l,
 			   const char *what, struct ember_link **out);

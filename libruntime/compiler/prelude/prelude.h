@@ -18,6 +18,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#include <ember/syscall_ctx.h>
 
 #include <ember/bcc.h>
 #include <ember/bcc_tables.h>

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a kprobe function's ctx really is. On a kernel without kprobes, ember
+ * runs a kprobe on a system call (kprobe__sys_clone, attach_kprobe on
+ * get_syscall_fnname("sync")) as a program on the syscalls:sys_enter_NAME /
+ * sys_exit_NAME tracepoint instead, and tells the program so through this
+ * read-only variable (each such program is loaded with its own copy). The
+ * argument macros read the tracepoint's record then; the verifier knows the
+ * value and drops the other branch.
+ */
+#ifndef __EMBER_SYSCALL_CTX_H
+#define __EMBER_SYSCALL_CTX_H
+
+#define EMBER_CTX_PT_REGS 0
+#define EMBER_CTX_SYS_ENTER 1
+#define EMBER_CTX_SYS_EXIT 2
+
+const volatile int __ember_ctx_mode = EMBER_CTX_PT_REGS;
+
+/*
+ * The tracepoint branch reads through a helper: were both branches plain
+ * ctx loads, clang would merge them into one load at a computed ctx offset,
+ * which the verifier refuses.
+ */
+#define __EMBER_TP_FIELD(x, type, field)                                       \
+	({                                                                     \
+		unsigned long __v = 0;                                         \
+		bpf_probe_read_kernel(&__v, sizeof(__v),                       \
+				      &((type *)(x))->field);                  \
+		__v;                                                           \
+	})
+#define __EMBER_SYSCALL_ARG(x, n, reg)                                         \
+	(__ember_ctx_mode == EMBER_CTX_SYS_ENTER                               \
+		 ? __EMBER_TP_FIELD(x, struct trace_event_raw_sys_enter,       \
+				    args[n])                                   \
+		 : (unsigned long)(__PT_REGS_CAST(x)->reg))
+
+#undef PT_REGS_PARM1
+#undef PT_REGS_PARM2
+#undef PT_REGS_PARM3
+#undef PT_REGS_PARM4
+#undef PT_REGS_PARM5
+#undef PT_REGS_RC
+#define PT_REGS_PARM1(x) __EMBER_SYSCALL_ARG(x, 0, __PT_PARM1_REG)
+#define PT_REGS_PARM2(x) __EMBER_SYSCALL_ARG(x, 1, __PT_PARM2_REG)
+#define PT_REGS_PARM3(x) __EMBER_SYSCALL_ARG(x, 2, __PT_PARM3_REG)
+#define PT_REGS_PARM4(x) __EMBER_SYSCALL_ARG(x, 3, __PT_PARM4_REG)
+#define PT_REGS_PARM5(x) __EMBER_SYSCALL_ARG(x, 4, __PT_PARM5_REG)
+#define PT_REGS_RC(x)                                                          \
+	(__ember_ctx_mode == EMBER_CTX_SYS_EXIT                                \
+		 ? __EMBER_TP_FIELD(x, struct trace_event_raw_sys_exit, ret)   \
+		 : (unsigned long)(__PT_REGS_CAST(x)->__PT_RC_REG))
+
+#endif

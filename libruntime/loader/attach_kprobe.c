@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kprobes and kretprobes, and what to do on a kernel that has none: a probe
+ * on a system call entry point becomes a program on the system call's
+ * tracepoint (the host is told through the log); anything else fails with a
+ * message that names the kernel's lack and a tracepoint to use instead.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "kernel/kprobes.h"
+#include "kernel/tracepoint_format.h"
+#include "loader/attach.h"
+#include "loader/libbpf_log.h"
+
+/* Kernel functions BCC programs probe that have a tracepoint twin. */
+static const struct {
+	const char *fn, *tracepoint;
+} known_alternatives[] = {
+	{ "blk_start_request", "block:block_rq_issue" },
+	{ "blk_mq_start_request", "block:block_rq_issue" },
+	{ "blk_account_io_start", "block:block_io_start" },
+	{ "blk_account_io_done", "block:block_rq_complete" },
+	{ "blk_account_io_completion", "block:block_rq_complete" },
+	{ "__blk_account_io_done", "block:block_rq_complete" },
+	{ "do_sys_open", "syscalls:sys_enter_openat" },
+	{ "do_sys_openat2", "syscalls:sys_enter_openat" },
+	{ "vfs_read", "syscalls:sys_enter_read" },
+	{ "vfs_write", "syscalls:sys_enter_write" },
+	{ "tcp_v4_connect", "sock:inet_sock_set_state" },
+	{ "tcp_set_state", "sock:inet_sock_set_state" },
+	{ "finish_task_switch", "sched:sched_switch" },
+	{ "wake_up_new_task", "sched:sched_wakeup_new" },
+	{ "do_exit", "sched:sched_process_exit" },
+	{ "kfree_skb", "skb:kfree_skb" },
+};
+
+static int no_kprobes(struct ember_prog *p, const char *fn, bool retprobe)
+{
+	const char *alt = NULL;
+
+	for (size_t i = 0;
+	     i < sizeof(known_alternatives) / sizeof(*known_alternatives); i++)
+		if (!strcmp(known_alternatives[i].fn, fn))
+			alt = known_alternatives[i].tracepoint;
+	return ember__error(
+		EOPNOTSUPP,
+		"cannot attach '%s' as a %s on %s: this kernel has no kprobes "
+		"(CONFIG_KPROBES is off). %s%s%s",
+		p->name, retprobe ? "kretprobe" : "kprobe", fn,
+		alt ? "Use the tracepoint " : "Use a tracepoint instead "
+					       "(TRACEPOINT_PROBE(category, "
+					       "event)) or a raw tracepoint "
+					       "(RAW_TRACEPOINT_PROBE(event))",
+		alt ? alt : "", alt ? " instead (TRACEPOINT_PROBE)." : ".");
+}
+
+int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
+			 const char *fn, bool retprobe, struct ember_link **out)
+{
+	char syscall[128], event[160], what[256];
+	struct bpf_link *l;
+	int err;
+
+	if (ember__kernel_has_kprobes()) {
+		char arch_fn[160];
+
+		/* BCC's kprobe__sys_X means the arch's syscall entry point */
+		if (!strncmp(fn, "sys_", 4) &&
+		    !ember_syscall_fnname(fn + 4, arch_fn, sizeof(arch_fn)))
+			fn = arch_fn;
+		err = ember__module_load_prog(m, p, BPF_PROG_TYPE_KPROBE,
+					      EMBER_CTX_PT_REGS);
+		if (err)
+			return err;
+		snprintf(what, sizeof(what), "%s %s",
+			 retprobe ? "kretprobe" : "kprobe", fn);
+		ember__libbpf_log_begin(m->log, m->log_ctx);
+		l = bpf_program__attach_kprobe(p->prog, retprobe, fn);
+		return ember__finish_link(m, l, what, p->name, out);
+	}
+
+	if (!ember__syscall_of_function(fn, syscall, sizeof(syscall)))
+		return no_kprobes(p, fn, retprobe);
+	snprintf(event, sizeof(event), "sys_%s_%s", retprobe ? "exit" : "enter",
+		 syscall);
+	if (ember__tracepoint_id("syscalls", event) < 0)
+		return no_kprobes(p, fn, retprobe);
+	ember__module_logf(m, EMBER_LOG_INFO,
+			   "%s: no kprobes on this kernel; %s on %s runs on "
+			   "tracepoint syscalls:%s instead",
+			   p->name, retprobe ? "kretprobe" : "kprobe", fn,
+			   event);
+	return ember__attach_tracepoint(m, p, "syscalls", event,
+					retprobe ? EMBER_CTX_SYS_EXIT
+						 : EMBER_CTX_SYS_ENTER,
+					out);
+}
+
+int ember_module_attach_kprobe(struct ember_module *m, const char *fn_name,
+			       const char *kernel_fn, int retprobe,
+			       struct ember_link **link)
+{
+	struct ember_prog *p;
+	int err;
+
+	if (!kernel_fn || !*kernel_fn)
+		return ember__error(EINVAL, "kernel function name needed");
+	err = ember__attach_lookup(m, fn_name, &p);
+	return err ? err
+		   : ember__attach_kprobe(m, p, kernel_fn, retprobe != 0, link);
+}
+
+int ember_kernel_has_kprobes(void)
+{
+	return ember__kernel_has_kprobes();
+}
