@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The seeds' kprobe programs on a kernel without kprobes: probes on system
+ * calls run on the syscall tracepoints; anything else fails with a message
+ * that says why and what to use instead.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ember/ember.h"
+#include "test_support.h"
+
+static char log_text[4096];
+
+static void collect_log(enum ember_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level <= EMBER_LOG_INFO &&
+	    strlen(log_text) + strlen(msg) + 2 < sizeof(log_text)) {
+		strcat(log_text, msg);
+		strcat(log_text, "\n");
+	}
+}
+
+static struct ember_module *load(const char *text)
+{
+	struct ember_module_opts o = { .sz = sizeof(o),
+				       .name = "kprobe.c",
+				       .log = collect_log };
+	struct ember_module *m = NULL;
+
+	log_text[0] = 0;
+	if (ember_module_new(text, &o, &m))
+		fail_msg("load failed: %s", ember_errmsg());
+	return m;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int wait_line(struct ember_trace_pipe *tp, int pid, const char *want,
+		     struct ember_trace_fields *f)
+{
+	double deadline = now() + 5;
+
+	while (now() < deadline) {
+		int r = ember_trace_pipe_read_fields(tp, 200, f);
+
+		assert_true(r >= 0);
+		if (r == 1 && f->pid == pid && strstr(f->msg, want))
+			return 1;
+	}
+	return 0;
+}
+
+/* Seed 004: BPF(text='int kprobe__sys_clone(void *ctx) { ... }') */
+static void kprobe_sys_clone_by_name(void **state)
+{
+	struct ember_trace_pipe *tp;
+	struct ember_trace_fields f;
+	struct ember_module *m;
+	pid_t child;
+
+	(void)state;
+	m = load("int kprobe__sys_clone(void *ctx) { "
+		 "bpf_trace_printk(\"Hello, World!\\n\"); return 0; }");
+	assert_int_equal(ember_module_attach_auto(m), 1);
+	if (!ember_kernel_has_kprobes())
+		assert_non_null(strstr(log_text, "syscalls:sys_enter_clone"));
+	assert_int_equal(ember_trace_pipe_open(&tp), 0);
+	child = fork(); /* glibc's fork is the clone system call */
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	assert_true(wait_line(tp, getpid(), "Hello, World!", &f));
+	ember_trace_pipe_free(tp);
+	ember_module_free(m);
+}
+
+/* Seed 004's sync_timing, attached as BCC does it. */
+static void sync_timing_by_syscall_fnname(void **state)
+{
+	struct ember_trace_pipe *tp;
+	struct ember_trace_fields f;
+	struct ember_module *m;
+	char fn[64];
+
+	(void)state;
+	m = load("#include <uapi/linux/ptrace.h>\n"
+		 "BPF_HASH(last);\n"
+		 "int do_trace(struct pt_regs *ctx) {\n"
+		 "    u64 ts, *tsp, delta, key = 0;\n"
+		 "    tsp = last.lookup(&key);\n"
+		 "    if (tsp != NULL) {\n"
+		 "        delta = bpf_ktime_get_ns() - *tsp;\n"
+		 "        if (delta < 1000000000)\n"
+		 "            bpf_trace_printk(\"sync-gap %d\\n\", delta / 1000000);\n"
+		 "        last.delete(&key);\n"
+		 "    }\n"
+		 "    ts = bpf_ktime_get_ns();\n"
+		 "    last.update(&key, &ts);\n"
+		 "    return 0;\n"
+		 "}\n");
+	assert_int_equal(ember_syscall_fnname("sync", fn, sizeof(fn)), 0);
+	assert_true(!strcmp(fn, "__x64_sys_sync") || !strcmp(fn, "sys_sync"));
+	assert_int_equal(ember_module_attach_kprobe(m, "do_trace", fn, 0, NULL),
+			 0);
+	assert_int_equal(ember_trace_pipe_open(&tp), 0);
+	sync();
+	usleep(20000);
+	sync();
+	assert_true(wait_line(tp, getpid(), "sync-gap ", &f));
+	/* 20 ms apart, plus whatever the first sync took */
+	assert_true(atoi(strstr(f.msg, "sync-gap ") + 9) >= 20);
+	ember_trace_pipe_free(tp);
+	ember_module_free(m);
+}
+
+/* PT_REGS_PARMn / PT_REGS_RC read the real arguments and return value. */
+static void pt_regs_arguments_and_return(void **state)
+{
+	struct ember_trace_pipe *tp;
+	struct ember_trace_fields f;
+	struct ember_module *m;
+	char fn[64], want[96];
+	int fd;
+
+	(void)state;
+	if (ember_kernel_has_kprobes())
+		/* with real kprobes the x86 syscall wrapper's own argument is
+		 * a pt_regs pointer: this test is about the fallback */
+		test_skip("kernel has kprobes: the fallback is not used");
+	{
+		char me[32];
+		const char *cflags[] = { me };
+		struct ember_module_opts o = { .sz = sizeof(o),
+					       .name = "kprobe.c",
+					       .cflags = cflags,
+					       .cflags_cnt = 1 };
+
+		snprintf(me, sizeof(me), "-DME=%d", (int)getpid());
+		assert_int_equal(
+			ember_module_new(
+				"int enter(struct pt_regs *ctx) {\n"
+				"  if ((bpf_get_current_pid_tgid() >> 32) == ME)\n"
+				"    bpf_trace_printk(\"openat-args %d %lx\", "
+				"(int)PT_REGS_PARM1(ctx), PT_REGS_PARM3(ctx));\n"
+				"  return 0;\n"
+				"}\n"
+				"int leave(struct pt_regs *ctx) {\n"
+				"  if ((bpf_get_current_pid_tgid() >> 32) == ME)\n"
+				"    bpf_trace_printk(\"openat-ret %ld\", "
+				"PT_REGS_RC(ctx));\n"
+				"  return 0;\n"
+				"}\n",
+				&o, &m),
+			0);
+	}
+	assert_int_equal(ember_syscall_fnname("openat", fn, sizeof(fn)), 0);
+	assert_int_equal(ember_module_attach_kprobe(m, "enter", fn, 0, NULL), 0);
+	assert_int_equal(ember_module_attach_kprobe(m, "leave", fn, 1, NULL), 0);
+	assert_int_equal(ember_trace_pipe_open(&tp), 0);
+	fd = openat(AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	snprintf(want, sizeof(want), "openat-args %d %x", AT_FDCWD,
+		 O_RDONLY | O_CLOEXEC);
+	assert_true(wait_line(tp, getpid(), want, &f));
+	snprintf(want, sizeof(want), "openat-ret %d", fd);
+	assert_true(wait_line(tp, getpid(), want, &f));
+	close(fd);
+	ember_trace_pipe_free(tp);
+	ember_module_free(m);
+}
+
+static void no_kprobes_error_names_tracepoint(void **state)
+{
+	struct ember_module *m;
+	int err;
+
+	(void)state;
+	if (ember_kernel_has_kprobes())
+		test_skip("kernel has kprobes: nothing to refuse");
+	m = load("int trace_start(struct pt_regs *ctx) { return 0; }\n");
+	err = ember_module_attach_kprobe(m, "trace_start",
+					 "blk_mq_start_request", 0, NULL);
+	assert_int_equal(err, -EOPNOTSUPP);
+	assert_non_null(strstr(ember_errmsg(), "no kprobes"));
+	assert_non_null(strstr(ember_errmsg(), "block:block_rq_issue"));
+	err = ember_module_attach_kprobe(m, "trace_start", "some_function", 1,
+					 NULL);
+	assert_int_equal(err, -EOPNOTSUPP);
+	assert_non_null(strstr(ember_errmsg(), "kretprobe"));
+	assert_non_null(strstr(ember_errmsg(), "RAW_TRACEPOINT_PROBE"));
+	assert_int_equal(ember_module_link_count(m), 0);
+	ember_module_free(m);
+
+	/* auto-attach by name fails the same way, attaching nothing */
+	m = load("int kprobe__vfs_read(void *ctx) { return 0; }\n"
+		 "TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; }\n");
+	assert_int_equal(ember_module_attach_auto(m), -EOPNOTSUPP);
+	assert_non_null(strstr(ember_errmsg(), "syscalls:sys_enter_read"));
+	assert_int_equal(ember_module_link_count(m), 0);
+	ember_module_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(kprobe_sys_clone_by_name),
+		cmocka_unit_test(sync_timing_by_syscall_fnname),
+		cmocka_unit_test(pt_regs_arguments_and_return),
+		cmocka_unit_test(no_kprobes_error_names_tracepoint),
+	};
+
+	test_require_root();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
