@@ -153,7 +153,8 @@ static bool kernel_include(const char *inc)
 }
 
 /* Everything the compile reads, in memory: prelude, kernel types, the
- * kernel headers the text includes, tracepoint argument structs. */
+ * kernel headers the text includes, and ember/program.h: what this program
+ * needs declared beyond the shared prelude (tracepoint argument structs). */
 /* "NAME:L:C: error: " prefix for a byte offset of the user's text. */
 static void error_at_offset(const char *name, const char *text, size_t off)
 {
@@ -172,13 +173,13 @@ static void error_at_offset(const char *name, const char *text, size_t off)
 
 static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 			const struct ember_source_scan *scan,
-			bool kernel_types, struct vfiles *f, char **tp_structs)
+			bool kernel_types, struct vfiles *f, char **program_h)
 {
 	const struct ember_virtual_file *e;
 	const char *types;
 	size_t types_len, i;
-	FILE *tp;
-	size_t tp_len;
+	FILE *tp; /* ember/program.h being written */
+	size_t program_len;
 	int err;
 
 	for (e = ember__embedded_headers; e->path; e++) {
@@ -202,9 +203,16 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 	if (err)
 		return err;
 
-	tp = open_memstream(tp_structs, &tp_len);
+	tp = open_memstream(program_h, &program_len);
 	if (!tp)
 		return -ENOMEM;
+	/* Variadic on purpose: BCC programs call bpf_trace_printk("fmt", a)
+	 * and ember rewrites that to bpf_trace_printk(fmt, sizeof(fmt), a);
+	 * both match. Helper 6 is BPF_FUNC_trace_printk. */
+	if (!scan->declares_trace_printk)
+		fputs("static long (*bpf_trace_printk)(const char *fmt, ...) = "
+		      "(void *)6;\n",
+		      tp);
 	for (i = 0; !err && i < scan->tracepoints_cnt; i++) {
 		char *cat = strdup(scan->tracepoints[i]), *ev, *name = NULL;
 		char *def = NULL;
@@ -231,16 +239,16 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 	if (fclose(tp) && !err)
 		err = -ENOMEM;
 	if (!err)
-		err = own(f, *tp_structs);
+		err = own(f, *program_h);
 	else {
-		free(*tp_structs);
+		free(*program_h);
 	}
 	if (err) {
-		*tp_structs = NULL;
+		*program_h = NULL;
 		return err;
 	}
-	return vfile_add(f, "ember/program_tracepoints.h", *tp_structs,
-			 tp_len);
+	return vfile_add(f, "ember/program.h", *program_h,
+			 program_len);
 }
 
 static const char *display_file(CXFile file, CXFile main_file,
@@ -372,7 +380,7 @@ void ember__compiled_free(struct ember_compiled *c)
 
 static int compose_final(const struct ember_compile_opts *o,
 			 const struct ember_rewriter *rw, const char *body,
-			 const char *tp_structs, char **out, size_t *out_len)
+			 const char *program_h, char **out, size_t *out_len)
 {
 	FILE *f = open_memstream(out, out_len);
 
@@ -382,7 +390,7 @@ static int compose_final(const struct ember_compile_opts *o,
 		"/* Plain eBPF C rewritten by ember from %s. */\n"
 		"#include <ember/prelude.h>\n%s"
 		"#line 1 \"%s\"\n%s",
-		o->name, tp_structs, o->name, body);
+		o->name, program_h, o->name, body);
 	if (!rw->has_license)
 		fputs("\nchar _license[] SEC(\"license\") = \"GPL\";\n", f);
 	return fclose(f) ? -ENOMEM : 0;
@@ -397,7 +405,7 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	struct CXUnsavedFile *unsaved = NULL;
 	const char **args = NULL;
 	size_t nargs = 0, i, len = strlen(text), body_len;
-	char *tp_structs = NULL, *body = NULL, *diags = NULL, *pch = NULL;
+	char *program_h = NULL, *body = NULL, *diags = NULL, *pch = NULL;
 	CXIndex index = NULL;
 	CXTranslationUnit tu = NULL;
 	int err;
@@ -422,7 +430,7 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	}
 	err = ember__source_scan(text, len, &scan);
 	if (!err)
-		err = build_vfiles(o, text, &scan, !pch, &vf, &tp_structs);
+		err = build_vfiles(o, text, &scan, !pch, &vf, &program_h);
 	if (err) {
 		if (err == -ENOMEM)
 			ember__error(ENOMEM, "out of memory");
@@ -455,7 +463,7 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		args[nargs++] = VINC "/ember/prelude.h";
 	}
 	args[nargs++] = "-include";
-	args[nargs++] = VINC "/ember/program_tracepoints.h";
+	args[nargs++] = VINC "/ember/program.h";
 	for (i = 0; i < COMMON_ARGS_CNT; i++)
 		args[nargs++] = common_args[i];
 	for (i = 0; i < o->cflags_cnt; i++)
@@ -507,7 +515,7 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	}
 	err = ember__edits_apply(&rw.edits, text, len, &body, &body_len);
 	if (!err)
-		err = compose_final(o, &rw, body, tp_structs, &out->rewritten,
+		err = compose_final(o, &rw, body, program_h, &out->rewritten,
 				    &out->rewritten_len);
 	if (err) {
 		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));

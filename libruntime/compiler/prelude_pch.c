@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "compiler/prelude_pch.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <llvm/Config/llvm-config.h>
@@ -223,6 +225,50 @@ out:
 	return err;
 }
 
+/* Each kernel or library update leaves a 15 MB PCH behind: keep the few
+ * newest (another ember version may still use one) and remove the rest. */
+#define PCH_KEEP 4
+
+struct pch_file {
+	char name[64];
+	time_t mtime;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct pch_file *x = a, *y = b;
+
+	return (x->mtime < y->mtime) - (x->mtime > y->mtime);
+}
+
+static void prune_cache(const char *dir)
+{
+	struct pch_file files[64];
+	struct dirent *e;
+	size_t n = 0, i;
+	DIR *d = opendir(dir);
+	int dfd;
+
+	if (!d)
+		return;
+	dfd = dirfd(d);
+	while ((e = readdir(d)) && n < sizeof(files) / sizeof(files[0])) {
+		struct stat st;
+
+		if (strncmp(e->d_name, "prelude-", 8) ||
+		    !strstr(e->d_name, ".pch") ||
+		    strlen(e->d_name) >= sizeof(files[0].name) ||
+		    fstatat(dfd, e->d_name, &st, 0))
+			continue;
+		strcpy(files[n].name, e->d_name);
+		files[n++].mtime = st.st_mtime;
+	}
+	qsort(files, n, sizeof(files[0]), newest_first);
+	for (i = PCH_KEEP; i < n; i++)
+		unlinkat(dfd, files[i].name, 0);
+	closedir(d);
+}
+
 static pthread_mutex_t pch_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int ember__prelude_pch(const char *const *args, size_t args_cnt, char **path,
@@ -269,6 +315,8 @@ int ember__prelude_pch(const char *const *args, size_t args_cnt, char **path,
 			log(EMBER_LOG_INFO, msg, log_ctx);
 		}
 		err = build(p, args, args_cnt);
+		if (!err)
+			prune_cache(dir);
 	}
 	pthread_mutex_unlock(&pch_lock);
 	if (err) {

@@ -124,6 +124,37 @@ static bool macro_at(const struct ember_rewriter *rw, size_t off,
 	return true;
 }
 
+/*
+ * A section the text gives the function itself (SEC("xdp"), or a macro of
+ * its own around __attribute__((section(...)))): the first string literal
+ * between the start of the declaration and the function's name.
+ */
+static char *explicit_section(struct ember_rewriter *rw, CXCursor fn,
+			      size_t begin)
+{
+	unsigned int name_off;
+	const char *t = rw->text, *q;
+	size_t i;
+
+	clang_getExpansionLocation(clang_getCursorLocation(fn), NULL, NULL,
+				   NULL, &name_off);
+	if (name_off <= begin || name_off > rw->len)
+		return NULL;
+	for (i = begin; i < name_off; i++) {
+		if (t[i] != '"')
+			continue;
+		q = memchr(t + i + 1, '"', name_off - i - 1);
+		if (!q)
+			return NULL;
+		/* only when an attribute-ish word precedes it */
+		if (!memmem(t + begin, i - begin, "SEC", 3) &&
+		    !memmem(t + begin, i - begin, "section", 7))
+			return NULL;
+		return strndup(t + i + 1, (size_t)(q - t - i - 1));
+	}
+	return NULL;
+}
+
 static int rewrite_function(struct walk *w, CXCursor fn)
 {
 	struct ember_rewriter *rw = w->rw;
@@ -140,6 +171,12 @@ static int rewrite_function(struct walk *w, CXCursor fn)
 	if (!ember__cursor_offsets(rw, fn, &b, &e)) {
 		free(name);
 		return 0;
+	}
+	section = explicit_section(rw, fn, b);
+	if (section) {
+		/* the text already placed it: record, change nothing */
+		err = add_program(rw, name, section);
+		goto out;
 	}
 	section = section_for_name(name);
 	if (!section && asprintf(&section, "ember/%s", name) < 0)

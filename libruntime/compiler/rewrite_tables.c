@@ -375,7 +375,9 @@ static int emit_definition(struct walk *w, const struct macro_call *mc,
 		fprintf(f, "__uint(max_entries, %s); ", d->max);
 	else if (k->default_max)
 		fprintf(f, "__uint(max_entries, %d); ", k->default_max);
-	if (d->flags || k->map_flags)
+	if (d->flags && k->map_flags && strstr(d->flags, k->map_flags))
+		fprintf(f, "__uint(map_flags, %s); ", d->flags);
+	else if (d->flags || k->map_flags)
 		fprintf(f, "__uint(map_flags, %s%s%s); ",
 			k->map_flags ? k->map_flags : "",
 			k->map_flags && d->flags ? " | " : "",
@@ -416,7 +418,7 @@ static int table_decl(struct walk *w, CXCursor var)
 	r = read_macro_call(rw, b, &mc);
 	if (r <= 0 || strncmp(mc.name, "BPF_", 4)) {
 		macro_call_free(&mc);
-		return r;
+		return r < 0 ? r : 0;
 	}
 	r = normalize(rw, b, &mc, &d);
 	if (r <= 0) {

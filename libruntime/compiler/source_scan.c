@@ -132,6 +132,19 @@ static int tracepoint_macro(struct ember_source_scan *s, const char *t,
 	return add_tracepoint(s, buf, c1 - c0 + 1 + e1 - e0, offset);
 }
 
+/* "(*NAME" : NAME is being declared as a function pointer */
+static bool declared_pointer(const char *t, size_t at)
+{
+	while (at > 0 && isspace((unsigned char)t[at - 1]))
+		at--;
+	if (at == 0 || t[at - 1] != '*')
+		return false;
+	at--;
+	while (at > 0 && isspace((unsigned char)t[at - 1]))
+		at--;
+	return at > 0 && t[at - 1] == '(';
+}
+
 static int include_line(struct ember_source_scan *s, const char *t,
 			size_t len, size_t i)
 {
@@ -189,6 +202,10 @@ int ember__source_scan(const char *t, size_t len, struct ember_source_scan *s)
 
 			while (i < len && ident_char(t[i]))
 				i++;
+			if (i - st == 16 &&
+			    !memcmp(t + st, "bpf_trace_printk", 16) &&
+			    declared_pointer(t, st))
+				s->declares_trace_printk = true;
 			if (i - st == 16 && !memcmp(t + st, "TRACEPOINT_PROBE", 16))
 				err = tracepoint_macro(s, t, len, i, st);
 			else

@@ -8,6 +8,7 @@
 #ifndef EMBER_SOURCE_SCAN_H
 #define EMBER_SOURCE_SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ember_source_scan {
@@ -19,6 +20,9 @@ struct ember_source_scan {
 	/* Header names of #include <...> and #include "..." lines. */
 	char **includes;
 	size_t includes_cnt;
+	/* The text declares its own bpf_trace_printk pointer, as in
+	 * "static int (*bpf_trace_printk)(const char *fmt, int size, ...)". */
+	bool declares_trace_printk;
 };
 
 /* Returns 0 or -ENOMEM. */

@@ -291,7 +291,9 @@ int ember_module_load(struct ember_module *m)
 	bpf_object__for_each_program(prog, m->obj) {
 		struct ember_prog *p =
 			ember__module_find_prog(m, bpf_program__name(prog));
-		bool now = p && !loaded_on_request(p);
+		/* a section libbpf does not know leaves the type to the host */
+		bool now = p && !loaded_on_request(p) &&
+			   bpf_program__type(prog) != BPF_PROG_TYPE_UNSPEC;
 
 		bpf_program__set_autoload(prog, now);
 		if (now) {

@@ -92,6 +92,17 @@ static void check_lines_preserved(const char *name)
 	ember__compiled_free(&c);
 }
 
+static void expect_error(const char *text, const char *want)
+{
+	struct ember_compiled c;
+	int err = compile("prog.c", text, &c);
+
+	assert_int_equal(err, -EINVAL);
+	if (!strstr(ember_errmsg(), want))
+		fail_msg("error message\n%s\ndoes not contain\n%s",
+			 ember_errmsg(), want);
+}
+
 static void golden_tracepoint_probe(void **state)
 {
 	(void)state;
@@ -109,6 +120,75 @@ static void golden_name_convention(void **state)
 {
 	(void)state;
 	check_golden("name_convention");
+}
+
+static void golden_tables(void **state)
+{
+	(void)state;
+	check_golden("tables");
+	check_lines_preserved("tables");
+}
+
+/* What the host learns about the tables: kinds, submitted event types,
+ * ring buffer drop slots. */
+static void table_records(void **state)
+{
+	char path[512];
+	struct ember_compiled c;
+	char *src;
+	size_t i;
+	int seen = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/rewrite/tables.c",
+		 EMBER_TEST_GOLDEN_DIR);
+	src = test_read_file(path, NULL);
+	assert_int_equal(compile("t.c", src, &c), 0);
+	for (i = 0; i < c.tables_cnt; i++) {
+		const struct ember_table_decl *d = &c.tables[i];
+
+		if (!strcmp(d->name, "output")) {
+			assert_string_equal(d->kind, "perf_output");
+			assert_string_equal(d->event_type, "struct data_t");
+			assert_int_equal(d->drop_slot, -1);
+			seen++;
+		} else if (!strcmp(d->name, "rb")) {
+			assert_string_equal(d->kind, "ringbuf");
+			assert_string_equal(d->event_type, "struct data_t");
+			assert_int_equal(d->drop_slot, 0);
+			seen++;
+		} else if (!strcmp(d->name, "counter_table")) {
+			assert_string_equal(d->kind, "hash");
+			assert_null(d->event_type);
+			seen++;
+		}
+	}
+	assert_int_equal(seen, 3);
+	assert_int_equal(c.tables_cnt, 14);
+	free(src);
+	ember__compiled_free(&c);
+}
+
+static void error_wrong_method(void **state)
+{
+	(void)state;
+	expect_error("BPF_PERF_OUTPUT(events);\n"
+		     "int f(void *ctx) {\n"
+		     "\tu64 k = 1;\n"
+		     "\tevents.lookup(&k);\n"
+		     "\treturn 0;\n"
+		     "}\n",
+		     "prog.c:4:2: error: table 'events' is a perf_output table, "
+		     "which has no method 'lookup'");
+	expect_error("BPF_HASH(h);\n"
+		     "int f(void *ctx) {\n"
+		     "\th.update(0);\n"
+		     "\treturn 0;\n"
+		     "}\n",
+		     "prog.c:3:12: error: too few arguments to function call, "
+		     "expected 2, have 1");
+	expect_error("BPF_TABLE(\"nosuch\", u32, u32, t, 4);\n",
+		     "prog.c:1:1: error: unknown table type \"nosuch\"");
 }
 
 static void golden_trace_printk(void **state)
@@ -161,17 +241,6 @@ static void elf_sections(void **state)
 	bpf_object__close(obj);
 	free(src);
 	ember__compiled_free(&c);
-}
-
-static void expect_error(const char *text, const char *want)
-{
-	struct ember_compiled c;
-	int err = compile("prog.c", text, &c);
-
-	assert_int_equal(err, -EINVAL);
-	if (!strstr(ember_errmsg(), want))
-		fail_msg("error message\n%s\ndoes not contain\n%s",
-			 ember_errmsg(), want);
 }
 
 static void error_undeclared(void **state)
@@ -261,6 +330,9 @@ int main(void)
 		cmocka_unit_test(golden_raw_tracepoint_probe),
 		cmocka_unit_test(golden_name_convention),
 		cmocka_unit_test(golden_trace_printk),
+		cmocka_unit_test(golden_tables),
+		cmocka_unit_test(table_records),
+		cmocka_unit_test(error_wrong_method),
 		cmocka_unit_test(elf_sections),
 		cmocka_unit_test(error_undeclared),
 		cmocka_unit_test(error_inside_tracepoint_probe),

@@ -7,12 +7,8 @@
 #ifndef __EMBER_BCC_H
 #define __EMBER_BCC_H
 
-/*
- * Variadic on purpose: BCC programs call bpf_trace_printk("fmt", a, b) and
- * ember rewrites that to bpf_trace_printk(fmt, sizeof(fmt), a, b); both
- * forms match this declaration. Helper id 6 is BPF_FUNC_trace_printk.
- */
-static long (*bpf_trace_printk)(const char *fmt, ...) = (void *)6;
+/* bpf_trace_printk is declared per program (compile.c, ember/program.h):
+ * a program may declare its own, as libbpf-era samples do. */
 
 /* Probe declarations; ember replaces each use with the expanded text plus
  * the ELF section that names its attach point. */
