@@ -88,11 +88,13 @@ EMBER_API int ember_perf_reader_consume(struct ember_perf_reader *r);
 EMBER_API int ember_perf_reader_fd(const struct ember_perf_reader *r);
 
 struct ember_perf_reader_stats {
+	size_t sz; /* sizeof(struct ember_perf_reader_stats), set by the caller */
 	uint64_t delivered; /* events passed to the sample callback */
 	uint64_t lost; /* events the kernel reported lost (buffer full) */
 };
 
-/* Counters since the reader was opened. Returns 0 or -EINVAL. */
+/* Counters since the reader was opened, into the first st->sz bytes of st.
+ * Returns 0 or -EINVAL. */
 EMBER_API int ember_perf_reader_stats(const struct ember_perf_reader *r,
 				      struct ember_perf_reader_stats *st);
 
@@ -149,6 +151,7 @@ EMBER_API int ember_ring_reader_consume(struct ember_ring_reader *r);
 EMBER_API int ember_ring_reader_fd(const struct ember_ring_reader *r);
 
 struct ember_ring_reader_stats {
+	size_t sz; /* sizeof(struct ember_ring_reader_stats), set by the caller */
 	uint64_t delivered; /* events passed to the callback by this reader */
 	/*
 	 * Events the program could not put into the ring because it was full
@@ -164,8 +167,8 @@ struct ember_ring_reader_stats {
 
 /*
  * Counters of the ring buffer table (of any module read) named table, or of
- * all rings of the reader when table is NULL. Reads the program's drop
- * counters now. Returns 0, -ENOENT (the reader has no such ring) or the
+ * all rings of the reader when table is NULL, into the first st->sz bytes of
+ * st. Reads the program's drop counters now. Returns 0, -ENOENT (the reader has no such ring) or the
  * errno of reading the counters.
  */
 EMBER_API int ember_ring_reader_stats(const struct ember_ring_reader *r,

@@ -9,6 +9,7 @@
 #include <clang-c/Index.h>
 
 #include "compiler/codegen.h"
+#include "compiler/codegen_isolation.h"
 #include "compiler/prelude_pch.h"
 #include "compiler/source_scan.h"
 #include "compiler/virtual_files.h"
@@ -533,7 +534,7 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		args[nargs++] = common_args[i];
 	for (i = 0; i < o->cflags_cnt; i++)
 		args[nargs++] = o->cflags[i];
-	err = ember__codegen_bpf(
+	err = ember__codegen_bpf_isolated(
 		&(struct ember_codegen_input){ .main_path = MAIN_PATH,
 					       .main_text = out->rewritten,
 					       .main_len = out->rewritten_len,

@@ -200,6 +200,8 @@ static int rewrite_function(struct walk *w, CXCursor fn)
 		err = ember__edits_replacef(&rw->edits, b, 0, "SEC(\"%s\") ",
 					    section);
 	if (!err)
+		err = ember__rewrite_probe_params(rw, fn, name);
+	if (!err)
 		err = add_program(rw, name, section);
 out:
 	free(section);

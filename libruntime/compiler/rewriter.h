@@ -73,6 +73,9 @@ bool ember__cursor_in_macro(CXCursor c);
  * with two insertions (before and after) rather than replacing it.
  */
 int ember__rewrite_probe_sections(struct ember_rewriter *rw);
+/* Part of the above: typed parameters after ctx of probe function fn. */
+int ember__rewrite_probe_params(struct ember_rewriter *rw, CXCursor fn,
+				const char *name);
 int ember__rewrite_tables(struct ember_rewriter *rw);
 int ember__rewrite_kernel_reads(struct ember_rewriter *rw);
 int ember__rewrite_trace_printk(struct ember_rewriter *rw);

@@ -189,6 +189,39 @@ static void pt_regs_arguments_and_return(void **state)
 	ember_module_free(m);
 }
 
+/* BCC's syscall__NAME: typed parameters are the system call's arguments. */
+static void syscall_typed_parameters(void **state)
+{
+	struct ember_trace_pipe *tp;
+	struct ember_trace_fields f;
+	struct ember_module *m;
+	char fn[64], want[128];
+	int fd;
+
+	(void)state;
+	m = load("int syscall__openat(struct pt_regs *ctx, int dfd,\n"
+		 "                    const char __user *filename, int flags)\n"
+		 "{\n"
+		 "\tchar buf[64];\n"
+		 "\tbpf_probe_read_user_str(buf, sizeof(buf), filename);\n"
+		 "\tbpf_trace_printk(\"sc-openat %d %s %x\", dfd, buf, flags);\n"
+		 "\treturn 0;\n"
+		 "}\n");
+	assert_int_equal(ember_syscall_fnname("openat", fn, sizeof(fn)), 0);
+	assert_int_equal(
+		ember_module_attach_kprobe(m, "syscall__openat", fn, 0, NULL),
+		0);
+	assert_int_equal(ember_trace_pipe_open(&tp), 0);
+	fd = openat(AT_FDCWD, "/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(want, sizeof(want), "sc-openat %d /proc/self/stat %x",
+		 AT_FDCWD, O_RDONLY | O_CLOEXEC);
+	assert_true(wait_line(tp, getpid(), want, &f));
+	ember_trace_pipe_free(tp);
+	ember_module_free(m);
+}
+
 static void no_kprobes_error_names_tracepoint(void **state)
 {
 	struct ember_module *m;
@@ -226,6 +259,7 @@ int main(void)
 		cmocka_unit_test(kprobe_sys_clone_by_name),
 		cmocka_unit_test(sync_timing_by_syscall_fnname),
 		cmocka_unit_test(pt_regs_arguments_and_return),
+		cmocka_unit_test(syscall_typed_parameters),
 		cmocka_unit_test(no_kprobes_error_names_tracepoint),
 	};
 

@@ -122,6 +122,13 @@ static void golden_name_convention(void **state)
 	check_golden("name_convention");
 }
 
+static void golden_probe_params(void **state)
+{
+	(void)state;
+	check_golden("probe_params");
+	check_lines_preserved("probe_params");
+}
+
 static void golden_tables(void **state)
 {
 	(void)state;
@@ -331,6 +338,7 @@ int main(void)
 		cmocka_unit_test(golden_name_convention),
 		cmocka_unit_test(golden_trace_printk),
 		cmocka_unit_test(golden_tables),
+		cmocka_unit_test(golden_probe_params),
 		cmocka_unit_test(table_records),
 		cmocka_unit_test(error_wrong_method),
 		cmocka_unit_test(elf_sections),

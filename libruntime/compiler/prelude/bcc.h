@@ -31,6 +31,12 @@
 				  (char *)args +                               \
 					  (args->data_loc_##field & 0xFFFF))
 
+/* The kernel's address-space annotation; kept as a BTF type tag so that
+ * user pointers stay recognisable. */
+#ifndef __user
+#define __user __attribute__((btf_type_tag("user")))
+#endif
+
 /* Constants programs use that BTF cannot carry (BTF has no #defines). */
 #ifndef TASK_COMM_LEN
 #define TASK_COMM_LEN 16

@@ -51,4 +51,15 @@ const volatile int __ember_ctx_mode = EMBER_CTX_PT_REGS;
 		 ? __EMBER_TP_FIELD(x, struct trace_event_raw_sys_exit, ret)   \
 		 : (unsigned long)(__PT_REGS_CAST(x)->__PT_RC_REG))
 
+/*
+ * Argument n (1-based) of the system call a syscall probe sits on: from the
+ * tracepoint record, or from the pt_regs the syscall wrapper was given.
+ */
+#define __EMBER_SYSCALL_PARM(x, n)                                             \
+	(__ember_ctx_mode == EMBER_CTX_SYS_ENTER                               \
+		 ? __EMBER_TP_FIELD(x, struct trace_event_raw_sys_enter,       \
+				    args[(n)-1])                               \
+		 : (unsigned long)PT_REGS_PARM##n##_CORE_SYSCALL(              \
+			   (struct pt_regs *)PT_REGS_SYSCALL_REGS(x)))
+
 #endif
