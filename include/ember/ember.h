@@ -279,5 +279,6 @@ EMBER_API int ember_trace_parse(char *line, struct ember_trace_fields *fields);
 
 #include <ember/table.h> /* tables: lookup, iterate, format, histograms */
 #include <ember/output.h> /* perf and ring buffer readers */
+#include <ember/attach.h> /* uprobes, USDT, perf events, XDP, tc, sockets */
 
 #endif /* EMBER_EMBER_H */
