@@ -80,7 +80,8 @@ int main(void)
 		}
 		if (err == 1 && f.pid == child &&
 		    strstr(f.msg, "Hello World!")) {
-			printf("task=%s pid=%d cpu=%d flags=%s ts=%.6f msg=%s\n",
+			printf("task=%s pid=%d cpu=%d flags=%s ts=%.6f "
+			       "msg=%s\n",
 			       f.task, f.pid, f.cpu, f.flags, f.ts, f.msg);
 			rc = 0;
 			break;

@@ -15,22 +15,21 @@
 
 #include <ember/ember.h>
 
-static const char program[] =
-	"#include <uapi/linux/ptrace.h>\n"
-	"\n"
-	"BPF_HASH(last);\n"
-	"\n"
-	"int do_trace(struct pt_regs *ctx) {\n"
-	"    u64 count = 0, *tsp, key = 0;\n"
-	"\n"
-	"    tsp = last.lookup(&key);\n"
-	"    if (tsp != NULL)\n"
-	"        count = *tsp;\n"
-	"    count++;\n"
-	"    last.update(&key, &count);\n"
-	"    bpf_trace_printk(\"%d\\n\", count);\n"
-	"    return 0;\n"
-	"}\n";
+static const char program[] = "#include <uapi/linux/ptrace.h>\n"
+			      "\n"
+			      "BPF_HASH(last);\n"
+			      "\n"
+			      "int do_trace(struct pt_regs *ctx) {\n"
+			      "    u64 count = 0, *tsp, key = 0;\n"
+			      "\n"
+			      "    tsp = last.lookup(&key);\n"
+			      "    if (tsp != NULL)\n"
+			      "        count = *tsp;\n"
+			      "    count++;\n"
+			      "    last.update(&key, &count);\n"
+			      "    bpf_trace_printk(\"%d\\n\", count);\n"
+			      "    return 0;\n"
+			      "}\n";
 
 static volatile sig_atomic_t stop;
 

@@ -92,7 +92,8 @@ int main(int argc, char **argv)
 			continue; /* trace_pipe is shared by everyone */
 		if (start < 0)
 			start = f.ts;
-		printf("At time %.2f s: multiple syncs detected, last %s ms ago\n",
+		printf("At time %.2f s: multiple syncs detected, last %s ms "
+		       "ago\n",
 		       f.ts - start, f.msg);
 		fflush(stdout);
 		seen++;

@@ -212,7 +212,8 @@ EMBER_API int ember_module_prog_fd(const struct ember_module *m,
  * The plain eBPF C the module's text was rewritten into (owned by the module;
  * NULL unless EMBER_DEBUG_SOURCE was set).
  */
-EMBER_API const char *ember_module_rewritten_source(const struct ember_module *m);
+EMBER_API const char *
+ember_module_rewritten_source(const struct ember_module *m);
 
 /* Detach everything, close every fd, free the module. NULL is a no-op. */
 EMBER_API void ember_module_free(struct ember_module *m);

@@ -58,9 +58,9 @@ static void child(int fd, const struct ember_codegen_input *in)
 	int32_t res = ember__codegen_bpf(in, &obj, &obj_len, &diags);
 	uint64_t dl = diags ? strlen(diags) : 0, ol = obj_len;
 
-	if (write_all(fd, &res, sizeof(res)) || write_all(fd, &dl, sizeof(dl)) ||
-	    write_all(fd, diags, dl) || write_all(fd, &ol, sizeof(ol)) ||
-	    write_all(fd, obj, ol))
+	if (write_all(fd, &res, sizeof(res)) ||
+	    write_all(fd, &dl, sizeof(dl)) || write_all(fd, diags, dl) ||
+	    write_all(fd, &ol, sizeof(ol)) || write_all(fd, obj, ol))
 		_exit(1);
 	_exit(0);
 }

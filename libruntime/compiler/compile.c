@@ -58,8 +58,9 @@ static const char *const common_args[] = {
 /* Include prefixes of kernel headers: served empty, since the kernel types
  * are already in the prelude (from BTF). */
 static const char *const kernel_include_prefixes[] = {
-	"linux/", "uapi/", "asm/", "asm-generic/", "net/", "bcc/", "trace/",
-	"generated/", "kernel/", "scsi/", "crypto/", "drm/", "xen/",
+	"linux/",  "uapi/",  "asm/",	   "asm-generic/", "net/",
+	"bcc/",	   "trace/", "generated/", "kernel/",	   "scsi/",
+	"crypto/", "drm/",   "xen/",
 };
 
 struct vfiles {
@@ -173,8 +174,8 @@ static void error_at_offset(const char *name, const char *text, size_t off)
 }
 
 static int build_vfiles(const struct ember_compile_opts *o, const char *text,
-			const struct ember_source_scan *scan,
-			bool kernel_types, struct vfiles *f, char **program_h)
+			const struct ember_source_scan *scan, bool kernel_types,
+			struct vfiles *f, char **program_h)
 {
 	const struct ember_virtual_file *e;
 	const char *types;
@@ -248,12 +249,11 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 		*program_h = NULL;
 		return err;
 	}
-	return vfile_add(f, "ember/program.h", *program_h,
-			 program_len);
+	return vfile_add(f, "ember/program.h", *program_h, program_len);
 }
 
-static const char *display_file(CXFile file, CXFile main_file,
-				const char *name, CXString *owned)
+static const char *display_file(CXFile file, CXFile main_file, const char *name,
+				CXString *owned)
 {
 	if (clang_File_isEqual(file, main_file))
 		return name;
@@ -312,7 +312,8 @@ static size_t parse_diagnostics(CXTranslationUnit tu, CXFile main_file,
  * Codegen diagnostics name the user's file through #line; columns there are
  * columns of the rewritten text: map them back.
  */
-static char *map_codegen_diags(const char *diags, const struct ember_rewriter *rw)
+static char *map_codegen_diags(const char *diags,
+			       const struct ember_rewriter *rw)
 {
 	size_t nl = strlen(rw->name);
 	const char *p = diags;
@@ -413,10 +414,10 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 
 	memset(out, 0, sizeof(*out));
 	if (o->kernel_headers)
-		return ember__error(ENOTSUP,
-				    "the kernel_headers option is not supported "
-				    "yet; leave it NULL to use the running "
-				    "kernel's BTF");
+		return ember__error(
+			ENOTSUP, "the kernel_headers option is not supported "
+				 "yet; leave it NULL to use the running "
+				 "kernel's BTF");
 	/* The precompiled prelude is an optimisation: without a cache
 	 * directory the prelude is parsed as text. */
 	if (ember__prelude_pch(common_args, COMMON_ARGS_CNT, &pch, o->log,
@@ -471,9 +472,9 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		args[nargs++] = o->cflags[i];
 	unsaved[0] = (struct CXUnsavedFile){ MAIN_PATH, text, len };
 	for (i = 0; i < vf.cnt; i++)
-		unsaved[i + 1] = (struct CXUnsavedFile){
-			vf.v[i].path, vf.v[i].text, vf.v[i].len
-		};
+		unsaved[i + 1] =
+			(struct CXUnsavedFile){ vf.v[i].path, vf.v[i].text,
+						vf.v[i].len };
 	/* excludeDeclarationsFromPCH: walking the AST then visits only the
 	 * user's declarations, not the precompiled kernel types. */
 	index = clang_createIndex(1, 0);
@@ -546,7 +547,8 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	if (err) {
 		char *mapped = diags ? map_codegen_diags(diags, &rw) : NULL;
 
-		ember__error(-err, "%s", mapped ? mapped : "code generation failed");
+		ember__error(-err, "%s",
+			     mapped ? mapped : "code generation failed");
 		free(mapped);
 		goto out;
 	}

@@ -14,7 +14,8 @@ struct ember_edit {
 	size_t offset; /* in the original text */
 	size_t len; /* bytes of the original replaced */
 	char *text; /* replacement, owned */
-	unsigned int seq; /* insertion order, to keep same-offset edits stable */
+	unsigned int
+		seq; /* insertion order, to keep same-offset edits stable */
 };
 
 struct ember_edits {
@@ -29,8 +30,7 @@ int ember__edits_replacef(struct ember_edits *e, size_t offset, size_t len,
 			  const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Insert text before offset. */
-int ember__edits_insert(struct ember_edits *e, size_t offset,
-			const char *text);
+int ember__edits_insert(struct ember_edits *e, size_t offset, const char *text);
 
 /*
  * Apply to text (len bytes): *out gets a malloc'd NUL-terminated result.

@@ -104,9 +104,11 @@ static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
 			continue;
 		while (p + sizeof(ElfW(Nhdr)) <= end) {
 			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-			const char *desc = p + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
+			const char *desc =
+				p + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
 
-			if (n->n_type == NT_GNU_BUILD_ID && desc + n->n_descsz <= end) {
+			if (n->n_type == NT_GNU_BUILD_ID &&
+			    desc + n->n_descsz <= end) {
 				b->hash = fnv1a(b->hash, desc, n->n_descsz);
 				b->found = true;
 				return 1;
@@ -126,7 +128,8 @@ static uint64_t hash_library(uint64_t h)
 	struct build_id b = { .addr = (const void *)hash_library, .hash = h };
 
 	dl_iterate_phdr(find_build_id, &b);
-	return b.found ? b.hash : fnv1a(h, __DATE__ __TIME__, sizeof(__DATE__ __TIME__));
+	return b.found ? b.hash
+		       : fnv1a(h, __DATE__ __TIME__, sizeof(__DATE__ __TIME__));
 }
 
 static int cache_dir(char *buf, size_t len)
@@ -195,11 +198,11 @@ static int build(const char *path, const char *const *args, size_t args_cnt)
 							e->len };
 		n++;
 	}
-	files[n++] = (struct ember_virtual_file){
-		EMBER_VIRTUAL_INCLUDE_DIR "/ember/kernel_types.h", types,
-		types_len
-	};
-	if (!prelude || asprintf(&abs, EMBER_VIRTUAL_INCLUDE_DIR "/" PRELUDE) < 0) {
+	files[n++] = (struct ember_virtual_file){ EMBER_VIRTUAL_INCLUDE_DIR
+						  "/ember/kernel_types.h",
+						  types, types_len };
+	if (!prelude ||
+	    asprintf(&abs, EMBER_VIRTUAL_INCLUDE_DIR "/" PRELUDE) < 0) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -297,8 +300,9 @@ int ember__prelude_pch(const char *const *args, size_t args_cnt, char **path,
 
 	err = cache_dir(dir, sizeof(dir));
 	if (err)
-		return ember__error(-err, "no usable cache directory (%s); set "
-					  "EMBER_CACHE_DIR",
+		return ember__error(-err,
+				    "no usable cache directory (%s); set "
+				    "EMBER_CACHE_DIR",
 				    strerror(-err));
 	if (asprintf(&p, "%s/prelude-%016" PRIx64 ".pch", dir, h) < 0)
 		return ember__error(ENOMEM, "out of memory");

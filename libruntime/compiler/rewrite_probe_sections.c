@@ -89,7 +89,8 @@ static char *section_for_name(const char *name)
 static bool macro_at(const struct ember_rewriter *rw, size_t off,
 		     struct probe_macro *m)
 {
-	static const char tp[] = "TRACEPOINT_PROBE", raw[] = "RAW_TRACEPOINT_PROBE";
+	static const char tp[] = "TRACEPOINT_PROBE",
+			  raw[] = "RAW_TRACEPOINT_PROBE";
 	const char *t = rw->text;
 	size_t i = off;
 	int depth = 0;
@@ -187,15 +188,16 @@ static int rewrite_function(struct walk *w, CXCursor fn)
 	if (macro_at(rw, b, &macro))
 		m = &macro;
 	if (m && m->raw)
-		err = ember__edits_replacef(
-			&rw->edits, m->begin, m->end - m->begin,
-			"SEC(\"%s\") int %s(struct bpf_raw_tracepoint_args *ctx)",
-			section, name);
-	else if (m)
 		err = ember__edits_replacef(&rw->edits, m->begin,
 					    m->end - m->begin,
-					    "SEC(\"%s\") int %s(struct %s *args)",
-					    section, name, name);
+					    "SEC(\"%s\") int %s(struct "
+					    "bpf_raw_tracepoint_args *ctx)",
+					    section, name);
+	else if (m)
+		err = ember__edits_replacef(
+			&rw->edits, m->begin, m->end - m->begin,
+			"SEC(\"%s\") int %s(struct %s *args)", section, name,
+			name);
 	else
 		err = ember__edits_replacef(&rw->edits, b, 0, "SEC(\"%s\") ",
 					    section);

@@ -110,7 +110,8 @@ static int read_macro_call(const struct ember_rewriter *rw, size_t off,
 		} else if (c == ',' || c == ')') {
 			if (mc->nargs == MAX_MACRO_ARGS)
 				return -E2BIG;
-			mc->args[mc->nargs] = trimmed(t + arg_start, i - arg_start);
+			mc->args[mc->nargs] =
+				trimmed(t + arg_start, i - arg_start);
 			if (!mc->args[mc->nargs])
 				return -ENOMEM;
 			if (mc->args[mc->nargs][0] || c == ',' || mc->nargs)
@@ -160,15 +161,14 @@ static int normalize(struct ember_rewriter *rw, size_t at,
 	do {                                                                   \
 		if (n < (lo) || n > (hi))                                      \
 			return ember__rewrite_error_at(                        \
-				rw, at,                                        \
-				"%s takes %d to %d arguments, not %d", m,      \
-				(lo), (hi), n);                                \
+				rw, at, "%s takes %d to %d arguments, not %d", \
+				m, (lo), (hi), n);                             \
 	} while (0)
 	if (!strcmp(m, "BPF_TABLE") || !strcmp(m, "BPF_F_TABLE") ||
 	    !strcmp(m, "BPF_TABLE_PINNED") || !strcmp(m, "BPF_TABLE_PUBLIC") ||
 	    !strcmp(m, "BPF_TABLE_SHARED")) {
-		bool f = !strcmp(m, "BPF_F_TABLE"), pin = m[10] == 'P' &&
-							  m[11] == 'I';
+		bool f = !strcmp(m, "BPF_F_TABLE"),
+		     pin = m[10] == 'P' && m[11] == 'I';
 
 		NEED(5, f ? 6 : pin ? 7 : 5);
 		kind = unquote(a[0]);
@@ -536,9 +536,9 @@ static int rewrite_method(struct walk *w, struct table *t, const char *method,
 	}
 	if (c->nargs < m->min_args || c->nargs > m->max_args)
 		return ember__rewrite_error(
-			rw, c->cursor,
-			"%s.%s() takes %d%s%d arguments, not %d", t->name,
-			method, m->min_args, m->min_args == m->max_args ? "" : " to ",
+			rw, c->cursor, "%s.%s() takes %d%s%d arguments, not %d",
+			t->name, method, m->min_args,
+			m->min_args == m->max_args ? "" : " to ",
 			m->min_args == m->max_args ? 0 : m->max_args, c->nargs);
 	/* The helper call up to its first argument; "%s" is the table. */
 	if (m->table_arg < 0) {
@@ -572,8 +572,9 @@ static int rewrite_method(struct walk *w, struct table *t, const char *method,
 		err = ember__edits_insert(ed, c->end - 1, m->append);
 	if (!err && m->flags & EMBER_METHOD_RECORDS_EVENT &&
 	    c->nargs > m->event_arg)
-		record_event_type(t, written_type(clang_Cursor_getArgument(
-					     c->cursor, (unsigned)m->event_arg)));
+		record_event_type(t,
+				  written_type(clang_Cursor_getArgument(
+					  c->cursor, (unsigned)m->event_arg)));
 	if (!err && m->flags & EMBER_METHOD_RESERVES &&
 	    w->init_type.kind == CXType_Pointer)
 		record_event_type(t, w->init_type);
@@ -606,10 +607,11 @@ static int method_call(struct walk *w, CXCursor call)
 	if (!t)
 		return 0;
 	if (ember__cursor_in_macro(call))
-		return ember__rewrite_error(rw, call,
-					    "a table method call inside a "
-					    "macro cannot be rewritten; call it "
-					    "outside the macro");
+		return ember__rewrite_error(
+			rw, call,
+			"a table method call inside a "
+			"macro cannot be rewritten; call it "
+			"outside the macro");
 	if (!ember__cursor_offsets(rw, call, &c.begin, &c.end) ||
 	    !ember__cursor_offsets(rw, callee, &mb, &me))
 		return 0;
@@ -622,10 +624,9 @@ static int method_call(struct walk *w, CXCursor call)
 	if (c.nargs > 8)
 		c.nargs = 8;
 	for (int i = 0; i < c.nargs; i++)
-		if (!ember__cursor_offsets(rw,
-					   clang_Cursor_getArgument(call,
-								    (unsigned)i),
-					   &c.arg_begin[i], &c.arg_end[i]))
+		if (!ember__cursor_offsets(
+			    rw, clang_Cursor_getArgument(call, (unsigned)i),
+			    &c.arg_begin[i], &c.arg_end[i]))
 			return 0;
 	method_sp = clang_getCursorSpelling(callee);
 	err = rewrite_method(w, t, clang_getCString(method_sp), &c);

@@ -160,11 +160,10 @@ static int rewrite_call(struct walk *w, CXCursor call)
 		return -ENOMEM;
 	memset(pad, '\n', lines);
 	pad[lines] = 0;
-	err = ember__edits_replacef(
-		&rw->edits, cb, ae - cb,
-		"({ char ____fmt[] = %s%.*s; "
-		"bpf_trace_printk(____fmt, sizeof(____fmt)",
-		pad, (int)(ae - ab), rw->text + ab);
+	err = ember__edits_replacef(&rw->edits, cb, ae - cb,
+				    "({ char ____fmt[] = %s%.*s; "
+				    "bpf_trace_printk(____fmt, sizeof(____fmt)",
+				    pad, (int)(ae - ab), rw->text + ab);
 	free(pad);
 	return err ? err : ember__edits_insert(&rw->edits, ce, "; })");
 }

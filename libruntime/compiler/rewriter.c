@@ -63,8 +63,8 @@ int ember__rewrite_error_at(struct ember_rewriter *rw, size_t offset,
 	return err;
 }
 
-bool ember__cursor_offsets(struct ember_rewriter *rw, CXCursor c,
-			   size_t *begin, size_t *end)
+bool ember__cursor_offsets(struct ember_rewriter *rw, CXCursor c, size_t *begin,
+			   size_t *end)
 {
 	CXSourceRange r = clang_getCursorExtent(c);
 	CXFile f1, f2;

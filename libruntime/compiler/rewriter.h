@@ -53,8 +53,8 @@ int ember__rewrite_error_at(struct ember_rewriter *rw, size_t offset,
 
 /* Byte offsets of a cursor's extent in the user's text (expansion
  * locations). Returns false when the cursor is not in the main file. */
-bool ember__cursor_offsets(struct ember_rewriter *rw, CXCursor c,
-			   size_t *begin, size_t *end);
+bool ember__cursor_offsets(struct ember_rewriter *rw, CXCursor c, size_t *begin,
+			   size_t *end);
 
 /* True when the cursor is expanded in the user's text (written there or
  * produced there by a macro). */

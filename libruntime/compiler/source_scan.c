@@ -145,8 +145,8 @@ static bool declared_pointer(const char *t, size_t at)
 	return at > 0 && t[at - 1] == '(';
 }
 
-static int include_line(struct ember_source_scan *s, const char *t,
-			size_t len, size_t i)
+static int include_line(struct ember_source_scan *s, const char *t, size_t len,
+			size_t i)
 {
 	size_t start;
 	char close;
@@ -160,8 +160,7 @@ static int include_line(struct ember_source_scan *s, const char *t,
 		i++;
 	if (i >= len || t[i] != close || i == start)
 		return 0;
-	return add_unique(&s->includes, &s->includes_cnt, t + start,
-			  i - start);
+	return add_unique(&s->includes, &s->includes_cnt, t + start, i - start);
 }
 
 int ember__source_scan(const char *t, size_t len, struct ember_source_scan *s)
@@ -206,7 +205,8 @@ int ember__source_scan(const char *t, size_t len, struct ember_source_scan *s)
 			    !memcmp(t + st, "bpf_trace_printk", 16) &&
 			    declared_pointer(t, st))
 				s->declares_trace_printk = true;
-			if (i - st == 16 && !memcmp(t + st, "TRACEPOINT_PROBE", 16))
+			if (i - st == 16 &&
+			    !memcmp(t + st, "TRACEPOINT_PROBE", 16))
 				err = tracepoint_macro(s, t, len, i, st);
 			else
 				err = tracepoint_ident(s, t + st, i - st, st);

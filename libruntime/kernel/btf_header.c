@@ -12,8 +12,6 @@
 
 #include "error.h"
 
-
-
 static void print_to_stream(void *ctx, const char *fmt, va_list args)
 {
 	vfprintf(ctx, fmt, args);
@@ -31,11 +29,12 @@ int ember__btf_header_from_file(const char *path, char **text, size_t *len)
 	*len = 0;
 	btf = btf__parse(path, NULL);
 	if (!btf)
-		return ember__error(errno ? errno : ENOENT,
-				    "cannot read kernel BTF %s: %s (ember needs "
-				    "a kernel built with CONFIG_DEBUG_INFO_BTF, "
-				    "or the kernel_headers option)",
-				    path, strerror(errno));
+		return ember__error(
+			errno ? errno : ENOENT,
+			"cannot read kernel BTF %s: %s (ember needs "
+			"a kernel built with CONFIG_DEBUG_INFO_BTF, "
+			"or the kernel_headers option)",
+			path, strerror(errno));
 	out = open_memstream(text, len);
 	if (!out) {
 		btf__free(btf);
@@ -89,8 +88,8 @@ int ember__btf_header(const char **text, size_t *len)
 
 	pthread_mutex_lock(&header_lock);
 	if (!header_text)
-		err = ember__btf_header_from_file(EMBER_VMLINUX_BTF, &header_text,
-						  &header_len);
+		err = ember__btf_header_from_file(EMBER_VMLINUX_BTF,
+						  &header_text, &header_len);
 	*text = header_text;
 	*len = header_len;
 	pthread_mutex_unlock(&header_lock);

@@ -23,14 +23,15 @@ bool ember__kernel_has_kprobes(void)
 
 /* Architecture prefixes of syscall wrappers, newest conventions first. */
 static const char *const syscall_prefixes[] = {
-	"__x64_sys_", "__ia32_sys_", "__arm64_sys_", "__s390x_sys_",
-	"__s390_sys_", "__riscv_sys_", "__se_sys_", "__do_sys_", "sys_",
+	"__x64_sys_",	"__ia32_sys_", "__arm64_sys_",
+	"__s390x_sys_", "__s390_sys_", "__riscv_sys_",
+	"__se_sys_",	"__do_sys_",   "sys_",
 };
 
 bool ember__syscall_of_function(const char *fn, char *buf, size_t size)
 {
-	for (size_t i = 0; i < sizeof(syscall_prefixes) / sizeof(*syscall_prefixes);
-	     i++) {
+	for (size_t i = 0;
+	     i < sizeof(syscall_prefixes) / sizeof(*syscall_prefixes); i++) {
 		size_t n = strlen(syscall_prefixes[i]);
 
 		if (!strncmp(fn, syscall_prefixes[i], n) && fn[n] &&

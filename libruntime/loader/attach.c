@@ -16,7 +16,7 @@
 #include "loader/module.h"
 
 int ember__attach_lookup(struct ember_module *m, const char *fn_name,
-		  struct ember_prog **p)
+			 struct ember_prog **p)
 {
 	if (!m || !fn_name)
 		return ember__error(EINVAL, "module and function name needed");
@@ -113,8 +113,8 @@ int ember_module_attach_tracepoint(struct ember_module *m, const char *fn_name,
 				    "CATEGORY:EVENT, as in "
 				    "syscalls:sys_enter_execve",
 				    tracepoint);
-	snprintf(category, sizeof(category), "%.*s",
-		 (int)(colon - tracepoint), tracepoint);
+	snprintf(category, sizeof(category), "%.*s", (int)(colon - tracepoint),
+		 tracepoint);
 	return ember__attach_tracepoint(m, p, category, colon + 1, 0, link);
 }
 
@@ -143,7 +143,8 @@ static int attach_by_section(struct ember_module *m, struct ember_prog *p)
 			return ember__error(EINVAL, "bad section '%s'", s);
 		snprintf(category, sizeof(category), "%.*s",
 			 (int)(slash - s - 11), s + 11);
-		return ember__attach_tracepoint(m, p, category, slash + 1, 0, NULL);
+		return ember__attach_tracepoint(m, p, category, slash + 1, 0,
+						NULL);
 	}
 	if (!strncmp(s, "raw_tracepoint/", 15))
 		return attach_raw_tracepoint(m, p, s + 15, NULL);

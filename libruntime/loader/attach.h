@@ -21,6 +21,7 @@ int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
 /* A kprobe or kretprobe on kernel function fn; on a kernel without kprobes
  * a system call's entry/exit tracepoint stands in for it. */
 int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
-			 const char *fn, bool retprobe, struct ember_link **out);
+			 const char *fn, bool retprobe,
+			 struct ember_link **out);
 
 #endif

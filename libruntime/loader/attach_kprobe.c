@@ -50,10 +50,11 @@ static int no_kprobes(struct ember_prog *p, const char *fn, bool retprobe)
 		"cannot attach '%s' as a %s on %s: this kernel has no kprobes "
 		"(CONFIG_KPROBES is off). %s%s%s",
 		p->name, retprobe ? "kretprobe" : "kprobe", fn,
-		alt ? "Use the tracepoint " : "Use a tracepoint instead "
-					       "(TRACEPOINT_PROBE(category, "
-					       "event)) or a raw tracepoint "
-					       "(RAW_TRACEPOINT_PROBE(event))",
+		alt ? "Use the tracepoint "
+		    : "Use a tracepoint instead "
+		      "(TRACEPOINT_PROBE(category, "
+		      "event)) or a raw tracepoint "
+		      "(RAW_TRACEPOINT_PROBE(event))",
 		alt ? alt : "", alt ? " instead (TRACEPOINT_PROBE)." : ".");
 }
 
@@ -93,10 +94,9 @@ int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 			   "tracepoint syscalls:%s instead",
 			   p->name, retprobe ? "kretprobe" : "kprobe", fn,
 			   event);
-	return ember__attach_tracepoint(m, p, "syscalls", event,
-					retprobe ? EMBER_CTX_SYS_EXIT
-						 : EMBER_CTX_SYS_ENTER,
-					out);
+	return ember__attach_tracepoint(
+		m, p, "syscalls", event,
+		retprobe ? EMBER_CTX_SYS_EXIT : EMBER_CTX_SYS_ENTER, out);
 }
 
 int ember_module_attach_kprobe(struct ember_module *m, const char *fn_name,

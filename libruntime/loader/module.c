@@ -51,7 +51,7 @@ int ember_module_compile(const char *text, const struct ember_module_opts *opts,
 					    "out must not be NULL");
 	*out = NULL;
 	if (opts && opts->sz < offsetof(struct ember_module_opts, sz) +
-					sizeof(opts->sz))
+				       sizeof(opts->sz))
 		return ember__error(EINVAL, "ember_module_opts.sz is not set");
 	m = calloc(1, sizeof(*m));
 	if (!m)
@@ -61,8 +61,7 @@ int ember_module_compile(const char *text, const struct ember_module_opts *opts,
 		/* Fields beyond what the caller's struct has read as zero. */
 		struct ember_module_opts o = { 0 };
 
-		memcpy(&o, opts,
-		       opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
 		co.name = o.name ? o.name : co.name;
 		co.cflags = o.cflags;
 		co.cflags_cnt = o.cflags_cnt;
@@ -148,9 +147,7 @@ static int set_ctx_mode(struct bpf_object *obj, int ctx_mode)
 	if (id < 0)
 		return 0;
 	sec = btf__type_by_id(btf, id);
-	bpf_object__for_each_map(map, obj)
-		if (is_rodata(map))
-			break;
+	bpf_object__for_each_map(map, obj) if (is_rodata(map)) break;
 	if (!map)
 		return 0;
 	init = bpf_map__initial_value(map, &size);
@@ -211,19 +208,22 @@ static int load_error(const struct ember_module *m, int err,
 	struct bpf_program *prog;
 	const char *failed = NULL;
 
-	bpf_object__for_each_program(prog, obj)
-		if (bpf_program__autoload(prog) && bpf_program__fd(prog) < 0) {
-			failed = bpf_program__name(prog);
-			break;
-		}
+	bpf_object__for_each_program(prog,
+				     obj) if (bpf_program__autoload(prog) &&
+					      bpf_program__fd(prog) < 0)
+	{
+		failed = bpf_program__name(prog);
+		break;
+	}
 	if (err == -EPERM && !(verifier_log && *verifier_log))
-		return ember__error(EPERM,
-				    "%s: the kernel refused to load BPF (EPERM): "
-				    "loading needs CAP_BPF and CAP_PERFMON, or "
-				    "CAP_SYS_ADMIN; check also "
-				    "kernel.unprivileged_bpf_disabled and "
-				    "RLIMIT_MEMLOCK on old kernels\n%s",
-				    m->name, libbpf_says);
+		return ember__error(
+			EPERM,
+			"%s: the kernel refused to load BPF (EPERM): "
+			"loading needs CAP_BPF and CAP_PERFMON, or "
+			"CAP_SYS_ADMIN; check also "
+			"kernel.unprivileged_bpf_disabled and "
+			"RLIMIT_MEMLOCK on old kernels\n%s",
+			m->name, libbpf_says);
 	if (failed && verifier_log && *verifier_log) {
 		if (m->log)
 			ember__module_logf(m, EMBER_LOG_DEBUG,
@@ -244,7 +244,8 @@ static void report_verifier_logs(const struct ember_module *m,
 
 	if (!(m->debug_flags & EMBER_DEBUG_VERIFIER))
 		return;
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		const char *log = bpf_program__log_buf(prog, &size);
 
 		if (bpf_program__autoload(prog) && log && *log)
@@ -283,12 +284,14 @@ int ember_module_load(struct ember_module *m)
 	m->obj = open_object(m);
 	if (!m->obj) {
 		err = -errno;
-		ember__error(-err, "%s: libbpf could not open the compiled "
-				   "object: %s\n%s",
+		ember__error(-err,
+			     "%s: libbpf could not open the compiled "
+			     "object: %s\n%s",
 			     m->name, strerror(-err), ember__libbpf_log_end());
 		goto out;
 	}
-	bpf_object__for_each_program(prog, m->obj) {
+	bpf_object__for_each_program(prog, m->obj)
+	{
 		struct ember_prog *p =
 			ember__module_find_prog(m, bpf_program__name(prog));
 		/* a section libbpf does not know leaves the type to the host */
@@ -353,7 +356,8 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 		ember__libbpf_log_end();
 		goto out;
 	}
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		bool it = !strcmp(bpf_program__name(prog), p->name);
 
 		bpf_program__set_autoload(prog, it);
@@ -367,9 +371,10 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 	 * read-only data is the exception: each such program gets its own
 	 * copy, to carry its ctx mode. */
 	err = set_ctx_mode(obj, ctx_mode);
-	bpf_object__for_each_map(map, obj) {
-		struct bpf_map *main =
-			bpf_object__find_map_by_name(m->obj, bpf_map__name(map));
+	bpf_object__for_each_map(map, obj)
+	{
+		struct bpf_map *main = bpf_object__find_map_by_name(
+			m->obj, bpf_map__name(map));
 
 		if (err)
 			break;

@@ -111,7 +111,8 @@ static void sync_timing_by_syscall_fnname(void **state)
 		 "    if (tsp != NULL) {\n"
 		 "        delta = bpf_ktime_get_ns() - *tsp;\n"
 		 "        if (delta < 1000000000)\n"
-		 "            bpf_trace_printk(\"sync-gap %d\\n\", delta / 1000000);\n"
+		 "            bpf_trace_printk(\"sync-gap %d\\n\", delta / "
+		 "1000000);\n"
 		 "        last.delete(&key);\n"
 		 "    }\n"
 		 "    ts = bpf_ktime_get_ns();\n"
@@ -159,13 +160,16 @@ static void pt_regs_arguments_and_return(void **state)
 		assert_int_equal(
 			ember_module_new(
 				"int enter(struct pt_regs *ctx) {\n"
-				"  if ((bpf_get_current_pid_tgid() >> 32) == ME)\n"
+				"  if ((bpf_get_current_pid_tgid() >> 32) == "
+				"ME)\n"
 				"    bpf_trace_printk(\"openat-args %d %lx\", "
-				"(int)PT_REGS_PARM1(ctx), PT_REGS_PARM3(ctx));\n"
+				"(int)PT_REGS_PARM1(ctx), "
+				"PT_REGS_PARM3(ctx));\n"
 				"  return 0;\n"
 				"}\n"
 				"int leave(struct pt_regs *ctx) {\n"
-				"  if ((bpf_get_current_pid_tgid() >> 32) == ME)\n"
+				"  if ((bpf_get_current_pid_tgid() >> 32) == "
+				"ME)\n"
 				"    bpf_trace_printk(\"openat-ret %ld\", "
 				"PT_REGS_RC(ctx));\n"
 				"  return 0;\n"
@@ -174,8 +178,10 @@ static void pt_regs_arguments_and_return(void **state)
 			0);
 	}
 	assert_int_equal(ember_syscall_fnname("openat", fn, sizeof(fn)), 0);
-	assert_int_equal(ember_module_attach_kprobe(m, "enter", fn, 0, NULL), 0);
-	assert_int_equal(ember_module_attach_kprobe(m, "leave", fn, 1, NULL), 0);
+	assert_int_equal(ember_module_attach_kprobe(m, "enter", fn, 0, NULL),
+			 0);
+	assert_int_equal(ember_module_attach_kprobe(m, "leave", fn, 1, NULL),
+			 0);
 	assert_int_equal(ember_trace_pipe_open(&tp), 0);
 	fd = openat(AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
@@ -199,14 +205,15 @@ static void syscall_typed_parameters(void **state)
 	int fd;
 
 	(void)state;
-	m = load("int syscall__openat(struct pt_regs *ctx, int dfd,\n"
-		 "                    const char __user *filename, int flags)\n"
-		 "{\n"
-		 "\tchar buf[64];\n"
-		 "\tbpf_probe_read_user_str(buf, sizeof(buf), filename);\n"
-		 "\tbpf_trace_printk(\"sc-openat %d %s %x\", dfd, buf, flags);\n"
-		 "\treturn 0;\n"
-		 "}\n");
+	m = load(
+		"int syscall__openat(struct pt_regs *ctx, int dfd,\n"
+		"                    const char __user *filename, int flags)\n"
+		"{\n"
+		"\tchar buf[64];\n"
+		"\tbpf_probe_read_user_str(buf, sizeof(buf), filename);\n"
+		"\tbpf_trace_printk(\"sc-openat %d %s %x\", dfd, buf, flags);\n"
+		"\treturn 0;\n"
+		"}\n");
 	assert_int_equal(ember_syscall_fnname("openat", fn, sizeof(fn)), 0);
 	assert_int_equal(
 		ember_module_attach_kprobe(m, "syscall__openat", fn, 0, NULL),
@@ -246,7 +253,8 @@ static void no_kprobes_error_names_tracepoint(void **state)
 
 	/* auto-attach by name fails the same way, attaching nothing */
 	m = load("int kprobe__vfs_read(void *ctx) { return 0; }\n"
-		 "TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; }\n");
+		 "TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; "
+		 "}\n");
 	assert_int_equal(ember_module_attach_auto(m), -EOPNOTSUPP);
 	assert_non_null(strstr(ember_errmsg(), "syscalls:sys_enter_read"));
 	assert_int_equal(ember_module_link_count(m), 0);

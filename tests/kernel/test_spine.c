@@ -156,9 +156,10 @@ static void explicit_attach_plain_function(void **state)
 		 NULL, 0);
 	assert_int_equal(ember_module_attach_auto(m), 0);
 	assert_int_equal(ember_module_prog_fd(m, "hello"), -ENODEV);
-	assert_int_equal(ember_module_attach_tracepoint(
-				 m, "hello", "syscalls:sys_enter_execve", &link),
-			 0);
+	assert_int_equal(
+		ember_module_attach_tracepoint(
+			m, "hello", "syscalls:sys_enter_execve", &link),
+		0);
 	assert_non_null(link);
 	assert_true(ember_module_prog_fd(m, "hello") >= 0);
 	assert_int_equal(ember_trace_pipe_open(&tp), 0);
@@ -169,8 +170,7 @@ static void explicit_attach_plain_function(void **state)
 	assert_int_equal(ember_link_detach(link), 0);
 	assert_int_equal(ember_module_link_count(m), 0);
 	child = run_true();
-	assert_false(wait_line(tp, child, "spine-hello", &f) &&
-		     f.pid == child);
+	assert_false(wait_line(tp, child, "spine-hello", &f) && f.pid == child);
 
 	/* The same function cannot be a raw tracepoint program too. */
 	assert_int_equal(ember_module_attach_raw_tracepoint(m, "hello",
@@ -180,9 +180,10 @@ static void explicit_attach_plain_function(void **state)
 	assert_int_equal(
 		ember_module_attach_raw_tracepoint(m, "raw", "sys_enter", NULL),
 		0);
-	assert_int_equal(ember_module_attach_tracepoint(
-				 m, "nosuch", "syscalls:sys_enter_execve", NULL),
-			 -ENOENT);
+	assert_int_equal(
+		ember_module_attach_tracepoint(
+			m, "nosuch", "syscalls:sys_enter_execve", NULL),
+		-ENOENT);
 	assert_int_equal(ember_module_attach_tracepoint(
 				 m, "hello", "syscalls:sys_enter_nosuch", NULL),
 			 -ENOENT);

@@ -179,14 +179,15 @@ static void table_records(void **state)
 static void error_wrong_method(void **state)
 {
 	(void)state;
-	expect_error("BPF_PERF_OUTPUT(events);\n"
-		     "int f(void *ctx) {\n"
-		     "\tu64 k = 1;\n"
-		     "\tevents.lookup(&k);\n"
-		     "\treturn 0;\n"
-		     "}\n",
-		     "prog.c:4:2: error: table 'events' is a perf_output table, "
-		     "which has no method 'lookup'");
+	expect_error(
+		"BPF_PERF_OUTPUT(events);\n"
+		"int f(void *ctx) {\n"
+		"\tu64 k = 1;\n"
+		"\tevents.lookup(&k);\n"
+		"\treturn 0;\n"
+		"}\n",
+		"prog.c:4:2: error: table 'events' is a perf_output table, "
+		"which has no method 'lookup'");
 	expect_error("BPF_HASH(h);\n"
 		     "int f(void *ctx) {\n"
 		     "\th.update(0);\n"
@@ -224,13 +225,14 @@ static void elf_sections(void **state)
 	assert_int_equal(c.progs_cnt, 3);
 	obj = bpf_object__open_mem(c.obj, c.obj_len, NULL);
 	assert_non_null(obj);
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		const char *n = bpf_program__name(prog);
 		const char *s = bpf_program__section_name(prog);
 
 		if (!strcmp(n, "tracepoint__syscalls__sys_enter_execve")) {
-			assert_string_equal(s,
-					    "tracepoint/syscalls/sys_enter_execve");
+			assert_string_equal(
+				s, "tracepoint/syscalls/sys_enter_execve");
 			assert_int_equal(bpf_program__type(prog),
 					 BPF_PROG_TYPE_TRACEPOINT);
 		} else if (!strcmp(n, "raw_tracepoint__sched_switch")) {

@@ -12,23 +12,24 @@
 
 /* Probe declarations; ember replaces each use with the expanded text plus
  * the ELF section that names its attach point. */
-#define TRACEPOINT_PROBE(category, event)                                      \
-	int tracepoint__##category##__##event(                                 \
+#define TRACEPOINT_PROBE(category, event)      \
+	int tracepoint__##category##__##event( \
 		struct tracepoint__##category##__##event *args)
-#define RAW_TRACEPOINT_PROBE(event)                                            \
+#define RAW_TRACEPOINT_PROBE(event) \
 	int raw_tracepoint__##event(struct bpf_raw_tracepoint_args *ctx)
 
 /* Reads of a __data_loc field of a TRACEPOINT_PROBE's args. */
-#define TP_DATA_LOC_READ_CONST(dst, field, length)                             \
-	bpf_probe_read_kernel((void *)(dst), (length),                         \
-			      (char *)args + (args->data_loc_##field & 0xFFFF))
-#define TP_DATA_LOC_READ(dst, field)                                           \
-	bpf_probe_read_kernel((void *)(dst),                                   \
-			      (args->data_loc_##field >> 16),                  \
-			      (char *)args + (args->data_loc_##field & 0xFFFF))
-#define TP_DATA_LOC_READ_STR(dst, field, length)                               \
-	bpf_probe_read_kernel_str((void *)(dst), (length),                     \
-				  (char *)args +                               \
+#define TP_DATA_LOC_READ_CONST(dst, field, length)     \
+	bpf_probe_read_kernel((void *)(dst), (length), \
+			      (char *)args +           \
+				      (args->data_loc_##field & 0xFFFF))
+#define TP_DATA_LOC_READ(dst, field)                                         \
+	bpf_probe_read_kernel((void *)(dst), (args->data_loc_##field >> 16), \
+			      (char *)args +                                 \
+				      (args->data_loc_##field & 0xFFFF))
+#define TP_DATA_LOC_READ_STR(dst, field, length)           \
+	bpf_probe_read_kernel_str((void *)(dst), (length), \
+				  (char *)args +           \
 					  (args->data_loc_##field & 0xFFFF))
 
 /* The kernel's address-space annotation; kept as a BTF type tag so that

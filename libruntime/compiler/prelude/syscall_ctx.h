@@ -22,17 +22,17 @@ const volatile int __ember_ctx_mode = EMBER_CTX_PT_REGS;
  * ctx loads, clang would merge them into one load at a computed ctx offset,
  * which the verifier refuses.
  */
-#define __EMBER_TP_FIELD(x, type, field)                                       \
-	({                                                                     \
-		unsigned long __v = 0;                                         \
-		bpf_probe_read_kernel(&__v, sizeof(__v),                       \
-				      &((type *)(x))->field);                  \
-		__v;                                                           \
+#define __EMBER_TP_FIELD(x, type, field)                      \
+	({                                                    \
+		unsigned long __v = 0;                        \
+		bpf_probe_read_kernel(&__v, sizeof(__v),      \
+				      &((type *)(x))->field); \
+		__v;                                          \
 	})
-#define __EMBER_SYSCALL_ARG(x, n, reg)                                         \
-	(__ember_ctx_mode == EMBER_CTX_SYS_ENTER                               \
-		 ? __EMBER_TP_FIELD(x, struct trace_event_raw_sys_enter,       \
-				    args[n])                                   \
+#define __EMBER_SYSCALL_ARG(x, n, reg)                                   \
+	(__ember_ctx_mode == EMBER_CTX_SYS_ENTER                         \
+		 ? __EMBER_TP_FIELD(x, struct trace_event_raw_sys_enter, \
+				    args[n])                             \
 		 : (unsigned long)(__PT_REGS_CAST(x)->reg))
 
 #undef PT_REGS_PARM1
@@ -46,20 +46,20 @@ const volatile int __ember_ctx_mode = EMBER_CTX_PT_REGS;
 #define PT_REGS_PARM3(x) __EMBER_SYSCALL_ARG(x, 2, __PT_PARM3_REG)
 #define PT_REGS_PARM4(x) __EMBER_SYSCALL_ARG(x, 3, __PT_PARM4_REG)
 #define PT_REGS_PARM5(x) __EMBER_SYSCALL_ARG(x, 4, __PT_PARM5_REG)
-#define PT_REGS_RC(x)                                                          \
-	(__ember_ctx_mode == EMBER_CTX_SYS_EXIT                                \
-		 ? __EMBER_TP_FIELD(x, struct trace_event_raw_sys_exit, ret)   \
+#define PT_REGS_RC(x)                                                        \
+	(__ember_ctx_mode == EMBER_CTX_SYS_EXIT                              \
+		 ? __EMBER_TP_FIELD(x, struct trace_event_raw_sys_exit, ret) \
 		 : (unsigned long)(__PT_REGS_CAST(x)->__PT_RC_REG))
 
 /*
  * Argument n (1-based) of the system call a syscall probe sits on: from the
  * tracepoint record, or from the pt_regs the syscall wrapper was given.
  */
-#define __EMBER_SYSCALL_PARM(x, n)                                             \
-	(__ember_ctx_mode == EMBER_CTX_SYS_ENTER                               \
-		 ? __EMBER_TP_FIELD(x, struct trace_event_raw_sys_enter,       \
-				    args[(n)-1])                               \
-		 : (unsigned long)PT_REGS_PARM##n##_CORE_SYSCALL(              \
+#define __EMBER_SYSCALL_PARM(x, n)                                       \
+	(__ember_ctx_mode == EMBER_CTX_SYS_ENTER                         \
+		 ? __EMBER_TP_FIELD(x, struct trace_event_raw_sys_enter, \
+				    args[(n)-1])                         \
+		 : (unsigned long)PT_REGS_PARM##n##_CORE_SYSCALL(        \
 			   (struct pt_regs *)PT_REGS_SYSCALL_REGS(x)))
 
 #endif
