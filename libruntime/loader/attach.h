@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Attachment pieces shared by the attach_*.c files of the loader. */
-#ifndef EMBER_ATTACH_H
-#define EMBER_ATTACH_H
+#ifndef EMBER_LOADER_ATTACH_H
+#define EMBER_LOADER_ATTACH_H
 
 #include <stdbool.h>
 
