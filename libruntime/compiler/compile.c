@@ -160,16 +160,9 @@ static bool kernel_include(const char *inc)
 /* "NAME:L:C: error: " prefix for a byte offset of the user's text. */
 static void error_at_offset(const char *name, const char *text, size_t off)
 {
-	unsigned int line = 1, col = 1;
-	size_t i;
+	unsigned int line, col;
 
-	for (i = 0; i < off && text[i]; i++) {
-		col++;
-		if (text[i] == '\n') {
-			line++;
-			col = 1;
-		}
-	}
+	ember__text_position(text, strlen(text), off, &line, &col);
 	ember__error_prefix(EINVAL, "%s:%u:%u: error", name, line, col);
 }
 

@@ -159,3 +159,19 @@ void ember__edits_free(struct ember_edits *e)
 	e->v = NULL;
 	e->cnt = e->cap = 0;
 }
+
+void ember__text_position(const char *text, size_t len, size_t off,
+			  unsigned int *line, unsigned int *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off && i < len; i++) {
+		(*col)++;
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		}
+	}
+}

@@ -49,4 +49,8 @@ unsigned int ember__edits_map_column(const struct ember_edits *e,
 
 void ember__edits_free(struct ember_edits *e);
 
+/* 1-based line and column of byte offset off in text (len bytes). */
+void ember__text_position(const char *text, size_t len, size_t off,
+			  unsigned int *line, unsigned int *col);
+
 #endif

@@ -45,18 +45,11 @@ int ember__rewrite_error(struct ember_rewriter *rw, CXCursor at,
 int ember__rewrite_error_at(struct ember_rewriter *rw, size_t offset,
 			    const char *fmt, ...)
 {
-	unsigned int line = 1, col = 1;
+	unsigned int line, col;
 	va_list ap;
-	size_t i;
 	int err;
 
-	for (i = 0; i < offset && i < rw->len; i++) {
-		col++;
-		if (rw->text[i] == '\n') {
-			line++;
-			col = 1;
-		}
-	}
+	ember__text_position(rw->text, rw->len, offset, &line, &col);
 	va_start(ap, fmt);
 	err = add_error(rw, line, col, fmt, ap);
 	va_end(ap);

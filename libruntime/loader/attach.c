@@ -18,18 +18,12 @@
 int ember__attach_lookup(struct ember_module *m, const char *fn_name,
 			 struct ember_prog **p)
 {
-	if (!m || !fn_name)
-		return ember__error(EINVAL, "module and function name needed");
-	if (!m->loaded)
-		return ember__error(EINVAL, "%s: load the module first",
-				    m->name);
-	*p = ember__module_find_prog(m, fn_name);
-	if (!*p)
-		return ember__error(ENOENT,
-				    "%s has no program function '%s' (static "
-				    "functions are not programs)",
-				    m->name, fn_name);
-	return 0;
+	int err = ember__module_prog(m, fn_name, p);
+
+	if (!err && !m->loaded)
+		err = ember__error(EINVAL, "%s: load the module first",
+				   m->name);
+	return err;
 }
 
 int ember__finish_link(struct ember_module *m, struct bpf_link *l,

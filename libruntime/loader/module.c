@@ -415,32 +415,38 @@ int ember_module_new(const char *text, const struct ember_module_opts *opts,
 	return err;
 }
 
+int ember__module_prog(const struct ember_module *m, const char *fn_name,
+			struct ember_prog **p)
+{
+	if (!m || !fn_name)
+		return ember__error(EINVAL, "module and function name needed");
+	*p = ember__module_find_prog(m, fn_name);
+	if (!*p)
+		return ember__error(ENOENT,
+				    "%s has no program function '%s' (static "
+				    "functions are not programs)",
+				    m->name, fn_name);
+	return 0;
+}
+
 int ember_module_load_func(struct ember_module *m, const char *fn_name,
 			   enum ember_prog_type type)
 {
 	struct ember_prog *p;
-	int err;
+	int err = ember__module_prog(m, fn_name, &p);
 
-	if (!m || !fn_name)
-		return ember__error(EINVAL, "module and function name needed");
-	p = ember__module_find_prog(m, fn_name);
-	if (!p)
-		return ember__error(ENOENT, "%s has no program function '%s'",
-				    m->name, fn_name);
-	err = ember__module_load_prog(m, p, (enum bpf_prog_type)type, 0);
+	if (!err)
+		err = ember__module_load_prog(m, p, (enum bpf_prog_type)type, 0);
 	return err ? err : bpf_program__fd(p->prog);
 }
 
 int ember_module_prog_fd(const struct ember_module *m, const char *fn_name)
 {
-	const struct ember_prog *p;
+	struct ember_prog *p;
+	int err = ember__module_prog(m, fn_name, &p);
 
-	if (!m || !fn_name)
-		return ember__error(EINVAL, "module and function name needed");
-	p = ember__module_find_prog(m, fn_name);
-	if (!p)
-		return ember__error(ENOENT, "%s has no program function '%s'",
-				    m->name, fn_name);
+	if (err)
+		return err;
 	if (!p->prog)
 		return ember__error(ENODEV, "function '%s' is not loaded yet",
 				    fn_name);

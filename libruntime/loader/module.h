@@ -51,6 +51,9 @@ struct ember_module {
 
 struct ember_prog *ember__module_find_prog(const struct ember_module *m,
 					   const char *name);
+/* As above, with the error a caller reports: -EINVAL, -ENOENT. */
+int ember__module_prog(const struct ember_module *m, const char *fn_name,
+		       struct ember_prog **p);
 /* Values of __ember_ctx_mode (prelude/syscall_ctx.h). */
 #define EMBER_CTX_PT_REGS 0
 #define EMBER_CTX_SYS_ENTER 1

@@ -47,28 +47,7 @@ static struct ember_module *load(const char *text)
 	return m;
 }
 
-static double now(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int wait_line(struct ember_trace_pipe *tp, int pid, const char *want,
-		     struct ember_trace_fields *f)
-{
-	double deadline = now() + 5;
-
-	while (now() < deadline) {
-		int r = ember_trace_pipe_read_fields(tp, 200, f);
-
-		assert_true(r >= 0);
-		if (r == 1 && f->pid == pid && strstr(f->msg, want))
-			return 1;
-	}
-	return 0;
-}
 
 /* Seed 004: BPF(text='int kprobe__sys_clone(void *ctx) { ... }') */
 static void kprobe_sys_clone_by_name(void **state)
@@ -89,7 +68,7 @@ static void kprobe_sys_clone_by_name(void **state)
 	if (child == 0)
 		_exit(0);
 	waitpid(child, NULL, 0);
-	assert_true(wait_line(tp, getpid(), "Hello, World!", &f));
+	assert_true(test_wait_trace_line(tp, getpid(), "Hello, World!", &f));
 	ember_trace_pipe_free(tp);
 	ember_module_free(m);
 }
@@ -127,7 +106,7 @@ static void sync_timing_by_syscall_fnname(void **state)
 	sync();
 	usleep(20000);
 	sync();
-	assert_true(wait_line(tp, getpid(), "sync-gap ", &f));
+	assert_true(test_wait_trace_line(tp, getpid(), "sync-gap ", &f));
 	/* 20 ms apart, plus whatever the first sync took */
 	assert_true(atoi(strstr(f.msg, "sync-gap ") + 9) >= 20);
 	ember_trace_pipe_free(tp);
@@ -187,9 +166,9 @@ static void pt_regs_arguments_and_return(void **state)
 	assert_true(fd >= 0);
 	snprintf(want, sizeof(want), "openat-args %d %x", AT_FDCWD,
 		 O_RDONLY | O_CLOEXEC);
-	assert_true(wait_line(tp, getpid(), want, &f));
+	assert_true(test_wait_trace_line(tp, getpid(), want, &f));
 	snprintf(want, sizeof(want), "openat-ret %d", fd);
-	assert_true(wait_line(tp, getpid(), want, &f));
+	assert_true(test_wait_trace_line(tp, getpid(), want, &f));
 	close(fd);
 	ember_trace_pipe_free(tp);
 	ember_module_free(m);
@@ -224,7 +203,7 @@ static void syscall_typed_parameters(void **state)
 	close(fd);
 	snprintf(want, sizeof(want), "sc-openat %d /proc/self/stat %x",
 		 AT_FDCWD, O_RDONLY | O_CLOEXEC);
-	assert_true(wait_line(tp, getpid(), want, &f));
+	assert_true(test_wait_trace_line(tp, getpid(), want, &f));
 	ember_trace_pipe_free(tp);
 	ember_module_free(m);
 }

@@ -23,13 +23,6 @@
 #include "ember/ember.h"
 #include "test_support.h"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static struct ember_module *load(const char *text, const char *const *cflags,
 				 size_t cflags_cnt)
@@ -45,22 +38,6 @@ static struct ember_module *load(const char *text, const char *const *cflags,
 	return m;
 }
 
-/* Read trace_pipe until a line from pid whose message contains want. */
-static int wait_line(struct ember_trace_pipe *tp, int pid, const char *want,
-		     struct ember_trace_fields *f)
-{
-	double deadline = now() + 5;
-
-	while (now() < deadline) {
-		int r = ember_trace_pipe_read_fields(tp, 200, f);
-
-		assert_true(r >= 0);
-		if (r == 1 && (pid <= 0 || f->pid == pid) &&
-		    strstr(f->msg, want))
-			return 1;
-	}
-	return 0;
-}
 
 static pid_t run_true(void)
 {
@@ -89,7 +66,7 @@ static void tracepoint_probe_execve(void **state)
 	assert_int_equal(ember_trace_pipe_open(&tp), 0);
 	child = run_true();
 	assert_true(child > 0);
-	assert_true(wait_line(tp, child, "spine-exec", &f));
+	assert_true(test_wait_trace_line(tp, child, "spine-exec", &f));
 	{
 		char want[64];
 
@@ -128,7 +105,7 @@ static void raw_tracepoint_sys_enter(void **state)
 	for (i = 0; i < 3; i++)
 		syscall(SYS_getppid);
 	snprintf(nr, sizeof(nr), "spine-getppid %d", (int)SYS_getppid);
-	while (found < 3 && wait_line(tp, getpid(), nr, &f))
+	while (found < 3 && test_wait_trace_line(tp, getpid(), nr, &f))
 		found++;
 	assert_int_equal(found, 3);
 	ember_trace_pipe_free(tp);
@@ -164,13 +141,13 @@ static void explicit_attach_plain_function(void **state)
 	assert_true(ember_module_prog_fd(m, "hello") >= 0);
 	assert_int_equal(ember_trace_pipe_open(&tp), 0);
 	child = run_true();
-	assert_true(wait_line(tp, child, "spine-hello", &f));
+	assert_true(test_wait_trace_line(tp, child, "spine-hello", &f));
 
 	/* Detaching one link stops its events. */
 	assert_int_equal(ember_link_detach(link), 0);
 	assert_int_equal(ember_module_link_count(m), 0);
 	child = run_true();
-	assert_false(wait_line(tp, child, "spine-hello", &f) && f.pid == child);
+	assert_false(test_wait_trace_line(tp, child, "spine-hello", &f) && f.pid == child);
 
 	/* The same function cannot be a raw tracepoint program too. */
 	assert_int_equal(ember_module_attach_raw_tracepoint(m, "hello",

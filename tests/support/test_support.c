@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "ember/ember.h"
 
 void test_skip(const char *why)
 {
@@ -81,4 +84,29 @@ int test_spawn_wait(char *const argv[])
 		return -1;
 	waitpid(pid, &status, 0);
 	return pid;
+}
+
+double test_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int test_wait_trace_line(struct ember_trace_pipe *tp, int pid,
+			 const char *want, struct ember_trace_fields *f)
+{
+	double deadline = test_now() + 5;
+
+	while (test_now() < deadline) {
+		int r = ember_trace_pipe_read_fields(tp, 200, f);
+
+		if (r < 0)
+			return 0;
+		if (r == 1 && (pid <= 0 || f->pid == pid) &&
+		    strstr(f->msg, want))
+			return 1;
+	}
+	return 0;
 }

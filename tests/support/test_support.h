@@ -21,4 +21,15 @@ int test_count_fds(void);
 /* Run a command (argv, NULL-terminated) and wait for it; returns its pid. */
 int test_spawn_wait(char *const argv[]);
 
+struct ember_trace_pipe;
+struct ember_trace_fields;
+/*
+ * Read trace_pipe for up to 5 s until a line from pid (any pid if <= 0)
+ * whose message contains want; fields then describe it. Returns 1 when
+ * found, 0 on timeout (the pipe is shared: other lines are skipped).
+ */
+int test_wait_trace_line(struct ember_trace_pipe *tp, int pid,
+			 const char *want, struct ember_trace_fields *fields);
+double test_now(void);
+
 #endif
