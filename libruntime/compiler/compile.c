@@ -2,6 +2,7 @@
 #include "compiler/compile.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,9 @@
 #include <clang-c/Index.h>
 
 #include "compiler/codegen.h"
+#include "compiler/cache.h"
 #include "compiler/codegen_isolation.h"
+#include "compiler/object_cache.h"
 #include "compiler/prelude_pch.h"
 #include "compiler/source_scan.h"
 #include "compiler/virtual_files.h"
@@ -401,6 +404,7 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	const char **args = NULL;
 	size_t nargs = 0, i, len = strlen(text), body_len;
 	char *program_h = NULL, *body = NULL, *diags = NULL, *pch = NULL;
+	uint64_t cache_key = 0;
 	CXIndex index = NULL;
 	CXTranslationUnit tu = NULL;
 	int err;
@@ -430,6 +434,20 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		if (err == -ENOMEM)
 			ember__error(ENOMEM, "out of memory");
 		goto out;
+	}
+
+	/* A program compiled before under the same prelude is reused. */
+	if (pch) {
+		cache_key = ember__hash(EMBER_HASH_INIT, pch, strlen(pch) + 1);
+		cache_key = ember__hash(cache_key, o->name, strlen(o->name) + 1);
+		for (i = 0; i < o->cflags_cnt; i++)
+			cache_key = ember__hash(cache_key, o->cflags[i],
+						strlen(o->cflags[i]) + 1);
+		cache_key = ember__hash(cache_key, program_h,
+					strlen(program_h) + 1);
+		cache_key = ember__hash(cache_key, text, len);
+		if (!ember__object_cache_load(cache_key, out))
+			goto out;
 	}
 
 	/* Phase 1: parse the user's text as written (BCC vocabulary). */
@@ -553,6 +571,8 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	out->tables_cnt = rw.tables_cnt;
 	rw.tables = NULL;
 	rw.tables_cnt = 0;
+	if (pch)
+		ember__object_cache_store(cache_key, out);
 out:
 	for (i = 0; i < rw.progs_cnt; i++) {
 		free(rw.progs[i].name);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "compiler/prelude_pch.h"
 
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
@@ -15,29 +14,20 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <llvm/Config/llvm-config.h>
 
+#include "compiler/cache.h"
 #include "compiler/codegen.h"
 #include "compiler/virtual_files.h"
 #include "error.h"
 #include "kernel/btf_header.h"
 
 #define PRELUDE "ember/prelude.h"
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
+/* Each kernel or library update leaves a 15 MB PCH behind: keep the few
+ * newest (another ember version may still use one). */
+#define PCH_KEEP 4
 
 static int hash_file(uint64_t *h, const char *path)
 {
@@ -56,14 +46,14 @@ static int hash_file(uint64_t *h, const char *path)
 				    MAP_PRIVATE, fd, 0)
 			     : MAP_FAILED;
 	if (map != MAP_FAILED) {
-		*h = fnv1a(*h, map, (size_t)st.st_size);
+		*h = ember__hash(*h, map, (size_t)st.st_size);
 		munmap(map, (size_t)st.st_size);
 	} else {
 		char buf[65536];
 		ssize_t n;
 
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			*h = fnv1a(*h, buf, (size_t)n);
+			*h = ember__hash(*h, buf, (size_t)n);
 		if (n < 0) {
 			close(fd);
 			return -errno;
@@ -109,7 +99,7 @@ static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
 
 			if (n->n_type == NT_GNU_BUILD_ID &&
 			    desc + n->n_descsz <= end) {
-				b->hash = fnv1a(b->hash, desc, n->n_descsz);
+				b->hash = ember__hash(b->hash, desc, n->n_descsz);
 				b->found = true;
 				return 1;
 			}
@@ -129,40 +119,9 @@ static uint64_t hash_library(uint64_t h)
 
 	dl_iterate_phdr(find_build_id, &b);
 	return b.found ? b.hash
-		       : fnv1a(h, __DATE__ __TIME__, sizeof(__DATE__ __TIME__));
+		       : ember__hash(h, __DATE__ __TIME__, sizeof(__DATE__ __TIME__));
 }
 
-static int cache_dir(char *buf, size_t len)
-{
-	const char *env = getenv("EMBER_CACHE_DIR");
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	char *slash;
-	int n;
-
-	if (env && *env)
-		n = snprintf(buf, len, "%s", env);
-	else if (xdg && *xdg)
-		n = snprintf(buf, len, "%s/ember", xdg);
-	else if (home && *home)
-		n = snprintf(buf, len, "%s/.cache/ember", home);
-	else
-		return -ENOENT;
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	/* mkdir -p */
-	for (slash = buf + 1; (slash = strchr(slash, '/')); slash++) {
-		*slash = 0;
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
-			*slash = '/';
-			return -errno;
-		}
-		*slash = '/';
-	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return access(buf, W_OK) ? -errno : 0;
-}
 
 static int build(const char *path, const char *const *args, size_t args_cnt)
 {
@@ -228,57 +187,13 @@ out:
 	return err;
 }
 
-/* Each kernel or library update leaves a 15 MB PCH behind: keep the few
- * newest (another ember version may still use one) and remove the rest. */
-#define PCH_KEEP 4
-
-struct pch_file {
-	char name[64];
-	time_t mtime;
-};
-
-static int newest_first(const void *a, const void *b)
-{
-	const struct pch_file *x = a, *y = b;
-
-	return (x->mtime < y->mtime) - (x->mtime > y->mtime);
-}
-
-static void prune_cache(const char *dir)
-{
-	struct pch_file files[64];
-	struct dirent *e;
-	size_t n = 0, i;
-	DIR *d = opendir(dir);
-	int dfd;
-
-	if (!d)
-		return;
-	dfd = dirfd(d);
-	while ((e = readdir(d)) && n < sizeof(files) / sizeof(files[0])) {
-		struct stat st;
-
-		if (strncmp(e->d_name, "prelude-", 8) ||
-		    !strstr(e->d_name, ".pch") ||
-		    strlen(e->d_name) >= sizeof(files[0].name) ||
-		    fstatat(dfd, e->d_name, &st, 0))
-			continue;
-		strcpy(files[n].name, e->d_name);
-		files[n++].mtime = st.st_mtime;
-	}
-	qsort(files, n, sizeof(files[0]), newest_first);
-	for (i = PCH_KEEP; i < n; i++)
-		unlinkat(dfd, files[i].name, 0);
-	closedir(d);
-}
-
 static pthread_mutex_t pch_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int ember__prelude_pch(const char *const *args, size_t args_cnt, char **path,
 		       ember_log_fn log, void *log_ctx)
 {
 	const struct ember_virtual_file *e;
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = EMBER_HASH_INIT;
 	char dir[4096], *p = NULL;
 	size_t i;
 	int err;
@@ -289,16 +204,16 @@ int ember__prelude_pch(const char *const *args, size_t args_cnt, char **path,
 		return ember__error(-err, "cannot read %s: %s",
 				    EMBER_VMLINUX_BTF, strerror(-err));
 	for (e = ember__embedded_headers; e->path; e++) {
-		h = fnv1a(h, e->path, strlen(e->path) + 1);
-		h = fnv1a(h, e->text, e->len);
+		h = ember__hash(h, e->path, strlen(e->path) + 1);
+		h = ember__hash(h, e->text, e->len);
 	}
 	for (i = 0; i < args_cnt; i++)
-		h = fnv1a(h, args[i], strlen(args[i]) + 1);
-	h = fnv1a(h, LLVM_VERSION_STRING, sizeof(LLVM_VERSION_STRING));
-	h = fnv1a(h, EMBER_VERSION_STRING, sizeof(EMBER_VERSION_STRING));
+		h = ember__hash(h, args[i], strlen(args[i]) + 1);
+	h = ember__hash(h, LLVM_VERSION_STRING, sizeof(LLVM_VERSION_STRING));
+	h = ember__hash(h, EMBER_VERSION_STRING, sizeof(EMBER_VERSION_STRING));
 	h = hash_library(h);
 
-	err = cache_dir(dir, sizeof(dir));
+	err = ember__cache_dir(dir, sizeof(dir));
 	if (err)
 		return ember__error(-err,
 				    "no usable cache directory (%s); set "
@@ -320,7 +235,7 @@ int ember__prelude_pch(const char *const *args, size_t args_cnt, char **path,
 		}
 		err = build(p, args, args_cnt);
 		if (!err)
-			prune_cache(dir);
+			ember__cache_prune(dir, "prelude-", ".pch", PCH_KEEP);
 	}
 	pthread_mutex_unlock(&pch_lock);
 	if (err) {

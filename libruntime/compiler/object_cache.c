@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+#include "compiler/object_cache.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/cache.h"
+
+/* Small files, but many programs: keep the most recent ones. */
+#define OBJECTS_KEEP 256
+#define MAGIC "EMBOBJ01"
+#define NO_STRING UINT32_MAX
+
+/* ---- writing ---- */
+
+static void put_u32(FILE *f, uint32_t v)
+{
+	fwrite(&v, sizeof(v), 1, f);
+}
+
+static void put_str(FILE *f, const char *s)
+{
+	if (!s) {
+		put_u32(f, NO_STRING);
+		return;
+	}
+	put_u32(f, (uint32_t)strlen(s));
+	fputs(s, f);
+}
+
+static void put_blob(FILE *f, const void *data, size_t len)
+{
+	uint64_t l = len;
+
+	fwrite(&l, sizeof(l), 1, f);
+	fwrite(data, 1, len, f);
+}
+
+void ember__object_cache_store(uint64_t key, const struct ember_compiled *c)
+{
+	char dir[4096], name[64], *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	if (ember__cache_dir(dir, sizeof(dir)) || !c->rewritten)
+		return;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	fwrite(MAGIC, 1, 8, f);
+	fwrite(&key, sizeof(key), 1, f);
+	put_u32(f, (uint32_t)c->progs_cnt);
+	for (i = 0; i < c->progs_cnt; i++) {
+		put_str(f, c->progs[i].name);
+		put_str(f, c->progs[i].section);
+	}
+	put_u32(f, (uint32_t)c->tables_cnt);
+	for (i = 0; i < c->tables_cnt; i++) {
+		put_str(f, c->tables[i].name);
+		put_str(f, c->tables[i].kind);
+		put_str(f, c->tables[i].event_type);
+		put_u32(f, (uint32_t)c->tables[i].drop_slot);
+	}
+	put_blob(f, c->rewritten, c->rewritten_len);
+	put_blob(f, c->obj, c->obj_len);
+	if (fclose(f) == 0) {
+		snprintf(name, sizeof(name), "obj-%016" PRIx64 ".bin", key);
+		if (!ember__cache_write(dir, name, buf, len))
+			ember__cache_prune(dir, "obj-", ".bin", OBJECTS_KEEP);
+	}
+	free(buf);
+}
+
+/* ---- reading ---- */
+
+struct reader {
+	const char *p, *end;
+	bool bad;
+};
+
+static uint32_t get_u32(struct reader *r)
+{
+	uint32_t v = 0;
+
+	if (r->end - r->p < (ptrdiff_t)sizeof(v)) {
+		r->bad = true;
+		return 0;
+	}
+	memcpy(&v, r->p, sizeof(v));
+	r->p += sizeof(v);
+	return v;
+}
+
+static char *get_str(struct reader *r)
+{
+	uint32_t n = get_u32(r);
+	char *s;
+
+	if (r->bad || n == NO_STRING)
+		return NULL;
+	if (r->end - r->p < (ptrdiff_t)n) {
+		r->bad = true;
+		return NULL;
+	}
+	s = strndup(r->p, n);
+	r->bad |= !s;
+	r->p += n;
+	return s;
+}
+
+static void *get_blob(struct reader *r, size_t *len, bool nul)
+{
+	uint64_t n = 0;
+	char *b;
+
+	if (r->end - r->p < (ptrdiff_t)sizeof(n)) {
+		r->bad = true;
+		return NULL;
+	}
+	memcpy(&n, r->p, sizeof(n));
+	r->p += sizeof(n);
+	if ((uint64_t)(r->end - r->p) < n || !(b = malloc(n + 1))) {
+		r->bad = true;
+		return NULL;
+	}
+	memcpy(b, r->p, n);
+	if (nul)
+		b[n] = 0;
+	r->p += n;
+	*len = n;
+	return b;
+}
+
+static char *read_whole(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
+	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
+		*len = (size_t)n;
+	} else {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+int ember__object_cache_load(uint64_t key, struct ember_compiled *out)
+{
+	char dir[4096], path[4200];
+	struct reader r;
+	uint64_t stored;
+	size_t len, i;
+	char *buf;
+
+	memset(out, 0, sizeof(*out));
+	if (ember__cache_dir(dir, sizeof(dir)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/obj-%016" PRIx64 ".bin", dir, key);
+	buf = read_whole(path, &len);
+	if (!buf)
+		return -ENOENT;
+	r = (struct reader){ buf, buf + len, false };
+	if (len < 16 || memcmp(buf, MAGIC, 8)) {
+		free(buf);
+		return -ENOENT;
+	}
+	memcpy(&stored, buf + 8, sizeof(stored));
+	r.p += 16;
+	out->progs_cnt = stored == key ? get_u32(&r) : 0;
+	r.bad |= stored != key || out->progs_cnt > 4096;
+	out->progs = r.bad ? NULL : calloc(out->progs_cnt + 1, sizeof(*out->progs));
+	for (i = 0; out->progs && i < out->progs_cnt && !r.bad; i++) {
+		out->progs[i].name = get_str(&r);
+		out->progs[i].section = get_str(&r);
+	}
+	out->tables_cnt = r.bad ? 0 : get_u32(&r);
+	r.bad |= !out->progs || out->tables_cnt > 4096;
+	out->tables = r.bad ? NULL
+			    : calloc(out->tables_cnt + 1, sizeof(*out->tables));
+	for (i = 0; out->tables && i < out->tables_cnt && !r.bad; i++) {
+		out->tables[i].name = get_str(&r);
+		out->tables[i].kind = get_str(&r);
+		out->tables[i].event_type = get_str(&r);
+		out->tables[i].drop_slot = (int)get_u32(&r);
+	}
+	if (!r.bad && out->tables)
+		out->rewritten = get_blob(&r, &out->rewritten_len, true);
+	if (!r.bad && out->rewritten)
+		out->obj = get_blob(&r, &out->obj_len, false);
+	free(buf);
+	if (r.bad || !out->obj) {
+		if (!out->progs)
+			out->progs_cnt = 0;
+		if (!out->tables)
+			out->tables_cnt = 0;
+		ember__compiled_free(out);
+		return -ENOENT;
+	}
+	return 0;
+}
