@@ -92,6 +92,43 @@ static void check_lines_preserved(const char *name)
 	ember__compiled_free(&c);
 }
 
+/* The object cache gives back exactly what a compile produced, and a
+ * damaged cache file is only a miss. */
+static void object_cache_round_trip(void **state)
+{
+	const char *text = "BPF_PERF_OUTPUT(ev);\n"
+			   "struct rec { int pid; };\n"
+			   "int f(void *ctx) {\n"
+			   "\tstruct rec r = { 1 };\n"
+			   "\tev.perf_submit(ctx, &r, sizeof(r));\n"
+			   "\treturn 0;\n"
+			   "}\n";
+	struct ember_compiled a, b, c;
+	char cmd[512];
+
+	(void)state;
+	assert_int_equal(compile("cache_probe.c", text, &a), 0);
+	assert_int_equal(compile("cache_probe.c", text, &b), 0);
+	assert_int_equal(a.obj_len, b.obj_len);
+	assert_memory_equal(a.obj, b.obj, a.obj_len);
+	assert_string_equal(a.rewritten, b.rewritten);
+	assert_int_equal(b.progs_cnt, 1);
+	assert_string_equal(b.progs[0].section, "ember/f");
+	assert_int_equal(b.tables_cnt, 1);
+	assert_string_equal(b.tables[0].event_type, "struct rec");
+	/* truncate every cached object: the next compile must still work */
+	snprintf(cmd, sizeof(cmd),
+		 "for f in %s/obj-*.bin; do truncate -s 20 \"$f\"; done",
+		 getenv("EMBER_CACHE_DIR"));
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(compile("cache_probe.c", text, &c), 0);
+	assert_int_equal(c.obj_len, a.obj_len);
+	assert_memory_equal(c.obj, a.obj, a.obj_len);
+	ember__compiled_free(&a);
+	ember__compiled_free(&b);
+	ember__compiled_free(&c);
+}
+
 static void expect_error(const char *text, const char *want)
 {
 	struct ember_compiled c;
@@ -344,6 +381,7 @@ int main(void)
 		cmocka_unit_test(table_records),
 		cmocka_unit_test(error_wrong_method),
 		cmocka_unit_test(elf_sections),
+		cmocka_unit_test(object_cache_round_trip),
 		cmocka_unit_test(error_undeclared),
 		cmocka_unit_test(error_inside_tracepoint_probe),
 		cmocka_unit_test(error_printk_too_many_args),
