@@ -169,6 +169,12 @@ static int rewrite_function(struct walk *w, CXCursor fn)
 	clang_disposeString(sp);
 	if (!name)
 		return -ENOMEM;
+	/* libclang may list the first declaration of a file twice */
+	for (size_t i = 0; i < rw->progs_cnt; i++)
+		if (!strcmp(rw->progs[i].name, name)) {
+			free(name);
+			return 0;
+		}
 	if (!ember__cursor_offsets(rw, fn, &b, &e)) {
 		free(name);
 		return 0;

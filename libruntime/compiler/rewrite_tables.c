@@ -404,6 +404,14 @@ static int emit_definition(struct walk *w, const struct macro_call *mc,
 	return t->name ? 0 : -ENOMEM;
 }
 
+static struct table *find_table(struct walk *w, const char *name)
+{
+	for (size_t i = 0; i < w->tables_cnt; i++)
+		if (!strcmp(w->tables[i].name, name))
+			return &w->tables[i];
+	return NULL;
+}
+
 static int table_decl(struct walk *w, CXCursor var)
 {
 	struct ember_rewriter *rw = w->rw;
@@ -421,9 +429,10 @@ static int table_decl(struct walk *w, CXCursor var)
 		return r < 0 ? r : 0;
 	}
 	r = normalize(rw, b, &mc, &d);
-	if (r <= 0) {
+	/* libclang may list the first declaration of a file twice */
+	if (r <= 0 || find_table(w, d.name)) {
 		macro_call_free(&mc);
-		return r;
+		return r < 0 ? r : 0;
 	}
 	v = realloc(w->tables, (w->tables_cnt + 1) * sizeof(*v));
 	if (!v) {
@@ -441,13 +450,6 @@ static int table_decl(struct walk *w, CXCursor var)
 
 /* ---- method calls ------------------------------------------------------ */
 
-static struct table *find_table(struct walk *w, const char *name)
-{
-	for (size_t i = 0; i < w->tables_cnt; i++)
-		if (!strcmp(w->tables[i].name, name))
-			return &w->tables[i];
-	return NULL;
-}
 
 static enum CXChildVisitResult first_child(CXCursor c, CXCursor parent,
 					   void *data)
