@@ -74,9 +74,22 @@ int ember__edits_apply(struct ember_edits *e, const char *text, size_t len,
 	int err = 0;
 
 	qsort(e->v, e->cnt, sizeof(*e->v), by_offset);
-	for (i = 1; i < e->cnt; i++)
-		if (e->v[i - 1].offset + e->v[i - 1].len > e->v[i].offset)
+	/* The same edit asked for twice (a declaration the AST lists twice)
+	 * is one edit; anything else overlapping is a rewriter bug. */
+	for (i = 1; i < e->cnt; i++) {
+		struct ember_edit *a = &e->v[i - 1], *b = &e->v[i];
+
+		if (a->offset == b->offset && a->len == b->len && a->len &&
+		    !strcmp(a->text, b->text)) {
+			free(b->text);
+			memmove(b, b + 1, (e->cnt - i - 1) * sizeof(*b));
+			e->cnt--;
+			i--;
+			continue;
+		}
+		if (a->offset + a->len > b->offset)
 			return -EINVAL;
+	}
 	f = open_memstream(out, out_len);
 	if (!f)
 		return -ENOMEM;
