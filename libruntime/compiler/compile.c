@@ -391,6 +391,15 @@ static int compose_final(const struct ember_compile_opts *o,
 		o->name, program_h, o->name, body);
 	if (!rw->has_license)
 		fputs("\nchar _license[] SEC(\"license\") = \"GPL\";\n", f);
+	/* clang puts into BTF only the types of globals and function
+	 * signatures: name each submitted event type in one, so the host can
+	 * decode events by field name. */
+	for (size_t i = 0; i < rw->tables_cnt; i++)
+		if (rw->tables[i].event_type)
+			fprintf(f,
+				"static __attribute__((used)) void "
+				"__ember_event_%s(%s *e) {}\n",
+				rw->tables[i].name, rw->tables[i].event_type);
 	return fclose(f) ? -ENOMEM : 0;
 }
 

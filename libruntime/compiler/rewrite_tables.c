@@ -486,8 +486,19 @@ static void record_event_type(struct table *t, CXType ptr)
 	CXString sp;
 	const char *s;
 
+	CXCursor decl;
+
 	if (pointee.kind == CXType_Invalid || pointee.kind == CXType_Void ||
 	    t->event_type)
+		return;
+	/* The host finds the type in the object's BTF, where it only is when
+	 * the rewritten text names it at file scope (compile.c anchors it);
+	 * a type declared inside a function cannot be named there. */
+	decl = clang_getTypeDeclaration(clang_getCanonicalType(pointee));
+	if (!clang_Cursor_isNull(decl) &&
+	    clang_getCursorKind(decl) != CXCursor_NoDeclFound &&
+	    clang_getCursorKind(clang_getCursorSemanticParent(decl)) !=
+		    CXCursor_TranslationUnit)
 		return;
 	sp = clang_getTypeSpelling(pointee);
 	s = clang_getCString(sp);
