@@ -73,7 +73,8 @@ int ember__edits_apply(struct ember_edits *e, const char *text, size_t len,
 	FILE *f;
 	int err = 0;
 
-	qsort(e->v, e->cnt, sizeof(*e->v), by_offset);
+	if (e->cnt)
+		qsort(e->v, e->cnt, sizeof(*e->v), by_offset);
 	/* The same edit asked for twice (a declaration the AST lists twice)
 	 * is one edit; anything else overlapping is a rewriter bug. */
 	for (i = 1; i < e->cnt; i++) {

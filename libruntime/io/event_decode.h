@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Events by field name: a type description built from BTF (struct, union,
+ * typedef or scalar), typed field reads and text/JSON formatting of a value
+ * of any BTF type. The formatter is usable on its own for other BTF-typed
+ * bytes (table keys and values).
+ */
+#ifndef EMBER_EVENT_DECODE_H
+#define EMBER_EVENT_DECODE_H
+
+#include <stdio.h>
+
+#include <bpf/btf.h>
+
+#include "ember/ember.h"
+
+struct ember__field {
+	struct ember_event_field pub; /* first: handed out as its address */
+	__u32 type_id; /* the member's type, qualifiers and typedefs kept */
+};
+
+struct ember_event_type {
+	struct btf *btf; /* own copy: outlives the module */
+	__u32 id;
+	char *name;
+	size_t size;
+	struct ember__field *fields; /* top level, anonymous members inline */
+	size_t fields_cnt;
+	struct ember__field **named; /* "a.b" lookups handed out, kept */
+	size_t named_cnt;
+};
+
+/*
+ * Describe the type spelled type_name ("struct x", "union x", "enum x",
+ * typedef, base type, any of these followed by "[N]" or "*") in btf, which is
+ * copied. Returns 0 or a negative errno with the message set.
+ */
+int ember__event_type_from_btf(const struct btf *btf, const char *type_name,
+			       struct ember_event_type **out);
+
+/*
+ * Print size bytes at data as a value of BTF type id: text (a=1 b=x) or,
+ * with EMBER_FORMAT_JSON, JSON. A top-level struct prints without braces
+ * in text. Returns 0 or -EIO when the stream failed.
+ */
+int ember__btf_fprint(FILE *f, const struct btf *btf, __u32 id,
+		      const void *data, size_t size, unsigned int flags);
+
+/* The C spelling of BTF type id (malloc'ed), or NULL without memory. */
+char *ember__btf_type_spelling(const struct btf *btf, __u32 id);
+
+#endif
