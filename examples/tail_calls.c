@@ -135,9 +135,11 @@ int main(int argc, char **argv)
 				break;
 			continue;
 		}
-		if (self && f.pid != getpid() &&
-		    !strstr(f.msg, "Executing a program"))
-			continue; /* trace_pipe is shared by everyone */
+		/* trace_pipe is shared by everyone: in --self mode show only the
+		 * three lines this run causes */
+		if (self && (f.pid == getpid() ? !strstr(f.msg, "timer")
+					       : !strstr(f.msg, "Executing")))
+			continue;
 		printf("%s-%d: %s\n", f.task, f.pid, f.msg);
 		fflush(stdout);
 		if (strstr(f.msg, "Executing a program"))
