@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * ember: run or check a BCC-style program text file.
- *   ember run [--duration SECONDS] [-v] FILE.c
+ *   ember run [--duration SECONDS] [--tables] [-v] FILE.c
  *   ember check [--dump] FILE.c
  */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,8 @@ static char *read_file(const char *path)
 
 static void usage(FILE *to)
 {
-	fprintf(to, "usage: ember run [--duration SECONDS] [-v] FILE.c\n"
+	fprintf(to, "usage: ember run [--duration SECONDS] [--tables] [-v] "
+		    "FILE.c\n"
 		    "       ember check [--dump] FILE.c\n"
 		    "       ember version\n");
 }
@@ -71,21 +73,164 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Print trace_pipe lines until the duration passes or a signal arrives. */
-static int print_trace(double duration)
+/* One perf or ring output table being printed. */
+struct output {
+	const char *table;
+	struct ember_event_type *type; /* NULL: print bytes */
+	struct ember_perf_reader *perf;
+	struct ember_ring_reader *ring;
+};
+
+static void print_event(const struct output *o, const void *data, size_t size)
+{
+	printf("%s: ", o->table);
+	if (o->type) {
+		struct ember_event ev = { o->type, data, size };
+
+		ember_event_fprint(&ev, 0, stdout);
+	} else {
+		for (size_t i = 0; i < size; i++)
+			printf("%02x", ((const unsigned char *)data)[i]);
+	}
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void perf_sample(void *ctx, int cpu, const void *data, uint32_t size)
+{
+	(void)cpu;
+	print_event(ctx, data, size);
+}
+
+static void perf_lost(void *ctx, int cpu, uint64_t count)
+{
+	const struct output *o = ctx;
+
+	fprintf(stderr, "ember: %s: lost %llu events on CPU %d\n", o->table,
+		(unsigned long long)count, cpu);
+}
+
+static int ring_sample(void *ctx, const void *data, size_t size)
+{
+	print_event(ctx, data, size);
+	return 0;
+}
+
+/* Open a reader for every perf and ring output table of the module. */
+static int open_outputs(struct ember_module *m, struct output *out, size_t max,
+			size_t *cnt)
+{
+	size_t i, n = ember_module_table_count(m);
+
+	*cnt = 0;
+	for (i = 0; i < n && *cnt < max; i++) {
+		struct ember_table *t = ember_module_table_at(m, i);
+		const char *kind = ember_table_kind(t);
+		struct output *o = &out[*cnt];
+		int err = 0;
+
+		if (strcmp(kind, "perf_output") && strcmp(kind, "ringbuf"))
+			continue;
+		memset(o, 0, sizeof(*o));
+		o->table = ember_table_name(t);
+		if (ember_event_type_new(m, o->table, NULL, &o->type))
+			o->type = NULL; /* nothing submitted, or no BTF */
+		if (!strcmp(kind, "perf_output")) {
+			struct ember_perf_reader_opts po = {
+				.sz = sizeof(po),
+				.sample = perf_sample,
+				.lost = perf_lost,
+				.ctx = o,
+			};
+
+			err = ember_perf_reader_new(m, o->table, &po, &o->perf);
+		} else {
+			err = ember_ring_reader_new(m, o->table, ring_sample, o,
+						    NULL, &o->ring);
+		}
+		if (err) {
+			ember_event_type_free(o->type);
+			return err;
+		}
+		(*cnt)++;
+	}
+	return 0;
+}
+
+static void close_outputs(struct output *out, size_t cnt)
+{
+	for (size_t i = 0; i < cnt; i++) {
+		struct ember_ring_reader_stats st = { .sz = sizeof(st) };
+
+		if (out[i].ring &&
+		    !ember_ring_reader_stats(out[i].ring, NULL, &st) &&
+		    st.dropped)
+			fprintf(stderr,
+				"ember: %s: %llu events dropped (ring "
+				"full)\n",
+				out[i].table, (unsigned long long)st.dropped);
+		ember_perf_reader_free(out[i].perf);
+		ember_ring_reader_free(out[i].ring);
+		ember_event_type_free(out[i].type);
+	}
+}
+
+static int print_entry(const void *key, const void *value, void *ctx)
+{
+	struct ember_table *t = ctx;
+	char k[1024], v[4096];
+
+	ember_table_key_snprintf(t, key, k, sizeof(k), 0);
+	ember_table_value_snprintf(t, value, v, sizeof(v), 0);
+	printf("%s: %s\n", k, v);
+	return 0;
+}
+
+/* --tables: every table with contents, histograms as histograms. */
+static void print_tables(struct ember_module *m)
+{
+	size_t i, n = ember_module_table_count(m);
+
+	for (i = 0; i < n; i++) {
+		struct ember_table *t = ember_module_table_at(m, i);
+		const char *kind = ember_table_kind(t);
+		const char *name = ember_table_name(t);
+
+		if (!strcmp(kind, "perf_output") || !strcmp(kind, "ringbuf") ||
+		    !strcmp(kind, "prog") || !strcmp(kind, "perf_array") ||
+		    !strncmp(name, "__ember", 7) || strchr(name, '.'))
+			continue;
+		printf("\n%s (%s):\n", name, kind);
+		if (!strcmp(kind, "histogram"))
+			ember_table_print_log2_hist(t, stdout, NULL);
+		else
+			ember_table_foreach(t, print_entry, t, NULL);
+	}
+	fflush(stdout);
+}
+
+/* Print trace_pipe lines and output events until the duration passes or a
+ * signal arrives. */
+static int print_trace(struct ember_module *m, double duration)
 {
 	struct ember_trace_pipe *tp;
 	double end = duration > 0 ? now() + duration : 0;
+	struct output outputs[16];
+	size_t outputs_cnt = 0;
 	const char *line;
 	int err;
 
 	err = ember_trace_pipe_open(&tp);
+	if (!err)
+		err = open_outputs(m, outputs, 16, &outputs_cnt);
 	if (err) {
 		fprintf(stderr, "ember: %s\n", ember_errmsg());
+		ember_trace_pipe_free(tp);
+		close_outputs(outputs, outputs_cnt);
 		return 1;
 	}
 	while (!stop) {
-		int wait_ms = 200;
+		int wait_ms = outputs_cnt ? 50 : 200;
 
 		if (end) {
 			double left = end - now();
@@ -100,12 +245,19 @@ static int print_trace(double duration)
 			fprintf(stderr, "ember: %s\n", ember_errmsg());
 			break;
 		}
-		if (err == 1) {
+		if (err == 1 && *line) {
 			puts(line);
 			fflush(stdout);
 		}
+		for (size_t i = 0; i < outputs_cnt; i++) {
+			if (outputs[i].perf)
+				ember_perf_reader_consume(outputs[i].perf);
+			else
+				ember_ring_reader_consume(outputs[i].ring);
+		}
 	}
 	ember_trace_pipe_free(tp);
+	close_outputs(outputs, outputs_cnt);
 	return err < 0 && err != -EINTR ? 1 : 0;
 }
 
@@ -114,6 +266,7 @@ static int cmd(int argc, char **argv, int run)
 	static const struct option long_opts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "dump", no_argument, NULL, 'D' },
+		{ "tables", no_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -121,10 +274,10 @@ static int cmd(int argc, char **argv, int run)
 	struct ember_module_opts opts = { .sz = sizeof(opts) };
 	struct ember_module *m = NULL;
 	double duration = -1;
-	int dump = 0, c, err, rc = 0;
+	int dump = 0, tables = 0, c, err, rc = 0;
 	char *text, *end;
 
-	while ((c = getopt_long(argc, argv, "d:Dvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:Dtvh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			duration = strtod(optarg, &end);
@@ -136,6 +289,9 @@ static int cmd(int argc, char **argv, int run)
 			break;
 		case 'D':
 			dump = 1;
+			break;
+		case 't':
+			tables = 1;
 			break;
 		case 'v':
 			verbose = 1;
@@ -188,7 +344,9 @@ static int cmd(int argc, char **argv, int run)
 		return 1;
 	}
 	if (duration != 0)
-		rc = print_trace(duration);
+		rc = print_trace(m, duration);
+	if (tables)
+		print_tables(m);
 	ember_module_free(m);
 	return rc;
 }
