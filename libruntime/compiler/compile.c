@@ -351,6 +351,7 @@ static void rewriter_free(struct ember_rewriter *rw)
 		free(rw->tables[i].name);
 		free(rw->tables[i].kind);
 		free(rw->tables[i].event_type);
+		free(rw->tables[i].pin_path);
 	}
 	free(rw->tables);
 	/* programs are handed over to the result or freed by the caller */
@@ -371,6 +372,7 @@ void ember__compiled_free(struct ember_compiled *c)
 		free(c->tables[i].name);
 		free(c->tables[i].kind);
 		free(c->tables[i].event_type);
+		free(c->tables[i].pin_path);
 	}
 	free(c->tables);
 	memset(c, 0, sizeof(*c));

@@ -36,6 +36,15 @@ struct ember_table_decl {
 	/* Ring buffers: slot in the per-CPU __ember_ringbuf_drops array where
 	 * the program counts events the ring had no room for; -1 otherwise. */
 	int drop_slot;
+	/* BPF_TABLE_PINNED: the bpffs path to reuse or pin the map at. */
+	char *pin_path;
+	/* BPF_TABLE_PUBLIC / _SHARED export the table to other modules of
+	 * the process by name; BPF_TABLE("extern", ...) imports one. */
+	enum ember_table_sharing {
+		EMBER_TABLE_PRIVATE = 0,
+		EMBER_TABLE_EXPORTED = 1,
+		EMBER_TABLE_IMPORTED = 2,
+	} sharing;
 };
 
 /* Per-CPU u64 array: index = ember_table_decl.drop_slot. */

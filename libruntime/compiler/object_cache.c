@@ -13,7 +13,7 @@
 
 /* Small files, but many programs: keep the most recent ones. */
 #define OBJECTS_KEEP 256
-#define MAGIC "EMBOBJ01"
+#define MAGIC "EMBOBJ02"
 #define NO_STRING UINT32_MAX
 
 /* ---- writing ---- */
@@ -65,6 +65,8 @@ void ember__object_cache_store(uint64_t key, const struct ember_compiled *c)
 		put_str(f, c->tables[i].kind);
 		put_str(f, c->tables[i].event_type);
 		put_u32(f, (uint32_t)c->tables[i].drop_slot);
+		put_str(f, c->tables[i].pin_path);
+		put_u32(f, (uint32_t)c->tables[i].sharing);
 	}
 	put_blob(f, c->rewritten, c->rewritten_len);
 	put_blob(f, c->obj, c->obj_len);
@@ -180,7 +182,8 @@ int ember__object_cache_load(uint64_t key, struct ember_compiled *out)
 	r.p += 16;
 	out->progs_cnt = stored == key ? get_u32(&r) : 0;
 	r.bad |= stored != key || out->progs_cnt > 4096;
-	out->progs = r.bad ? NULL : calloc(out->progs_cnt + 1, sizeof(*out->progs));
+	out->progs =
+		r.bad ? NULL : calloc(out->progs_cnt + 1, sizeof(*out->progs));
 	for (i = 0; out->progs && i < out->progs_cnt && !r.bad; i++) {
 		out->progs[i].name = get_str(&r);
 		out->progs[i].section = get_str(&r);
@@ -194,6 +197,8 @@ int ember__object_cache_load(uint64_t key, struct ember_compiled *out)
 		out->tables[i].kind = get_str(&r);
 		out->tables[i].event_type = get_str(&r);
 		out->tables[i].drop_slot = (int)get_u32(&r);
+		out->tables[i].pin_path = get_str(&r);
+		out->tables[i].sharing = get_u32(&r);
 	}
 	if (!r.bad && out->tables)
 		out->rewritten = get_blob(&r, &out->rewritten_len, true);

@@ -32,6 +32,8 @@ struct table {
 	const struct ember_table_kind *kind;
 	int drop_slot;
 	char *event_type;
+	char *pin_path;
+	enum ember_table_sharing sharing;
 };
 
 struct walk {
@@ -144,6 +146,7 @@ static const char *unquote(char *s)
 struct table_def {
 	const struct ember_table_kind *kind;
 	const char *name, *key, *value, *max, *flags, *pin, *inner;
+	enum ember_table_sharing sharing;
 	bool key_is_int; /* histogram: ARRAY when the key is an int */
 };
 
@@ -185,11 +188,11 @@ static int normalize(struct ember_rewriter *rw, size_t at,
 			d->pin = a[5];
 			d->flags = n > 6 ? a[6] : NULL;
 		}
+		if (!strcmp(m, "BPF_TABLE_PUBLIC") ||
+		    !strcmp(m, "BPF_TABLE_SHARED"))
+			d->sharing = EMBER_TABLE_EXPORTED;
 		if (!strcmp(kind, "extern"))
-			return ember__rewrite_error_at(
-				rw, at,
-				"BPF_TABLE(\"extern\", ...) (tables shared "
-				"between modules) is not supported yet");
+			d->sharing = EMBER_TABLE_IMPORTED;
 	} else if (!strcmp(m, "BPF_HASH") || !strcmp(m, "BPF_PERCPU_HASH") ||
 		   !strcmp(m, "BPF_LRU_HASH") || !strcmp(m, "BPF_LPM_TRIE") ||
 		   !strcmp(m, "BPF_SOCKHASH")) {
@@ -396,6 +399,15 @@ static int emit_definition(struct walk *w, const struct macro_call *mc,
 		return err;
 	t->name = strdup(d->name);
 	t->kind = k;
+	t->sharing = d->sharing;
+	if (d->pin) {
+		char *q = strdup(d->pin);
+
+		t->pin_path = q ? strdup(unquote(q)) : NULL;
+		free(q);
+		if (!t->pin_path)
+			return -ENOMEM;
+	}
 	t->drop_slot = k->flags & EMBER_TABLE_RINGBUF ? w->ringbufs++ : -1;
 	if (w->ringbufs > MAX_RINGBUFS)
 		return ember__rewrite_error_at(w->rw, mc->begin,
@@ -449,7 +461,6 @@ static int table_decl(struct walk *w, CXCursor var)
 }
 
 /* ---- method calls ------------------------------------------------------ */
-
 
 static enum CXChildVisitResult first_child(CXCursor c, CXCursor parent,
 					   void *data)
@@ -710,9 +721,12 @@ int ember__rewrite_tables(struct ember_rewriter *rw)
 			decls[i].kind = strdup(w.tables[i].kind->bcc_name);
 			decls[i].event_type = w.tables[i].event_type;
 			decls[i].drop_slot = w.tables[i].drop_slot;
+			decls[i].pin_path = w.tables[i].pin_path;
+			decls[i].sharing = w.tables[i].sharing;
 		} else {
 			free(w.tables[i].name);
 			free(w.tables[i].event_type);
+			free(w.tables[i].pin_path);
 		}
 	}
 	free(w.tables);

@@ -64,6 +64,9 @@ static const struct ember_table_kind kinds[] = {
 	  EMBER_M_TASK_STORAGE, 0, "BPF_F_NO_PREALLOC", "int" },
 	{ "cgroup_storage", "BPF_MAP_TYPE_CGROUP_STORAGE", 0,
 	  EMBER_M_CGROUP_STORAGE, 0, NULL, "struct bpf_cgroup_storage_key" },
+	/* BPF_TABLE("extern", ...): the real table comes from the module
+	 * that exports it; any method may apply. */
+	{ "extern", "BPF_MAP_TYPE_HASH", 0, ~0u, 1, NULL, "__u64" },
 	{ "percpu_cgroup_storage", "BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE", 0,
 	  EMBER_M_CGROUP_STORAGE, 0, NULL, "struct bpf_cgroup_storage_key" },
 };

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "io/table_impl.h"
 #include "loader/libbpf_log.h"
+#include "loader/shared_tables.h"
 #include "loader/verifier_log.h"
 
 /* Verifier log buffer for a failed load; the kernel keeps the tail when the
@@ -304,9 +306,16 @@ int ember_module_load(struct ember_module *m)
 			prepare_program(m, prog, log_buf);
 		}
 	}
-	err = bpf_object__load(m->obj);
+	err = ember__shared_tables_prepare(m);
+	if (!err) {
+		err = bpf_object__load(m->obj);
+		if (err)
+			err = load_error(m, err, m->obj, log_buf);
+	}
+	if (!err)
+		err = ember__shared_tables_publish(m);
 	if (err) {
-		err = load_error(m, err, m->obj, log_buf);
+		ember__libbpf_log_end();
 		bpf_object__close(m->obj);
 		m->obj = NULL;
 		for (size_t i = 0; i < m->progs_cnt; i++)
@@ -483,15 +492,29 @@ const char *ember_module_rewritten_source(const struct ember_module *m)
 int ember__module_add_link(struct ember_module *m, struct bpf_link *l,
 			   const char *what, struct ember_link **out)
 {
+	return ember__module_add_attachment(m, l, NULL, NULL, what, NULL, out);
+}
+
+int ember__module_add_attachment(struct ember_module *m, struct bpf_link *l,
+				 void (*detach)(void *data), void *data,
+				 const char *what, const char *fn,
+				 struct ember_link **out)
+{
 	struct ember_link *k = calloc(1, sizeof(*k));
 
-	if (!k || !(k->what = strdup(what))) {
+	if (!k || (fn ? asprintf(&k->what, "%s → %s", what, fn) < 0
+		      : !(k->what = strdup(what)))) {
 		free(k);
-		bpf_link__destroy(l);
+		if (l)
+			bpf_link__destroy(l);
+		else
+			detach(data);
 		return ember__error(ENOMEM, "out of memory");
 	}
 	k->module = m;
 	k->link = l;
+	k->detach = l ? NULL : detach;
+	k->data = data;
 	k->next = m->links;
 	m->links = k;
 	m->links_cnt++;
@@ -514,7 +537,10 @@ int ember_link_detach(struct ember_link *link)
 			m->links_cnt--;
 			break;
 		}
-	bpf_link__destroy(link->link);
+	if (link->detach)
+		link->detach(link->data);
+	else
+		bpf_link__destroy(link->link);
 	free(link->what);
 	free(link);
 	return 0;
@@ -533,6 +559,8 @@ void ember_module_free(struct ember_module *m)
 		return;
 	while (m->links)
 		ember_link_detach(m->links);
+	ember__shared_tables_withdraw(m);
+	ember__tables_forget(m);
 	for (i = 0; i < m->progs_cnt; i++)
 		bpf_object__close(m->progs[i].own_obj);
 	bpf_object__close(m->obj);

@@ -30,8 +30,14 @@ struct ember_prog {
 
 struct ember_link {
 	struct ember_module *module;
-	struct bpf_link *link;
-	char *what; /* "tracepoint syscalls:sys_enter_execve" */
+	struct bpf_link *link; /* NULL when detach is set */
+	/* An attachment that is not one libbpf link (a link fd libbpf 1.1
+	 * cannot wrap, a tc filter, a socket filter, one link per CPU):
+	 * detach(data) undoes it and frees data. */
+	void (*detach)(void *data);
+	void *data;
+	/* "tracepoint syscalls:sys_enter_execve → hello" */
+	char *what;
 	struct ember_link *next;
 };
 
@@ -69,6 +75,15 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 /* Take ownership of a libbpf link and record it; returns 0 or -errno. */
 int ember__module_add_link(struct ember_module *m, struct bpf_link *l,
 			   const char *what, struct ember_link **out);
+/*
+ * Record an attachment: libbpf link l, or (l NULL) one that detach(data)
+ * undoes. Its description is "what → fn" (just what when fn is NULL).
+ * Owns l or data from the call on, also on failure. Returns 0 or -errno.
+ */
+int ember__module_add_attachment(struct ember_module *m, struct bpf_link *l,
+				 void (*detach)(void *data), void *data,
+				 const char *what, const char *fn,
+				 struct ember_link **out);
 /* The libbpf map of table name in the loaded module, or NULL. */
 struct bpf_map *ember__module_map(const struct ember_module *m,
 				  const char *name);
