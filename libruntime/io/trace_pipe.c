@@ -69,11 +69,15 @@ EMBER_API int ember_trace_pipe_open(struct ember_trace_pipe **out)
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
-		return ember__error(err, "cannot open %s: %s%s", path,
-				    strerror(err),
-				    err == EACCES || err == EPERM
-					    ? " (reading trace_pipe needs root)"
-					    : "");
+		return ember__error(
+			err, "cannot open %s: %s%s", path, strerror(err),
+			err == EACCES || err == EPERM
+				? " (reading trace_pipe needs root)"
+			: err == EBUSY
+				? " (the kernel lets one reader at a time "
+				  "open trace_pipe; another process, e.g. "
+				  "another ember or BCC tool, is reading it)"
+				: "");
 	}
 	err = ember__trace_pipe_from_fd(fd, out);
 	if (err)
