@@ -167,8 +167,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "disksnoop: %s\n", ember_errmsg());
 			goto out;
 		}
-		if (r == 0 || sscanf(f.msg, "%lu %lx %lu", &bytes, &flags,
-				     &us) != 3)
+		if (r == 0 ||
+		    sscanf(f.msg, "%lu %lx %lu", &bytes, &flags, &us) != 3)
 			continue;
 		if ((flags & REQ_OP_MASK) == REQ_OP_WRITE)
 			type = "W";

@@ -21,6 +21,8 @@
 #include <ember/syscall_ctx.h>
 
 #include <ember/bcc.h>
+#include <ember/kernel_reads.h>
+#include <ember/kernel_constants.h>
 #include <ember/bcc_tables.h>
 
 #endif
