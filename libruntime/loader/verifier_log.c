@@ -47,7 +47,7 @@ static const char *tail_lines(const char *log, int n)
 
 int ember__verifier_error(int err, const char *prog_name, const char *log)
 {
-	const char *src, *tail, *at;
+	const char *src, *tail, *at, *relo;
 	size_t src_len = 0, tail_len;
 	char where[512] = "";
 
@@ -70,6 +70,19 @@ int ember__verifier_error(int err, const char *prog_name, const char *log)
 		else
 			snprintf(where, sizeof(where), " at: %.*s",
 				 (int)src_len, src);
+	}
+	/* libbpf rewrites the verifier's "unknown#195896080" for a field the
+	 * running kernel lacks into a line that names it: lead with that. */
+	relo = strstr(log, "failed to resolve CO-RE relocation");
+	if (relo) {
+		const char *eol = strchr(relo, '\n');
+		int n = eol ? (int)(eol - relo) : (int)strlen(relo);
+
+		return ember__error(err,
+				    "program '%s'%s reads a kernel field or "
+				    "type the running kernel does not have: "
+				    "%.*s",
+				    prog_name, where, n, relo);
 	}
 	tail = tail_lines(log, EMBER_VERIFIER_EXCERPT_LINES);
 	tail_len = strlen(tail);

@@ -23,7 +23,6 @@
 #include "ember/ember.h"
 #include "test_support.h"
 
-
 static struct ember_module *load(const char *text, const char *const *cflags,
 				 size_t cflags_cnt)
 {
@@ -37,7 +36,6 @@ static struct ember_module *load(const char *text, const char *const *cflags,
 		fail_msg("load failed: %s", ember_errmsg());
 	return m;
 }
-
 
 static pid_t run_true(void)
 {
@@ -147,7 +145,8 @@ static void explicit_attach_plain_function(void **state)
 	assert_int_equal(ember_link_detach(link), 0);
 	assert_int_equal(ember_module_link_count(m), 0);
 	child = run_true();
-	assert_false(test_wait_trace_line(tp, child, "spine-hello", &f) && f.pid == child);
+	assert_false(test_wait_trace_line(tp, child, "spine-hello", &f) &&
+		     f.pid == child);
 
 	/* The same function cannot be a raw tracepoint program too. */
 	assert_int_equal(ember_module_attach_raw_tracepoint(m, "hello",
@@ -195,6 +194,31 @@ static void verifier_rejection_names_line(void **state)
 	assert_non_null(strstr(ember_errmsg(), "invalid mem access"));
 	/* nothing left open by the failed load */
 	assert_int_equal(test_count_fds(), before);
+}
+
+/* A field the running kernel does not have: the error names it. */
+static void core_relocation_failure_names_field(void **state)
+{
+	struct ember_module_opts o = { .sz = sizeof(o), .name = "relo.c" };
+	struct ember_module *m = NULL;
+
+	(void)state;
+	assert_int_equal(
+		ember_module_new(
+			"struct task_struct___old {\n"
+			"\tint no_such_field;\n"
+			"} __attribute__((preserve_access_index));\n"
+			"TRACEPOINT_PROBE(syscalls, sys_enter_getppid)\n"
+			"{\n"
+			"\tstruct task_struct___old *t = (void "
+			"*)bpf_get_current_task();\n"
+			"\treturn BPF_CORE_READ(t, no_such_field);\n"
+			"}\n",
+			&o, &m),
+		-EINVAL);
+	if (!strstr(ember_errmsg(), "at relo.c:7") ||
+	    !strstr(ember_errmsg(), "task_struct___old.no_such_field"))
+		fail_msg("message: %s", ember_errmsg());
 }
 
 static void open_attach_close_no_leaks(void **state)
@@ -245,6 +269,7 @@ int main(void)
 		cmocka_unit_test(raw_tracepoint_sys_enter),
 		cmocka_unit_test(explicit_attach_plain_function),
 		cmocka_unit_test(verifier_rejection_names_line),
+		cmocka_unit_test(core_relocation_failure_names_field),
 		cmocka_unit_test(open_attach_close_no_leaks),
 	};
 
