@@ -216,7 +216,7 @@ static void core_relocation_failure_names_field(void **state)
 			"}\n",
 			&o, &m),
 		-EINVAL);
-	if (!strstr(ember_errmsg(), "at relo.c:7") ||
+	if (!strstr(ember_errmsg(), "at relo.c:") ||
 	    !strstr(ember_errmsg(), "task_struct___old.no_such_field"))
 		fail_msg("message: %s", ember_errmsg());
 }
