@@ -201,9 +201,22 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 	if (err)
 		return err;
 
+	/* libbpf's usdt.bpf.h includes <linux/errno.h>; prelude/usdt.h
+	 * defines the numbers it uses. */
+	if (scan->uses_usdt && !vfile_has(f, "linux/errno.h"))
+		err = vfile_add(f, "linux/errno.h", empty_kernel_header,
+				sizeof(empty_kernel_header) - 1);
+	if (err)
+		return err;
+
 	tp = open_memstream(program_h, &program_len);
 	if (!tp)
 		return -ENOMEM;
+	/* USDT readers: libbpf's implementation and its tables, only for the
+	 * programs that read USDT arguments. */
+	if (scan->uses_usdt)
+		fputs("#define __EMBER_USDT_IMPL 1\n#include <ember/usdt.h>\n",
+		      tp);
 	/* Variadic on purpose: BCC programs call bpf_trace_printk("fmt", a)
 	 * and ember rewrites that to bpf_trace_printk(fmt, sizeof(fmt), a);
 	 * both match. Helper 6 is BPF_FUNC_trace_printk. */

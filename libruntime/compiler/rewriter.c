@@ -75,11 +75,23 @@ bool ember__cursor_offsets(struct ember_rewriter *rw, CXCursor c, size_t *begin,
 
 bool ember__cursor_in_main(struct ember_rewriter *rw, CXCursor c)
 {
+	CXString name, main_name;
 	CXFile f;
+	bool same;
 
 	clang_getExpansionLocation(clang_getCursorLocation(c), &f, NULL, NULL,
 				   NULL);
-	return f && clang_File_isEqual(f, rw->main_file);
+	if (!f)
+		return false;
+	/* Not clang_File_isEqual(): it says yes for any two unsaved (virtual)
+	 * files, such as ember/program.h and what it includes. */
+	name = clang_getFileName(f);
+	main_name = clang_getFileName(rw->main_file);
+	same = clang_getCString(name) && clang_getCString(main_name) &&
+	       !strcmp(clang_getCString(name), clang_getCString(main_name));
+	clang_disposeString(name);
+	clang_disposeString(main_name);
+	return same;
 }
 
 bool ember__cursor_in_macro(CXCursor c)

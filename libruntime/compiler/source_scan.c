@@ -132,6 +132,20 @@ static int tracepoint_macro(struct ember_source_scan *s, const char *t,
 	return add_tracepoint(s, buf, c1 - c0 + 1 + e1 - e0, offset);
 }
 
+/* Names that need libbpf's USDT support compiled in (prelude/usdt.h). */
+static bool usdt_ident(const char *id, size_t n)
+{
+	static const char *const names[] = {
+		"bpf_usdt_readarg", "bpf_usdt_readarg_p", "bpf_usdt_arg",
+		"bpf_usdt_arg_cnt", "bpf_usdt_cookie",	  "BPF_USDT",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && !memcmp(id, names[i], n))
+			return true;
+	return false;
+}
+
 /* "(*NAME" : NAME is being declared as a function pointer */
 static bool declared_pointer(const char *t, size_t at)
 {
@@ -205,6 +219,8 @@ int ember__source_scan(const char *t, size_t len, struct ember_source_scan *s)
 			    !memcmp(t + st, "bpf_trace_printk", 16) &&
 			    declared_pointer(t, st))
 				s->declares_trace_printk = true;
+			if (usdt_ident(t + st, i - st))
+				s->uses_usdt = true;
 			if (i - st == 16 &&
 			    !memcmp(t + st, "TRACEPOINT_PROBE", 16))
 				err = tracepoint_macro(s, t, len, i, st);

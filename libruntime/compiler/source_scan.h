@@ -23,6 +23,9 @@ struct ember_source_scan {
 	/* The text declares its own bpf_trace_printk pointer, as in
 	 * "static int (*bpf_trace_printk)(const char *fmt, int size, ...)". */
 	bool declares_trace_printk;
+	/* The text reads USDT arguments (bpf_usdt_readarg, bpf_usdt_arg, ...):
+	 * the program needs libbpf's USDT support (ember/usdt.h). */
+	bool uses_usdt;
 };
 
 /* Returns 0 or -ENOMEM. */

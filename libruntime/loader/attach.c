@@ -13,6 +13,7 @@
 #include "kernel/tracepoint_format.h"
 #include "loader/libbpf_log.h"
 #include "loader/attach.h"
+#include "loader/attach_kinds.h"
 #include "loader/module.h"
 
 int ember__attach_lookup(struct ember_module *m, const char *fn_name,
@@ -40,7 +41,9 @@ int ember__finish_link(struct ember_module *m, struct bpf_link *l,
 	}
 	ember__module_logf(m, EMBER_LOG_DEBUG, "attached '%s' to %s", fn_name,
 			   what);
-	return ember__module_add_link(m, l, what, out);
+	/* described as "tracepoint syscalls:sys_enter_execve → hello" */
+	return ember__module_add_attachment(m, l, NULL, NULL, what, fn_name,
+					    out);
 }
 
 int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
@@ -146,7 +149,8 @@ static int attach_by_section(struct ember_module *m, struct ember_prog *p)
 		return ember__attach_kprobe(m, p, s + 7, false, NULL);
 	if (!strncmp(s, "kretprobe/", 10))
 		return ember__attach_kprobe(m, p, s + 10, true, NULL);
-	return 1; /* not auto-attached: loaded on request */
+	/* fentry/, fexit/, lsm/: KFUNC_PROBE, KRETFUNC_PROBE, LSM_PROBE */
+	return ember__attach_section_kinds(m, p);
 }
 
 int ember_module_attach_auto(struct ember_module *m)

@@ -115,12 +115,19 @@ struct ember_prog *ember__module_find_prog(const struct ember_module *m,
 }
 
 /* Programs whose type is only known at attach time: plain functions, and
- * kprobes (which run as syscall tracepoints on kernels without kprobes). */
+ * kprobes (which run as syscall tracepoints on kernels without kprobes).
+ * Also those that run through BPF trampolines (fentry, fexit, LSM): some
+ * kernels refuse them, and the rest of the module should still load and
+ * their attach say why (loader/attach_kfunc.c). */
 static bool loaded_on_request(const struct ember_prog *p)
 {
 	return !strncmp(p->section, "ember/", 6) ||
 	       !strncmp(p->section, "kprobe/", 7) ||
-	       !strncmp(p->section, "kretprobe/", 10);
+	       !strncmp(p->section, "kretprobe/", 10) ||
+	       !strncmp(p->section, "fentry/", 7) ||
+	       !strncmp(p->section, "fexit/", 6) ||
+	       !strncmp(p->section, "fmod_ret/", 9) ||
+	       !strncmp(p->section, "lsm/", 4);
 }
 
 static bool is_rodata(const struct bpf_map *map)
@@ -378,7 +385,8 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 	}
 	/* Share the main object's tables instead of creating new ones; the
 	 * read-only data is the exception: each such program gets its own
-	 * copy, to carry its ctx mode. */
+	 * copy, to carry its ctx mode. So are libbpf's USDT argument tables:
+	 * each object numbers its USDT specs from 0. */
 	err = set_ctx_mode(obj, ctx_mode);
 	bpf_object__for_each_map(map, obj)
 	{
@@ -387,7 +395,8 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 
 		if (err)
 			break;
-		if (main && !is_rodata(map)) {
+		if (main && !is_rodata(map) &&
+		    strncmp(bpf_map__name(map), "__bpf_usdt_", 11)) {
 			err = bpf_map__reuse_fd(map, bpf_map__fd(main));
 			if (err)
 				break;

@@ -24,5 +24,6 @@
 #include <ember/kernel_reads.h>
 #include <ember/kernel_constants.h>
 #include <ember/bcc_tables.h>
+#include <ember/usdt.h>
 
 #endif

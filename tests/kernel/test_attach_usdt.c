@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+/*
+ * USDT probes in a program the test compiles with <sys/sdt.h> (Debian's
+ * systemtap-sdt-dev): arguments read with BCC's bpf_usdt_readarg and
+ * bpf_usdt_readarg_p, two probes in one module, a semaphore set while
+ * attached, and the errors for a probe that does not exist.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ember/ember.h"
+#include "test_support.h"
+
+/* Probes with semaphores: each one fires only while someone is attached
+ * (the target reports whether it saw the semaphore set). */
+static const char target_src[] =
+	"#define _SDT_HAS_SEMAPHORES 1\n"
+	"#include <sys/sdt.h>\n"
+	"#include <stdio.h>\n"
+	"#include <stdlib.h>\n"
+	"#include <unistd.h>\n"
+	"__extension__ unsigned short ember_test_tick_semaphore\n"
+	"	__attribute__((unused)) "
+	"__attribute__((section(\".probes\")));\n"
+	"__extension__ unsigned short ember_test_hello_semaphore\n"
+	"	__attribute__((unused)) "
+	"__attribute__((section(\".probes\")));\n"
+	"int main(int argc, char **argv)\n"
+	"{\n"
+	"	int n = argc > 1 ? atoi(argv[1]) : 1, enabled = 0;\n"
+	"	const char *msg = \"hello usdt\";\n"
+	"	char c;\n"
+	"	printf(\"ready\\n\");\n"
+	"	fflush(stdout);\n"
+	"	if (read(0, &c, 1) != 1)\n"
+	"		return 1;\n"
+	"	for (long i = 0; i < n; i++) {\n"
+	"		if (ember_test_tick_semaphore) {\n"
+	"			enabled++;\n"
+	"			STAP_PROBE2(ember_test, tick, i, i * 10 - 7);\n"
+	"		}\n"
+	"		if (ember_test_hello_semaphore)\n"
+	"			STAP_PROBE1(ember_test, hello, msg);\n"
+	"	}\n"
+	"	printf(\"%d\\n\", enabled);\n"
+	"	return 0;\n"
+	"}\n";
+
+static const char prog_text[] =
+	"struct {\n"
+	"	__uint(type, BPF_MAP_TYPE_ARRAY);\n"
+	"	__type(key, u32);\n"
+	"	__type(value, u64);\n"
+	"	__uint(max_entries, 8);\n"
+	"} vals SEC(\".maps\");\n"
+	"static __always_inline void put(u32 k, u64 v)\n"
+	"{\n"
+	"	u64 *p = bpf_map_lookup_elem(&vals, &k);\n"
+	"	if (p)\n"
+	"		*p = v;\n"
+	"}\n"
+	"int on_tick(struct pt_regs *ctx)\n"
+	"{\n"
+	"	long i = 0;\n"
+	"	int v = 0;\n"
+	"	u32 k = 0;\n"
+	"	u64 *n = bpf_map_lookup_elem(&vals, &k);\n"
+	"	if (n)\n"
+	"		__sync_fetch_and_add(n, 1);\n"
+	"	bpf_usdt_readarg(1, ctx, &i);\n"
+	"	bpf_usdt_readarg(2, ctx, &v);\n"
+	"	put(1, i);\n"
+	"	put(2, (u64)(s64)v);\n"
+	"	return 0;\n"
+	"}\n"
+	"int on_hello(struct pt_regs *ctx)\n"
+	"{\n"
+	"	char buf[16] = {};\n"
+	"	u64 first = 0;\n"
+	"	bpf_usdt_readarg_p(1, ctx, buf, sizeof(buf));\n"
+	"	__builtin_memcpy(&first, buf, 8);\n"
+	"	put(3, first);\n"
+	"	return 0;\n"
+	"}\n";
+
+static char dir[64], target[128];
+
+struct child {
+	pid_t pid;
+	int go, out;
+};
+
+static int map_lookup(int fd, uint32_t key, uint64_t *value)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = (uint32_t)fd;
+	attr.key = (uint64_t)(uintptr_t)&key;
+	attr.value = (uint64_t)(uintptr_t)value;
+	return (int)syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr));
+}
+
+static uint64_t val(struct ember_module *m, uint32_t key)
+{
+	uint64_t v = 0;
+	int fd = ember_module_map_fd(m, "vals");
+
+	assert_true(fd >= 0);
+	assert_int_equal(map_lookup(fd, key, &v), 0);
+	return v;
+}
+
+static int setup(void **state)
+{
+	char src[128], *argv[8];
+	FILE *f;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	if (access("/usr/include/x86_64-linux-gnu/sys/sdt.h", R_OK) &&
+	    access("/usr/include/sys/sdt.h", R_OK) &&
+	    access("/usr/include/aarch64-linux-gnu/sys/sdt.h", R_OK))
+		test_skip("no <sys/sdt.h>: install systemtap-sdt-dev");
+	snprintf(dir, sizeof(dir), "/tmp/ember-usdt-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(src, sizeof(src), "%s/target.c", dir);
+	snprintf(target, sizeof(target), "%s/usdt_target", dir);
+	f = fopen(src, "w");
+	assert_non_null(f);
+	fputs(target_src, f);
+	fclose(f);
+	argv[0] = "cc";
+	argv[1] = "-O1";
+	argv[2] = "-o";
+	argv[3] = target;
+	argv[4] = src;
+	argv[5] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	assert_true(waitpid(pid, &status, 0) == pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 127)
+		test_skip("no C compiler (cc) to build the USDT target");
+	assert_int_equal(WEXITSTATUS(status), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char path[160];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/target.c", dir);
+	unlink(path);
+	unlink(target);
+	rmdir(dir);
+	return 0;
+}
+
+static void start(struct child *c, int n)
+{
+	int in[2], out[2];
+	char arg[16], line[64];
+
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	snprintf(arg, sizeof(arg), "%d", n);
+	c->pid = fork();
+	if (c->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl(target, target, arg, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	c->go = in[1];
+	c->out = out[0];
+	assert_true(read(c->out, line, sizeof(line)) > 0); /* "ready" */
+}
+
+/* Let it run; returns how many times it saw the tick semaphore set. */
+static int finish(struct child *c)
+{
+	char line[64] = "";
+	ssize_t r;
+	int status;
+
+	assert_int_equal(write(c->go, "g", 1), 1);
+	r = read(c->out, line, sizeof(line) - 1);
+	assert_true(r > 0);
+	line[r] = 0;
+	assert_true(waitpid(c->pid, &status, 0) == c->pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(c->go);
+	close(c->out);
+	return atoi(line);
+}
+
+static struct ember_module *load(void)
+{
+	struct ember_module_opts o = { .sz = sizeof(o), .name = "usdt.c" };
+	struct ember_module *m = NULL;
+
+	if (ember_module_new(prog_text, &o, &m))
+		fail_msg("load failed: %s", ember_errmsg());
+	return m;
+}
+
+static void usdt_arguments_by_pid(void **state)
+{
+	struct ember_usdt_opts o = { .sz = sizeof(o) };
+	struct ember_module *m = load();
+	struct ember_link *l;
+	char want[256];
+	struct child c;
+
+	(void)state;
+	start(&c, 6);
+	o.pid = c.pid;
+	if (ember_module_attach_usdt(m, "on_tick", target, "ember_test", "tick",
+				     &o, &l))
+		fail_msg("%s", ember_errmsg());
+	/* a second program on another probe of the same module */
+	if (ember_module_attach_usdt(m, "on_hello", NULL, "ember_test", "hello",
+				     &o, NULL))
+		fail_msg("%s", ember_errmsg());
+	snprintf(want, sizeof(want),
+		 "usdt %s:ember_test:tick (pid %d) → on_tick", target, c.pid);
+	assert_string_equal(ember_link_description(l), want);
+	assert_int_equal(finish(&c), 6); /* semaphore set: probes enabled */
+	assert_int_equal(val(m, 0), 6);
+	assert_int_equal(val(m, 1), 5);
+	assert_int_equal((int64_t)val(m, 2), 5 * 10 - 7);
+	assert_memory_equal((const char *)&(uint64_t){ val(m, 3) }, "hello us",
+			    8);
+	ember_module_free(m);
+
+	/* nothing attached: the semaphore is clear again */
+	start(&c, 3);
+	assert_int_equal(finish(&c), 0);
+}
+
+static void usdt_every_process(void **state)
+{
+	struct ember_module *m = load();
+	struct child c;
+
+	(void)state;
+	if (ember_module_attach_usdt(m, "on_tick", target, "ember_test", "tick",
+				     NULL, NULL))
+		fail_msg("%s", ember_errmsg());
+	start(&c, 4);
+	assert_int_equal(finish(&c), 4);
+	assert_int_equal(val(m, 0), 4);
+	ember_module_free(m);
+}
+
+static void usdt_errors(void **state)
+{
+	struct ember_module *m = load();
+	struct ember_module *plain;
+	struct ember_module_opts o = { .sz = sizeof(o) };
+
+	(void)state;
+	assert_int_equal(ember_module_attach_usdt(m, "on_tick", target,
+						  "ember_test", "no_such", NULL,
+						  NULL),
+			 -ENOENT);
+	assert_non_null(strstr(ember_errmsg(), "ember_test:no_such"));
+	assert_int_equal(ember_module_attach_usdt(m, "on_tick", NULL,
+						  "ember_test", "tick", NULL,
+						  NULL),
+			 -EINVAL);
+	assert_int_equal(ember_module_link_count(m), 0);
+	ember_module_free(m);
+
+	/* A program that reads no USDT argument has no USDT tables. */
+	assert_int_equal(ember_module_new("int count(struct pt_regs *ctx) "
+					  "{ return 0; }",
+					  &o, &plain),
+			 0);
+	assert_int_equal(ember_module_attach_usdt(plain, "count", target,
+						  "ember_test", "tick", NULL,
+						  NULL),
+			 -EINVAL);
+	assert_non_null(strstr(ember_errmsg(), "bpf_usdt_readarg"));
+	ember_module_free(plain);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(usdt_arguments_by_pid),
+		cmocka_unit_test(usdt_every_process),
+		cmocka_unit_test(usdt_errors),
+	};
+
+	test_require_root();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
