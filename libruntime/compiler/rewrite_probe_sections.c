@@ -130,30 +130,78 @@ static bool macro_at(const struct ember_rewriter *rw, size_t off,
  * its own around __attribute__((section(...)))): the first string literal
  * between the start of the declaration and the function's name.
  */
+/* The string literal inside t[open..close], or NULL. */
+static char *literal_in(const char *t, size_t open, size_t close)
+{
+	const char *q1 = memchr(t + open, '"', close - open), *q2;
+
+	if (!q1)
+		return NULL;
+	q2 = memchr(q1 + 1, '"', (size_t)(t + close - q1 - 1));
+	return q2 ? strndup(q1 + 1, (size_t)(q2 - q1 - 1)) : NULL;
+}
+
+static bool is_ident(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * A section the text gives the function itself (SEC("xdp"), or a macro of
+ * its own around __attribute__((section(...)))): a string literal inside
+ * SEC(...)/section(...) either between the start of the declaration and the
+ * function's name, or just before the declaration when a macro such as
+ * libbpf's BPF_PROG() makes the declaration start at the macro.
+ */
 static char *explicit_section(struct ember_rewriter *rw, CXCursor fn,
 			      size_t begin)
 {
 	unsigned int name_off;
-	const char *t = rw->text, *q;
-	size_t i;
+	const char *t = rw->text;
+	size_t i, close, open;
+	int depth;
 
 	clang_getExpansionLocation(clang_getCursorLocation(fn), NULL, NULL,
 				   NULL, &name_off);
-	if (name_off <= begin || name_off > rw->len)
-		return NULL;
-	for (i = begin; i < name_off; i++) {
-		if (t[i] != '"')
-			continue;
-		q = memchr(t + i + 1, '"', name_off - i - 1);
-		if (!q)
-			return NULL;
-		/* only when an attribute-ish word precedes it */
-		if (!memmem(t + begin, i - begin, "SEC", 3) &&
-		    !memmem(t + begin, i - begin, "section", 7))
-			return NULL;
-		return strndup(t + i + 1, (size_t)(q - t - i - 1));
+	if (name_off > begin && name_off <= rw->len) {
+		for (i = begin; i < name_off; i++)
+			if (t[i] == '"')
+				break;
+		if (i < name_off &&
+		    (memmem(t + begin, i - begin, "SEC", 3) ||
+		     memmem(t + begin, i - begin, "section", 7)))
+			return literal_in(t, begin, name_off);
 	}
-	return NULL;
+	/* backwards over "int", "static", ... to a closing parenthesis */
+	i = begin;
+	for (;;) {
+		while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t' ||
+				 t[i - 1] == '\n'))
+			i--;
+		if (i == 0 || !is_ident(t[i - 1]))
+			break;
+		while (i > 0 && is_ident(t[i - 1]))
+			i--;
+	}
+	if (i == 0 || t[i - 1] != ')')
+		return NULL;
+	close = i - 1;
+	for (depth = 0, open = close + 1; open > 0; open--) {
+		if (t[open - 1] == ')')
+			depth++;
+		else if (t[open - 1] == '(' && --depth == 0)
+			break;
+	}
+	if (open == 0)
+		return NULL;
+	open--;
+	for (i = open; i > 0 && is_ident(t[i - 1]); i--)
+		;
+	if (!memmem(t + i, close - i, "SEC", 3) &&
+	    !memmem(t + i, close - i, "section", 7))
+		return NULL;
+	return literal_in(t, open, close);
 }
 
 static int rewrite_function(struct walk *w, CXCursor fn)
