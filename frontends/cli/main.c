@@ -59,10 +59,11 @@ static char *read_file(const char *path)
 
 static void usage(FILE *to)
 {
-	fprintf(to, "usage: ember run [--duration SECONDS] [--tables] [-v] "
-		    "FILE.c\n"
-		    "       ember check [--dump] FILE.c\n"
-		    "       ember version\n");
+	fprintf(to,
+		"usage: ember run [--duration SECONDS] [--tables] [-v] "
+		"[--kernel-headers DIR] FILE.c\n"
+		"       ember check [--dump] [--kernel-headers DIR] FILE.c\n"
+		"       ember version\n");
 }
 
 static double now(void)
@@ -267,6 +268,7 @@ static int cmd(int argc, char **argv, int run)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "dump", no_argument, NULL, 'D' },
 		{ "tables", no_argument, NULL, 't' },
+		{ "kernel-headers", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -277,7 +279,8 @@ static int cmd(int argc, char **argv, int run)
 	int dump = 0, tables = 0, c, err, rc = 0;
 	char *text, *end;
 
-	while ((c = getopt_long(argc, argv, "d:Dtvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:Dtk:vh", long_opts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'd':
 			duration = strtod(optarg, &end);
@@ -292,6 +295,9 @@ static int cmd(int argc, char **argv, int run)
 			break;
 		case 't':
 			tables = 1;
+			break;
+		case 'k':
+			opts.kernel_headers = optarg;
 			break;
 		case 'v':
 			verbose = 1;

@@ -83,8 +83,18 @@ struct ember_module_opts {
 	/* Optional log sink; the library prints nothing itself. */
 	ember_log_fn log;
 	void *log_ctx;
-	/* Root of a kernel header tree to compile against instead of the
-	 * BTF-derived kernel types (NULL: use /sys/kernel/btf/vmlinux). */
+	/* Compile against a kernel header tree instead of the running
+	 * kernel's BTF (NULL, the default: /sys/kernel/btf/vmlinux), as BCC
+	 * does: a build directory (/usr/src/linux-headers-VERSION-amd64,
+	 * whose Makefile names the -common source tree), a full source tree,
+	 * or /lib/modules/VERSION (build/ and source/). Types and offsets are
+	 * then the headers', not relocated: headers of another version or
+	 * configuration than the running kernel (Debian's linux-headers-amd64
+	 * on a newer kernel, say) compile and load but read fields at the
+	 * wrong offsets. The program's #include <linux/...> lines read the
+	 * tree; no precompiled prelude or object cache (slower, as BCC).
+	 * x86_64 hosts (arm64 mapped, untested). -ENOENT when dir is no usable
+	 * tree. */
 	const char *kernel_headers;
 };
 

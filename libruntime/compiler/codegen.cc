@@ -16,6 +16,8 @@
 
 #include <clang/Basic/Diagnostic.h>
 #include <clang/Basic/DiagnosticOptions.h>
+#include <clang/Basic/TargetInfo.h>
+#include <clang/CodeGen/BackendUtil.h>
 #include <clang/CodeGen/CodeGenAction.h>
 #include <clang/Frontend/CompilerInstance.h>
 #include <clang/Frontend/CompilerInvocation.h>
@@ -23,6 +25,8 @@
 #include <clang/Frontend/TextDiagnosticPrinter.h>
 #include <clang/Lex/PreprocessorOptions.h>
 #include <llvm/ADT/SmallVector.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -66,22 +70,23 @@ namespace
 {
 
 // Runs one clang action over the inputs; diagnostics text goes to *diags.
-bool run_clang(const struct ember_codegen_input *in, const char *language,
-	       clang::FrontendAction &action, const char *output_file,
-	       llvm::SmallVectorImpl<char> *object, char **diags)
+bool run_clang(const struct ember_codegen_input *in, const char *triple,
+	       const char *language, clang::FrontendAction &action,
+	       const char *output_file, llvm::SmallVectorImpl<char> *object,
+	       std::string *diag_out)
 {
+	const bool bpf = !std::strcmp(triple, "bpf");
+
 	// cc1 arguments: what `clang -target bpf -O2 -g -c` would pass, minus
 	// the host's system headers (kernel types come from the virtual tree).
 	// The parse (compile.c) uses the same target CPU and -O2: a PCH is
 	// only accepted by a compile with the same language and target.
 	std::vector<const char *> args = {
 		"-triple",
-		"bpf",
+		triple,
 		"-O2",
 		"-debug-info-kind=constructor",
 		"-dwarf-version=4",
-		"-target-cpu",
-		"v3",
 		"-std=gnu11",
 		"-nostdsysteminc",
 		"-nobuiltininc",
@@ -96,6 +101,13 @@ bool run_clang(const struct ember_codegen_input *in, const char *language,
 		"-mllvm",
 		"-bpf-stack-size=512",
 	};
+	if (bpf) {
+		args.push_back("-target-cpu");
+		args.push_back("v3");
+	} else {
+		// host parse: IR only, optimised later for bpf
+		args.push_back("-disable-llvm-passes");
+	}
 	for (size_t i = 0; i < in->args_cnt; i++)
 		args.push_back(in->args[i]);
 	args.push_back("-x");
@@ -120,7 +132,7 @@ bool run_clang(const struct ember_codegen_input *in, const char *language,
 		if (!clang::CompilerInvocation::CreateFromArgs(
 			    *invocation, args, arg_diags)) {
 			diag_os.flush();
-			*diags = dup_string(diag_text);
+			*diag_out += diag_text;
 			return false;
 		}
 	}
@@ -157,7 +169,80 @@ bool run_clang(const struct ember_codegen_input *in, const char *language,
 	bool ok = ci.ExecuteAction(action) &&
 		  !ci.getDiagnostics().hasErrorOccurred();
 	diag_os.flush();
-	*diags = dup_string(diag_text);
+	*diag_out += diag_text;
+	return ok;
+}
+
+// Host triple: parse to IR for the host (run_clang), then give the module
+// the bpf triple, data layout and CPU and run clang's backend pipeline on
+// it, as `clang -emit-llvm | llc -march=bpf` does.
+bool host_ir_to_bpf(const struct ember_codegen_input *in,
+		    llvm::SmallVectorImpl<char> *object, std::string *diag_out)
+{
+	llvm::LLVMContext ctx;
+	clang::EmitLLVMOnlyAction ir_action(&ctx);
+
+	if (!run_clang(in, in->host_triple, "c", ir_action, "-", nullptr,
+		       diag_out))
+		return false;
+	std::unique_ptr<llvm::Module> mod = ir_action.takeModule();
+	if (!mod)
+		return false;
+
+	// The bpf side's options, from the arguments a bpf compile would get.
+	std::vector<const char *> args = {
+		"-triple",
+		"bpf",
+		"-target-cpu",
+		"v3",
+		"-O2",
+		"-debug-info-kind=constructor",
+		"-dwarf-version=4",
+		"-mllvm",
+		"-bpf-stack-size=512",
+		"-x",
+		"ir",
+		in->main_path,
+	};
+	std::string diag_text;
+	llvm::raw_string_ostream diag_os(diag_text);
+	llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> diag_opts(
+		new clang::DiagnosticOptions());
+	diag_opts->ShowColors = false;
+	clang::TextDiagnosticPrinter printer(diag_os, diag_opts.get());
+	llvm::IntrusiveRefCntPtr<clang::DiagnosticIDs> ids(
+		new clang::DiagnosticIDs());
+	clang::DiagnosticsEngine diags(ids, diag_opts, &printer, false);
+	clang::CompilerInvocation inv;
+	bool ok = clang::CompilerInvocation::CreateFromArgs(inv, args, diags);
+	std::unique_ptr<clang::TargetInfo> target;
+
+	if (ok) {
+		auto topts = std::make_shared<clang::TargetOptions>(
+			inv.getTargetOpts());
+		target.reset(clang::TargetInfo::CreateTargetInfo(diags, topts));
+		ok = target != nullptr;
+	}
+	if (ok) {
+		llvm::StringRef layout = target->getDataLayoutString();
+
+		mod->setTargetTriple("bpf");
+		mod->setDataLayout(layout);
+		// the host's CPU and features mean nothing to the BPF backend
+		for (llvm::Function &fn : *mod) {
+			fn.removeFnAttr("target-cpu");
+			fn.removeFnAttr("target-features");
+			fn.removeFnAttr("tune-cpu");
+		}
+		clang::EmitBackendOutput(
+			diags, inv.getHeaderSearchOpts(), inv.getCodeGenOpts(),
+			inv.getTargetOpts(), *inv.getLangOpts(), layout,
+			mod.get(), clang::Backend_EmitObj,
+			std::make_unique<llvm::raw_svector_ostream>(*object));
+		ok = !diags.hasErrorOccurred();
+	}
+	diag_os.flush();
+	*diag_out += diag_text;
 	return ok;
 }
 
@@ -168,12 +253,21 @@ extern "C" int ember__codegen_bpf(const struct ember_codegen_input *in,
 {
 	llvm::SmallVector<char, 0> object;
 	clang::EmitObjAction action;
+	std::string diag_text;
+	bool ok;
 
 	init_bpf_target();
 	*obj = nullptr;
 	*obj_len = 0;
 	*diags = nullptr;
-	if (!run_clang(in, "c", action, "-", &object, diags) || object.empty())
+	if (in->host_triple) {
+		ok = host_ir_to_bpf(in, &object, &diag_text);
+	} else {
+		ok = run_clang(in, "bpf", "c", action, "-", &object,
+			       &diag_text);
+	}
+	*diags = dup_string(diag_text);
+	if (!ok || object.empty())
 		return -EINVAL;
 	*obj = std::malloc(object.size());
 	if (!*obj)
@@ -187,12 +281,14 @@ extern "C" int ember__codegen_pch(const struct ember_codegen_input *in,
 				  const char *path, char **diags)
 {
 	clang::GeneratePCHAction action;
+	std::string diag_text;
+	bool ok;
 
 	init_bpf_target();
-	*diags = nullptr;
 	// clang writes a temporary file beside path and renames it into place
 	// only when the PCH is complete.
-	return run_clang(in, "c-header", action, path, nullptr, diags)
-		       ? 0
-		       : -EINVAL;
+	ok = run_clang(in, "bpf", "c-header", action, path, nullptr,
+		       &diag_text);
+	*diags = dup_string(diag_text);
+	return ok ? 0 : -EINVAL;
 }

@@ -23,6 +23,13 @@ struct ember_codegen_input {
 	size_t files_cnt;
 	const char *const *args; /* extra cc1 args: -I, -D, -W... */
 	size_t args_cnt;
+	/* NULL: parse and generate code for the bpf target. Otherwise a host
+	 * triple ("x86_64-unknown-linux-gnu"): the text is parsed for that
+	 * target, as BCC and the kernel's samples do with real kernel headers
+	 * (their inline asm only validates against the host's constraints),
+	 * and its IR is then retargeted to bpf and compiled by the BPF
+	 * backend. ember__codegen_bpf() only. */
+	const char *host_triple;
 };
 
 /*

@@ -12,6 +12,7 @@
 #include "compiler/codegen.h"
 #include "compiler/cache.h"
 #include "compiler/codegen_isolation.h"
+#include "compiler/kernel_headers.h"
 #include "compiler/object_cache.h"
 #include "compiler/prelude_pch.h"
 #include "compiler/source_scan.h"
@@ -140,6 +141,10 @@ static int (*const rewriters[])(struct ember_rewriter *) = {
 	ember__rewrite_trace_printk,
 };
 
+/* Served empty in kernel_headers mode too: BCC's own headers, not the
+ * kernel's (their content is in the prelude). */
+static const char bcc_include_prefix[] = "bcc/";
+
 static const char empty_kernel_header[] =
 	"/* served by ember: kernel types come from BTF (ember/kernel_types.h) "
 	"*/\n";
@@ -171,7 +176,8 @@ static void error_at_offset(const char *name, const char *text, size_t off)
 
 static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 			const struct ember_source_scan *scan, bool kernel_types,
-			struct vfiles *f, char **program_h)
+			const struct ember_kernel_headers *kh, struct vfiles *f,
+			char **program_h)
 {
 	const struct ember_virtual_file *e;
 	const char *types;
@@ -184,6 +190,23 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 		err = vfile_add(f, e->path, e->text, e->len);
 		if (err)
 			return err;
+	}
+	/* kernel_headers: ember/kernel_types.h includes the real headers, and
+	 * the program's own kernel includes are read from the tree. */
+	if (kh) {
+		err = vfile_add(f, "ember/kernel_types.h", kh->prelude,
+				strlen(kh->prelude));
+		for (i = 0; !err && i < scan->includes_cnt; i++)
+			if (!strncmp(scan->includes[i], bcc_include_prefix,
+				     strlen(bcc_include_prefix)) &&
+			    !vfile_has(f, scan->includes[i]))
+				err = vfile_add(f, scan->includes[i],
+						empty_kernel_header,
+						sizeof(empty_kernel_header) -
+							1);
+		if (err)
+			return err;
+		goto program_h;
 	}
 	/* With the precompiled prelude the kernel types are already parsed. */
 	if (kernel_types) {
@@ -209,6 +232,7 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 	if (err)
 		return err;
 
+program_h:
 	tp = open_memstream(program_h, &program_len);
 	if (!tp)
 		return -ENOMEM;
@@ -424,6 +448,8 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	struct ember_source_scan scan = { 0 };
 	struct ember_rewriter rw = { 0 };
 	struct vfiles vf = { 0 };
+	struct ember_kernel_headers kh = { 0 };
+	bool headers = o->kernel_headers != NULL;
 	struct CXUnsavedFile *unsaved = NULL;
 	const char **args = NULL;
 	size_t nargs = 0, i, len = strlen(text), body_len;
@@ -434,14 +460,18 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (o->kernel_headers)
-		return ember__error(
-			ENOTSUP, "the kernel_headers option is not supported "
-				 "yet; leave it NULL to use the running "
-				 "kernel's BTF");
+	/* kernel_headers: types from a real header tree, parsed as text every
+	 * time (no PCH, no object cache: the tree can change under the same
+	 * path), BCC's slow path. */
+	if (headers) {
+		err = ember__kernel_headers_open(o->kernel_headers, &kh);
+		if (err)
+			return err;
+	}
 	/* The precompiled prelude is an optimisation: without a cache
 	 * directory the prelude is parsed as text. */
-	if (ember__prelude_pch(common_args, COMMON_ARGS_CNT, &pch, o->log,
+	if (!headers &&
+	    ember__prelude_pch(common_args, COMMON_ARGS_CNT, &pch, o->log,
 			       o->log_ctx) &&
 	    o->log) {
 		char *m = NULL;
@@ -453,7 +483,8 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	}
 	err = ember__source_scan(text, len, &scan);
 	if (!err)
-		err = build_vfiles(o, text, &scan, !pch, &vf, &program_h);
+		err = build_vfiles(o, text, &scan, !pch, headers ? &kh : NULL,
+				   &vf, &program_h);
 	if (err) {
 		if (err == -ENOMEM)
 			ember__error(ENOMEM, "out of memory");
@@ -475,20 +506,25 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	}
 
 	/* Phase 1: parse the user's text as written (BCC vocabulary). */
-	args = calloc(32 + o->cflags_cnt, sizeof(*args));
+	args = calloc(32 + o->cflags_cnt + kh.args_cnt, sizeof(*args));
 	unsaved = calloc(vf.cnt + 1, sizeof(*unsaved));
 	if (!args || !unsaved) {
 		err = ember__error(ENOMEM, "out of memory");
 		goto out;
 	}
 	args[nargs++] = "-target";
-	args[nargs++] = "bpf";
+	args[nargs++] = headers ? kh.host_triple : "bpf";
 	args[nargs++] = "-std=gnu11";
 	args[nargs++] = "-O2";
-	args[nargs++] = "-mcpu=v3"; /* as codegen.cc: a PCH needs the same */
+	if (!headers) /* as codegen.cc: a PCH needs the same */
+		args[nargs++] = "-mcpu=v3";
 	args[nargs++] = "-nostdinc";
 	args[nargs++] = "-isystem";
 	args[nargs++] = EMBER_CLANG_RESOURCE_DIR "/include";
+	/* the tree's include dirs and -include linux/kconfig.h, which must
+	 * come before the prelude */
+	for (i = 0; i < kh.args_cnt; i++)
+		args[nargs++] = kh.args[i];
 	if (pch) {
 		args[nargs++] = "-include-pch";
 		args[nargs++] = pch;
@@ -561,6 +597,12 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 
 	/* Phase 2: compile the plain eBPF C to a BPF object. */
 	nargs = 0;
+	if (headers) {
+		/* cc1 without the driver: the kernel's headers want __GNUC__ */
+		args[nargs++] = "-fgnuc-version=4.2.1";
+		for (i = 0; i < kh.args_cnt; i++)
+			args[nargs++] = kh.args[i];
+	}
 	if (pch) {
 		args[nargs++] = "-include-pch";
 		args[nargs++] = pch;
@@ -571,13 +613,15 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	for (i = 0; i < o->cflags_cnt; i++)
 		args[nargs++] = o->cflags[i];
 	err = ember__codegen_bpf_isolated(
-		&(struct ember_codegen_input){ .main_path = MAIN_PATH,
-					       .main_text = out->rewritten,
-					       .main_len = out->rewritten_len,
-					       .files = vf.v,
-					       .files_cnt = vf.cnt,
-					       .args = args,
-					       .args_cnt = nargs },
+		&(struct ember_codegen_input){
+			.main_path = MAIN_PATH,
+			.main_text = out->rewritten,
+			.main_len = out->rewritten_len,
+			.files = vf.v,
+			.files_cnt = vf.cnt,
+			.args = args,
+			.args_cnt = nargs,
+			.host_triple = headers ? kh.host_triple : NULL },
 		&out->obj, &out->obj_len, &diags);
 	if (err) {
 		char *mapped = diags ? map_codegen_diags(diags, &rw) : NULL;
@@ -614,6 +658,7 @@ out:
 	free(args);
 	free(unsaved);
 	vfiles_free(&vf);
+	ember__kernel_headers_free(&kh);
 	ember__source_scan_free(&scan);
 	if (err)
 		ember__compiled_free(out);

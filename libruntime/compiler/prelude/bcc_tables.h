@@ -149,8 +149,8 @@
 		if (__v) {                                                   \
 			add;                                                 \
 		} else {                                                     \
-			typeof(*(map)->value) __init = (n);                  \
-			if (bpf_map_update_elem(map, &__k, &__init,          \
+			typeof(*(map)->value) __ember_n = (n);               \
+			if (bpf_map_update_elem(map, &__k, &__ember_n,       \
 						BPF_NOEXIST) &&              \
 			    (__v = bpf_map_lookup_elem(map, &__k)))          \
 				add;                                         \

@@ -12,12 +12,19 @@
  *
  * This header is parsed after the kernel types, so a name that some kernel
  * has as an enum constant would only shadow it here, never clash.
+ *
+ * With the kernel_headers option (no __EMBER_KERNEL_TYPES__) the kernel's
+ * own headers define the internal ones (REQ_* in linux/blk_types.h, PF_* in
+ * linux/sched.h) for the kernel they describe: those are left to them. The
+ * uapi values below are the headers' own, so a program that includes the
+ * header as well gets the same definition twice, which C allows.
  */
 #ifndef __EMBER_KERNEL_CONSTANTS_H
 #define __EMBER_KERNEL_CONSTANTS_H
 
 /* ---- block layer: request operation and flags (linux/blk_types.h) ------ */
 
+#ifdef __EMBER_KERNEL_TYPES__
 /* cmd_flags = operation (low REQ_OP_BITS bits) | flags. */
 #define REQ_OP_BITS 8
 #define REQ_OP_MASK ((1U << REQ_OP_BITS) - 1)
@@ -50,9 +57,11 @@
 #define REQ_NOUNMAP (1ULL << __REQ_NOUNMAP)
 #define REQ_FAILFAST_MASK \
 	(REQ_FAILFAST_DEV | REQ_FAILFAST_TRANSPORT | REQ_FAILFAST_DRIVER)
+#endif /* __EMBER_KERNEL_TYPES__ */
 
 /* ---- task flags: task_struct->flags (linux/sched.h, Linux 6.x) -------- */
 
+#ifdef __EMBER_KERNEL_TYPES__
 #define PF_VCPU 0x00000001
 #define PF_IDLE 0x00000002
 #define PF_EXITING 0x00000004
@@ -80,6 +89,7 @@
 #define PF_MEMALLOC_PIN 0x10000000
 #define PF_BLOCK_TS 0x20000000
 #define PF_SUSPEND_TASK 0x80000000
+#endif /* __EMBER_KERNEL_TYPES__ */
 
 /* ---- address families (linux/socket.h) -------------------------------- */
 
