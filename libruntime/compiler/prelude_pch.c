@@ -99,7 +99,8 @@ static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
 
 			if (n->n_type == NT_GNU_BUILD_ID &&
 			    desc + n->n_descsz <= end) {
-				b->hash = ember__hash(b->hash, desc, n->n_descsz);
+				b->hash =
+					ember__hash(b->hash, desc, n->n_descsz);
 				b->found = true;
 				return 1;
 			}
@@ -119,9 +120,9 @@ static uint64_t hash_library(uint64_t h)
 
 	dl_iterate_phdr(find_build_id, &b);
 	return b.found ? b.hash
-		       : ember__hash(h, __DATE__ __TIME__, sizeof(__DATE__ __TIME__));
+		       : ember__hash(h, __DATE__ __TIME__,
+				     sizeof(__DATE__ __TIME__));
 }
-
 
 static int build(const char *path, const char *const *args, size_t args_cnt)
 {
@@ -189,29 +190,59 @@ out:
 
 static pthread_mutex_t pch_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * What the PCH depends on besides the flags: the kernel's BTF (5.5 MB to
+ * hash), the prelude headers, clang's and ember's versions and this
+ * library's build. None of it changes while the process runs, so it is
+ * hashed once.
+ */
+static int fixed_inputs_hash(uint64_t *out)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t hash;
+	static bool have;
+	const struct ember_virtual_file *e;
+	uint64_t h = EMBER_HASH_INIT;
+	int err = 0;
+
+	pthread_mutex_lock(&lock);
+	if (!have) {
+		err = hash_file(&h, EMBER_VMLINUX_BTF);
+		if (err) {
+			pthread_mutex_unlock(&lock);
+			return ember__error(-err, "cannot read %s: %s",
+					    EMBER_VMLINUX_BTF, strerror(-err));
+		}
+		for (e = ember__embedded_headers; e->path; e++) {
+			h = ember__hash(h, e->path, strlen(e->path) + 1);
+			h = ember__hash(h, e->text, e->len);
+		}
+		h = ember__hash(h, LLVM_VERSION_STRING,
+				sizeof(LLVM_VERSION_STRING));
+		h = ember__hash(h, EMBER_VERSION_STRING,
+				sizeof(EMBER_VERSION_STRING));
+		hash = hash_library(h);
+		have = true;
+	}
+	*out = hash;
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
 int ember__prelude_pch(const char *const *args, size_t args_cnt, char **path,
 		       ember_log_fn log, void *log_ctx)
 {
-	const struct ember_virtual_file *e;
 	uint64_t h = EMBER_HASH_INIT;
 	char dir[4096], *p = NULL;
 	size_t i;
 	int err;
 
 	*path = NULL;
-	err = hash_file(&h, EMBER_VMLINUX_BTF);
+	err = fixed_inputs_hash(&h);
 	if (err)
-		return ember__error(-err, "cannot read %s: %s",
-				    EMBER_VMLINUX_BTF, strerror(-err));
-	for (e = ember__embedded_headers; e->path; e++) {
-		h = ember__hash(h, e->path, strlen(e->path) + 1);
-		h = ember__hash(h, e->text, e->len);
-	}
+		return err;
 	for (i = 0; i < args_cnt; i++)
 		h = ember__hash(h, args[i], strlen(args[i]) + 1);
-	h = ember__hash(h, LLVM_VERSION_STRING, sizeof(LLVM_VERSION_STRING));
-	h = ember__hash(h, EMBER_VERSION_STRING, sizeof(EMBER_VERSION_STRING));
-	h = hash_library(h);
 
 	err = ember__cache_dir(dir, sizeof(dir));
 	if (err)
