@@ -56,6 +56,10 @@ static char *section_for_name(const char *name)
 		{ "raw_tracepoint__", "raw_tracepoint" },
 		{ "kretprobe__", "kretprobe" },
 		{ "kprobe__", "kprobe" },
+		{ "kfunc__vmlinux__", "fentry" },
+		{ "kretfunc__vmlinux__", "fexit" },
+		{ "kmod_ret__vmlinux__", "fmod_ret" },
+		{ "lsm__", "lsm" },
 	};
 	char *s = NULL;
 	size_t i;

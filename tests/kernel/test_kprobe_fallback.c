@@ -47,8 +47,6 @@ static struct ember_module *load(const char *text)
 	return m;
 }
 
-
-
 /* Seed 004: BPF(text='int kprobe__sys_clone(void *ctx) { ... }') */
 static void kprobe_sys_clone_by_name(void **state)
 {
@@ -240,6 +238,33 @@ static void no_kprobes_error_names_tracepoint(void **state)
 	ember_module_free(m);
 }
 
+/* KFUNC_PROBE / LSM_PROBE on a kernel that refuses fentry and LSM programs:
+ * the error says so and names what to use instead. */
+static void kfunc_and_lsm_probes_explain(void **state)
+{
+	static const char *const texts[] = {
+		"KFUNC_PROBE(vfs_read, struct file *file)\n{ return 0; }\n",
+		"LSM_PROBE(file_open, struct file *file)\n{ return 0; }\n",
+	};
+	static const char *const macro[] = { "KFUNC_PROBE", "LSM_PROBE" };
+	static const enum ember_feature feature[] = { EMBER_FEATURE_FENTRY,
+						      EMBER_FEATURE_LSM };
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		struct ember_module *m = load(texts[i]);
+
+		if (ember_feature(feature[i]) == 1)
+			test_skip("kernel runs fentry/LSM: nothing to refuse");
+		assert_true(ember_module_attach_auto(m) < 0);
+		if (!strstr(ember_errmsg(), macro[i]) ||
+		    !strstr(ember_errmsg(), "TRACEPOINT_PROBE"))
+			fail_msg("message: %s", ember_errmsg());
+		assert_int_equal(ember_module_link_count(m), 0);
+		ember_module_free(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +273,7 @@ int main(void)
 		cmocka_unit_test(pt_regs_arguments_and_return),
 		cmocka_unit_test(syscall_typed_parameters),
 		cmocka_unit_test(no_kprobes_error_names_tracepoint),
+		cmocka_unit_test(kfunc_and_lsm_probes_explain),
 	};
 
 	test_require_root();

@@ -159,6 +159,12 @@ static void golden_name_convention(void **state)
 	check_golden("name_convention");
 }
 
+static void golden_kfunc_probes(void **state)
+{
+	(void)state;
+	check_golden("kfunc_probes");
+}
+
 static void golden_explicit_sections(void **state)
 {
 	(void)state;
@@ -385,6 +391,7 @@ int main(void)
 		cmocka_unit_test(golden_tables),
 		cmocka_unit_test(golden_probe_params),
 		cmocka_unit_test(golden_explicit_sections),
+		cmocka_unit_test(golden_kfunc_probes),
 		cmocka_unit_test(table_records),
 		cmocka_unit_test(error_wrong_method),
 		cmocka_unit_test(elf_sections),

@@ -18,6 +18,15 @@
 #define RAW_TRACEPOINT_PROBE(event) \
 	int raw_tracepoint__##event(struct bpf_raw_tracepoint_args *ctx)
 
+/* Trampoline and LSM probes with typed arguments (libbpf's BPF_PROG); ember
+ * gives each the section its name asks for (fentry/, fexit/, fmod_ret/,
+ * lsm/). Names as in BCC. */
+#define KFUNC_PROBE(event, args...) int BPF_PROG(kfunc__vmlinux__##event, ##args)
+#define KRETFUNC_PROBE(event, args...)                                         \
+	int BPF_PROG(kretfunc__vmlinux__##event, ##args)
+#define KMOD_RET(event, args...) int BPF_PROG(kmod_ret__vmlinux__##event, ##args)
+#define LSM_PROBE(hook, args...) int BPF_PROG(lsm__##hook, ##args)
+
 /* Reads of a __data_loc field of a TRACEPOINT_PROBE's args. */
 #define TP_DATA_LOC_READ_CONST(dst, field, length)     \
 	bpf_probe_read_kernel((void *)(dst), (length), \
