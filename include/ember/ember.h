@@ -166,6 +166,18 @@ EMBER_API int ember_module_attach_kprobe(struct ember_module *m,
 					 const char *kernel_fn, int retprobe,
 					 struct ember_link **link);
 
+/*
+ * Attach fn_name as a kprobe (retprobe 0) or kretprobe on every kernel text
+ * function whose name matches pattern (POSIX extended regex, as BCC's
+ * event_re). All or nothing: on error no attachment of this call stays.
+ * Returns the number of attachments, or -ENOENT (nothing matches), -E2BIG
+ * (over 1000 matches), and the errors of ember_module_attach_kprobe().
+ */
+EMBER_API int ember_module_attach_kprobe_regex(struct ember_module *m,
+					       const char *fn_name,
+					       const char *pattern,
+					       int retprobe);
+
 /* Program types for ember_module_load_func(): the kernel's numbers. */
 enum ember_prog_type {
 	EMBER_PROG_SOCKET_FILTER = 1,

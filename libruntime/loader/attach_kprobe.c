@@ -6,6 +6,8 @@
  * message that names the kernel's lack and a tracepoint to use instead.
  */
 #include <errno.h>
+#include <regex.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +16,9 @@
 #include "kernel/tracepoint_format.h"
 #include "loader/attach.h"
 #include "loader/libbpf_log.h"
+
+/* BCC caps regex attaches too: each kprobe costs the kernel. */
+#define EMBER_KPROBE_REGEX_MAX 1000
 
 /* Kernel functions BCC programs probe that have a tracepoint twin. */
 static const struct {
@@ -116,4 +121,94 @@ int ember_module_attach_kprobe(struct ember_module *m, const char *fn_name,
 int ember_kernel_has_kprobes(void)
 {
 	return ember__kernel_has_kprobes();
+}
+
+/* Text symbols of /proc/kallsyms that match re, each given to fn. */
+static int for_each_kernel_function(const regex_t *re,
+				    int (*fn)(const char *name, void *ctx),
+				    void *ctx)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512], name[256], type;
+	unsigned long long addr;
+	int err = 0;
+
+	if (!f)
+		return ember__error(errno, "cannot read /proc/kallsyms: %s",
+				    strerror(errno));
+	while (!err && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) == 3 &&
+		    (type == 't' || type == 'T') && !strchr(name, '.') &&
+		    !regexec(re, name, 0, NULL, 0))
+			err = fn(name, ctx);
+	fclose(f);
+	return err;
+}
+
+struct regex_attach {
+	struct ember_module *m;
+	struct ember_prog *p;
+	bool retprobe;
+	int count;
+	char syscalls[64][64]; /* syscalls attached through their tracepoint */
+	int syscalls_cnt;
+};
+
+static int attach_one(const char *name, void *ctx)
+{
+	struct regex_attach *ra = ctx;
+	char sc[64];
+	int err;
+
+	/* __x64_sys_X and __ia32_sys_X are one tracepoint when kprobes are
+	 * missing: attach it once */
+	if (!ember__kernel_has_kprobes() &&
+	    ember__syscall_of_function(name, sc, sizeof(sc))) {
+		for (int i = 0; i < ra->syscalls_cnt; i++)
+			if (!strcmp(ra->syscalls[i], sc))
+				return 0;
+		if (ra->syscalls_cnt < 64)
+			strcpy(ra->syscalls[ra->syscalls_cnt++], sc);
+	}
+	if (ra->count >= EMBER_KPROBE_REGEX_MAX)
+		return ember__error(E2BIG,
+				    "more than %d kernel functions match; "
+				    "narrow the pattern",
+				    EMBER_KPROBE_REGEX_MAX);
+	err = ember__attach_kprobe(ra->m, ra->p, name, ra->retprobe, NULL);
+	if (!err)
+		ra->count++;
+	return err;
+}
+
+int ember_module_attach_kprobe_regex(struct ember_module *m,
+				     const char *fn_name, const char *pattern,
+				     int retprobe)
+{
+	struct regex_attach ra = { .m = m, .retprobe = retprobe != 0 };
+	struct ember_link *before;
+	regex_t re;
+	int err;
+
+	if (!pattern)
+		return ember__error(EINVAL, "pattern needed");
+	err = ember__attach_lookup(m, fn_name, &ra.p);
+	if (err)
+		return err;
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
+		return ember__error(EINVAL, "bad regular expression '%s'",
+				    pattern);
+	before = m->links;
+	err = for_each_kernel_function(&re, attach_one, &ra);
+	regfree(&re);
+	if (!err && !ra.count)
+		err = ember__error(ENOENT, "no kernel function matches '%s'",
+				   pattern);
+	if (err) {
+		/* all or nothing */
+		while (m->links != before)
+			ember_link_detach(m->links);
+		return err;
+	}
+	return ra.count;
 }

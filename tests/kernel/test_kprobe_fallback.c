@@ -238,6 +238,34 @@ static void no_kprobes_error_names_tracepoint(void **state)
 	ember_module_free(m);
 }
 
+/* BCC's attach_kprobe(event_re=...): all matches or nothing. */
+static void kprobe_by_regex(void **state)
+{
+	struct ember_module *m;
+	int n;
+
+	(void)state;
+	m = load("int counted(struct pt_regs *ctx) { return 0; }\n");
+	n = ember_module_attach_kprobe_regex(
+		m, "counted", "^(__x64_|__ia32_)?sys_(sync|syncfs)$", 0);
+	/* two system calls: with kprobes, their entry points; without, their
+	 * two tracepoints */
+	assert_true(n >= 2);
+	assert_int_equal((int)ember_module_link_count(m), n);
+	assert_int_equal(ember_module_attach_kprobe_regex(
+				 m, "counted", "^no_such_fn_xyz$", 0),
+			 -ENOENT);
+	if (!ember_kernel_has_kprobes()) {
+		/* a match without a tracepoint twin fails, and undoes the rest */
+		assert_true(ember_module_attach_kprobe_regex(
+				    m, "counted",
+				    "^(__x64_sys_sync|blk_mq_start_request)$",
+				    0) < 0);
+		assert_int_equal((int)ember_module_link_count(m), n);
+	}
+	ember_module_free(m);
+}
+
 /* KFUNC_PROBE / LSM_PROBE on a kernel that refuses fentry and LSM programs:
  * the error says so and names what to use instead. */
 static void kfunc_and_lsm_probes_explain(void **state)
@@ -274,6 +302,7 @@ int main(void)
 		cmocka_unit_test(syscall_typed_parameters),
 		cmocka_unit_test(no_kprobes_error_names_tracepoint),
 		cmocka_unit_test(kfunc_and_lsm_probes_explain),
+		cmocka_unit_test(kprobe_by_regex),
 	};
 
 	test_require_root();
