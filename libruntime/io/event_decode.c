@@ -1063,7 +1063,7 @@ static int get_scalar(const struct ember_event *ev, const char *field,
 		      struct scalar *s)
 {
 	struct ember__field f;
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 	int err = locate(ev, field, &f, &p);
 
 	if (err)
@@ -1110,7 +1110,7 @@ int ember_event_field_double(const struct ember_event *ev, const char *field,
 			     double *val)
 {
 	struct ember__field f;
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 	struct scalar s;
 	__u32 id;
 	const struct btf_type *t;
@@ -1148,7 +1148,7 @@ int ember_event_field_str(const struct ember_event *ev, const char *field,
 			  char *buf, size_t size)
 {
 	struct ember__field f;
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 	size_t len;
 	int err;
 
@@ -1175,7 +1175,7 @@ const void *ember_event_field_ptr(const struct ember_event *ev,
 				  const char *field, size_t *size)
 {
 	struct ember__field f;
-	const unsigned char *p;
+	const unsigned char *p = NULL;
 
 	if (locate(ev, field, &f, &p))
 		return NULL;
