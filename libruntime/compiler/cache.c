@@ -103,8 +103,8 @@ static int newest_first(const void *a, const void *b)
 	return (x->mtime < y->mtime) - (x->mtime > y->mtime);
 }
 
-void ember__cache_prune(const char *dir, const char *prefix,
-			const char *suffix, size_t keep)
+void ember__cache_prune(const char *dir, const char *prefix, const char *suffix,
+			size_t keep)
 {
 	struct cached_file *files = NULL;
 	size_t n = 0, cap = 0, i, pl = strlen(prefix), sl = strlen(suffix);

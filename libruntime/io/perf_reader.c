@@ -86,7 +86,6 @@ int ember_perf_reader_new(struct ember_module *m, const char *table,
 {
 	struct ember_perf_reader_opts o = { 0 };
 	struct ember_perf_reader *r;
-	struct bpf_map *map;
 	int fd, err;
 
 	if (!m || !table || !out)
@@ -104,20 +103,10 @@ int ember_perf_reader_new(struct ember_module *m, const char *table,
 				    "perf buffer of table '%s': page_cnt %zu "
 				    "is not a power of two",
 				    table, o.page_cnt);
-	map = ember__module_map(m, table);
-	if (!map)
-		return ember__error(ENOENT, "no table '%s'", table);
-	if (bpf_map__type(map) != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
-		return ember__error(EINVAL,
-				    "table '%s' is not a perf output "
-				    "(BPF_PERF_OUTPUT) table",
-				    table);
-	fd = bpf_map__fd(map);
-	if (fd < 0)
-		return ember__error(ENODEV,
-				    "table '%s': the module is not "
-				    "loaded",
-				    table);
+	err = ember__module_map_of_type(m, table, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+					"perf output (BPF_PERF_OUTPUT)", &fd);
+	if (err)
+		return err;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return ember__error(ENOMEM, "out of memory");

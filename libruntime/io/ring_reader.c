@@ -104,27 +104,18 @@ static int ring_open(struct ember_module *m, const char *table,
 {
 	struct bpf_map_info info;
 	__u32 info_len = sizeof(info);
-	struct bpf_map *map, *drops;
+	struct bpf_map *drops;
 	struct ring *g;
 	int fd, err;
 
 	if (!m || !table)
 		return ember__error(EINVAL, "ring reader: module and table "
 					    "are required");
-	map = ember__module_map(m, table);
-	if (!map)
-		return ember__error(ENOENT, "no table '%s'", table);
-	if (bpf_map__type(map) != BPF_MAP_TYPE_RINGBUF)
-		return ember__error(EINVAL,
-				    "table '%s' is not a ring buffer "
-				    "(BPF_RINGBUF_OUTPUT) table",
-				    table);
-	fd = bpf_map__fd(map);
-	if (fd < 0)
-		return ember__error(ENODEV,
-				    "table '%s': the module is not "
-				    "loaded",
-				    table);
+	err = ember__module_map_of_type(m, table, BPF_MAP_TYPE_RINGBUF,
+					"ring buffer (BPF_RINGBUF_OUTPUT)",
+					&fd);
+	if (err)
+		return err;
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return ember__error(ENOMEM, "out of memory");

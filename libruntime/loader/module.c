@@ -434,7 +434,7 @@ int ember_module_new(const char *text, const struct ember_module_opts *opts,
 }
 
 int ember__module_prog(const struct ember_module *m, const char *fn_name,
-			struct ember_prog **p)
+		       struct ember_prog **p)
 {
 	if (!m || !fn_name)
 		return ember__error(EINVAL, "module and function name needed");
@@ -454,7 +454,8 @@ int ember_module_load_func(struct ember_module *m, const char *fn_name,
 	int err = ember__module_prog(m, fn_name, &p);
 
 	if (!err)
-		err = ember__module_load_prog(m, p, (enum bpf_prog_type)type, 0);
+		err = ember__module_load_prog(m, p, (enum bpf_prog_type)type,
+					      0);
 	return err ? err : bpf_program__fd(p->prog);
 }
 
@@ -475,6 +476,23 @@ struct bpf_map *ember__module_map(const struct ember_module *m,
 				  const char *name)
 {
 	return m && m->obj ? bpf_object__find_map_by_name(m->obj, name) : NULL;
+}
+
+int ember__module_map_of_type(const struct ember_module *m, const char *name,
+			      enum bpf_map_type type, const char *what, int *fd)
+{
+	struct bpf_map *map = ember__module_map(m, name);
+
+	if (!map)
+		return ember__error(ENOENT, "no table '%s'", name);
+	if (bpf_map__type(map) != type)
+		return ember__error(EINVAL, "table '%s' is not a %s table",
+				    name, what);
+	*fd = bpf_map__fd(map);
+	if (*fd < 0)
+		return ember__error(
+			ENODEV, "table '%s': the module is not loaded", name);
+	return 0;
 }
 
 const struct ember_table_decl *

@@ -87,6 +87,12 @@ int ember__module_add_attachment(struct ember_module *m, struct bpf_link *l,
 /* The libbpf map of table name in the loaded module, or NULL. */
 struct bpf_map *ember__module_map(const struct ember_module *m,
 				  const char *name);
+/* The fd of table name when its map has the given type (what names the
+ * kind in the error: "perf output (BPF_PERF_OUTPUT)"). Sets the message;
+ * -ENOENT, -EINVAL (other type), -ENODEV (module not loaded). */
+int ember__module_map_of_type(const struct ember_module *m, const char *name,
+			      enum bpf_map_type type, const char *what,
+			      int *fd);
 /* What the compiler recorded about a BCC table, or NULL (e.g. a map the
  * text declared in libbpf's own SEC(".maps") form). */
 const struct ember_table_decl *
