@@ -25,7 +25,7 @@ int ember__cache_write(const char *dir, const char *name, const void *data,
 		       size_t len);
 
 /* Keep the newest `keep` files named prefix*suffix in dir; remove the rest. */
-void ember__cache_prune(const char *dir, const char *prefix,
-			const char *suffix, size_t keep);
+void ember__cache_prune(const char *dir, const char *prefix, const char *suffix,
+			size_t keep);
 
 #endif

@@ -494,7 +494,8 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	/* A program compiled before under the same prelude is reused. */
 	if (pch) {
 		cache_key = ember__hash(EMBER_HASH_INIT, pch, strlen(pch) + 1);
-		cache_key = ember__hash(cache_key, o->name, strlen(o->name) + 1);
+		cache_key =
+			ember__hash(cache_key, o->name, strlen(o->name) + 1);
 		for (i = 0; i < o->cflags_cnt; i++)
 			cache_key = ember__hash(cache_key, o->cflags[i],
 						strlen(o->cflags[i]) + 1);

@@ -21,10 +21,12 @@
 /* Trampoline and LSM probes with typed arguments (libbpf's BPF_PROG); ember
  * gives each the section its name asks for (fentry/, fexit/, fmod_ret/,
  * lsm/). Names as in BCC. */
-#define KFUNC_PROBE(event, args...) int BPF_PROG(kfunc__vmlinux__##event, ##args)
-#define KRETFUNC_PROBE(event, args...)                                         \
+#define KFUNC_PROBE(event, args...) \
+	int BPF_PROG(kfunc__vmlinux__##event, ##args)
+#define KRETFUNC_PROBE(event, args...) \
 	int BPF_PROG(kretfunc__vmlinux__##event, ##args)
-#define KMOD_RET(event, args...) int BPF_PROG(kmod_ret__vmlinux__##event, ##args)
+#define KMOD_RET(event, args...) \
+	int BPF_PROG(kmod_ret__vmlinux__##event, ##args)
 #define LSM_PROBE(hook, args...) int BPF_PROG(lsm__##hook, ##args)
 
 /* Reads of a __data_loc field of a TRACEPOINT_PROBE's args. */
