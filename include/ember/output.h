@@ -304,9 +304,10 @@ EMBER_API const void *ember_event_field_ptr(const struct ember_event *ev,
 /*
  * Format a whole event as one line: "pid=1 uid=0 comm=bash" (char arrays as
  * text up to their NUL, nested structs as {a=1 b=2}, arrays as [1,2], enums
- * by name, pointers in hex) or, with EMBER_FORMAT_JSON (<ember/table.h>),
- * as one JSON object in the conventions of ember_btf_snprintf(). Fields the
- * event is too short to hold are left out. Writes at most size bytes
+ * by name, pointers in hex, floats as ember_btf_snprintf() has them) or, with
+ * EMBER_FORMAT_JSON (<ember/table.h>), as one JSON object in the conventions
+ * of ember_btf_snprintf(). Fields the event is too short to hold are left
+ * out. Writes at most size bytes
  * (NUL-terminated when size > 0) and returns the length of the whole text
  * as snprintf() does, or a negative errno.
  */

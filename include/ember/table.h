@@ -317,10 +317,12 @@ enum ember_format_flags {
  * ("bash", escaped, up to the first NUL), other arrays as [ 1, 2 ], structs
  * and unions as { .a = 1, .b = "x" } (bitfields included), enums by
  * enumerator name (the number when none matches), pointers as 0x... in hex,
- * floating point with %g.
- * JSON (EMBER_FORMAT_JSON): objects, arrays, numbers, strings; enums as their
- * name string; pointers as "0x..." strings; members of anonymous structs and
- * unions merged into the enclosing object.
+ * floating point as the shortest decimal that reads back as the same value
+ * (0.1, 1e+100).
+ * JSON (EMBER_FORMAT_JSON): objects, arrays, numbers, strings, laid out as
+ * Python's json.dumps() does ({"a": 1, "b": [1, 2]}); enums as their name
+ * string; pointers as "0x..." strings; members of anonymous structs and
+ * unions merged into the enclosing object; infinities and NaN as null.
  * data_size is the bytes available at data. type_id 0 (no type): integers
  * of 1, 2, 4 or 8 bytes in decimal, other sizes as a hex string.
  * Errors: -EINVAL (a type ember cannot format, data_size smaller than the

@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Events by field name: a type description built from BTF (struct, union,
- * typedef or scalar), typed field reads and text/JSON formatting of a value
- * of any BTF type. The formatter is usable on its own for other BTF-typed
- * bytes (table keys and values).
+ * typedef or scalar) and typed field reads. Printing is btf_value.c's.
  */
 #ifndef EMBER_EVENT_DECODE_H
 #define EMBER_EVENT_DECODE_H
-
-#include <stdio.h>
 
 #include <bpf/btf.h>
 
@@ -37,16 +33,5 @@ struct ember_event_type {
  */
 int ember__event_type_from_btf(const struct btf *btf, const char *type_name,
 			       struct ember_event_type **out);
-
-/*
- * Print size bytes at data as a value of BTF type id: text (a=1 b=x) or,
- * with EMBER_FORMAT_JSON, JSON. A top-level struct prints without braces
- * in text. Returns 0 or -EIO when the stream failed.
- */
-int ember__btf_fprint(FILE *f, const struct btf *btf, __u32 id,
-		      const void *data, size_t size, unsigned int flags);
-
-/* The C spelling of BTF type id (malloc'ed), or NULL without memory. */
-char *ember__btf_type_spelling(const struct btf *btf, __u32 id);
 
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "io/btf_value.h"
 
 void ember__sink_line(const struct ember__sink *s, const char *line)
 {
@@ -111,22 +112,6 @@ void ember__hist_linear(const struct ember__sink *s, const uint64_t *vals,
 			 EMBER_STARS_MAX, stars);
 		ember__sink_line(s, line);
 	}
-}
-
-void ember__json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
 }
 
 int ember__hist_json(const struct ember__sink *s, const uint64_t *vals,

@@ -64,7 +64,5 @@ int ember__hist_emit(const struct ember__sink *sink,
 		     const struct ember_hist_opts *o,
 		     enum ember__hist_layout layout, const uint64_t *vals,
 		     size_t n, const char *section_json);
-/* s as a JSON string, quotes included. */
-void ember__json_string(FILE *f, const char *s);
 
 #endif

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "error.h"
+#include "io/btf_value.h"
 #include "loader/module.h"
 
 /* One module's tables, built on first use. The object and the kernel id of
@@ -396,22 +397,6 @@ bool ember__table_is_array(const struct ember_table *t)
 bool ember__table_is_queue(const struct ember_table *t)
 {
 	return t->type == BPF_MAP_TYPE_QUEUE || t->type == BPF_MAP_TYPE_STACK;
-}
-
-bool ember__read_uint(const void *p, size_t size, uint64_t *out)
-{
-	union {
-		uint8_t u8;
-		uint16_t u16;
-		uint32_t u32;
-		uint64_t u64;
-	} v;
-
-	if (size != 1 && size != 2 && size != 4 && size != 8)
-		return false;
-	memcpy(&v, p, size);
-	*out = size == 1 ? v.u8 : size == 2 ? v.u16 : size == 4 ? v.u32 : v.u64;
-	return true;
 }
 
 /* ------------------------------------------------------------------ */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "io/btf_value.h"
 #include "io/table_impl.h"
 
 /* Where slot and section sit in a key. */

@@ -62,10 +62,4 @@ bool ember__table_is_queue(const struct ember_table *t);
 /* True when err is the kernel saying "no batch command for this map". */
 bool ember__batch_unsupported(int err);
 
-/*
- * Read the unsigned integer of size bytes (1, 2, 4, 8) at p; false for other
- * sizes.
- */
-bool ember__read_uint(const void *p, size_t size, uint64_t *out);
-
 #endif

@@ -343,8 +343,9 @@ static void perf_events_decode(void **state)
 	assert_string_equal(text, want);
 	assert_true(ember_event_format(&ev, EMBER_FORMAT_JSON, text,
 				       sizeof(text)) > 0);
-	snprintf(want, sizeof(want), "{\"pid\":%d,\"seq\":3,\"comm\":\"%s\"}",
-		 getpid(), s.comm);
+	snprintf(want, sizeof(want),
+		 "{\"pid\": %d, \"seq\": 3, \"comm\": \"%s\"}", getpid(),
+		 s.comm);
 	assert_string_equal(text, want);
 	ember_perf_reader_free(r);
 	ember_event_type_free(s.type);

@@ -187,10 +187,12 @@ static void struct_getters_and_format(void **state)
 	assert_int_equal(ember_event_format(&ev, 0, buf, sizeof(buf)),
 			 (int)strlen("pid=42 seq=7 comm=bash"));
 	assert_string_equal(buf, "pid=42 seq=7 comm=bash");
+	/* JSON as tables and histograms spell it (Python's json.dumps) */
 	assert_int_equal(
 		ember_event_format(&ev, EMBER_FORMAT_JSON, buf, sizeof(buf)),
-		(int)strlen("{\"pid\":42,\"seq\":7,\"comm\":\"bash\"}"));
-	assert_string_equal(buf, "{\"pid\":42,\"seq\":7,\"comm\":\"bash\"}");
+		(int)strlen("{\"pid\": 42, \"seq\": 7, \"comm\": \"bash\"}"));
+	assert_string_equal(buf,
+			    "{\"pid\": 42, \"seq\": 7, \"comm\": \"bash\"}");
 	assert_int_equal(ember_event_format(&ev, 0, small, sizeof(small)), 22);
 	assert_string_equal(small, "pid=42 ");
 	/* a full 16-char comm has no NUL: the array bounds the string */
@@ -306,15 +308,17 @@ static void rich_struct(void **state)
 				 "sbits=-3 ptr=0x1000 ok=true d=1.5 "
 				 "name=a\"b\\n");
 	ember_event_format(&ev, EMBER_FORMAT_JSON, buf, sizeof(buf));
-	assert_string_equal(buf, "{\"neg\":-5,\"bytes\":[1,2,3,255],"
-				 "\"color\":\"BLUE\",\"in\":{\"a\":3,\"b\":-4},"
-				 "\"x\":99,\"y\":99,\"flag\":1,\"mode\":5,"
-				 "\"sbits\":-3,\"ptr\":\"0x1000\",\"ok\":true,"
-				 "\"d\":1.5,\"name\":\"a\\\"b\\u000a\"}");
+	assert_string_equal(buf,
+			    "{\"neg\": -5, \"bytes\": [1, 2, 3, 255], "
+			    "\"color\": \"BLUE\", \"in\": {\"a\": 3, "
+			    "\"b\": -4}, \"x\": 99, \"y\": 99, \"flag\": 1, "
+			    "\"mode\": 5, \"sbits\": -3, \"ptr\": "
+			    "\"0x1000\", \"ok\": true, \"d\": 1.5, "
+			    "\"name\": \"a\\\"b\\n\"}");
 	/* an enum value without a name prints as its number */
 	r.color = 3;
 	ember_event_format(&ev, EMBER_FORMAT_JSON, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "\"color\":3,"));
+	assert_non_null(strstr(buf, "\"color\": 3,"));
 	ember_event_type_free(t);
 }
 

@@ -2,10 +2,11 @@
 /*
  * Keys and values formatted from BTF, as text and as JSON, over BTF built in
  * memory: integers of every size, bool, char arrays as strings, enums by
- * name, pointers, nested structs, bitfields, anonymous unions, floats;
- * snprintf semantics and errors.
+ * name, pointers, nested structs, bitfields, anonymous unions, floats
+ * (round-trip exact); snprintf semantics and errors.
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -168,6 +169,45 @@ static void scalars(void **state)
 	btf__free(t.btf);
 }
 
+/* Floats print as the shortest decimal that reads back as the same bits,
+ * in every spelling. */
+static void floats_round_trip(void **state)
+{
+	static const double ds[] = { 0.1,	1.0 / 3,     1e100,
+				     -2.5e-300, 123456789.0, 5e-324 };
+	static const float fs[] = { 0.1f, 1.0f / 3, 16777217.0f, 3.4e38f };
+	struct types t;
+	double d, back;
+	float f, fback;
+	size_t i;
+
+	(void)state;
+	build(&t);
+	for (i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
+		d = ds[i];
+		back = strtod(fmt(&t, t.dbl, &d, 8, 0), NULL);
+		assert_memory_equal(&back, &d, sizeof(d));
+	}
+	for (i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
+		f = fs[i];
+		fback = strtof(fmt(&t, t.flt, &f, 4, EMBER_FORMAT_JSON), NULL);
+		assert_memory_equal(&fback, &f, sizeof(f));
+	}
+	/* and no longer than that: not %.17g's 0.10000000000000001 */
+	d = 0.1;
+	assert_string_equal(fmt(&t, t.dbl, &d, 8, 0), "0.1");
+	f = 0.1f;
+	assert_string_equal(fmt(&t, t.flt, &f, 4, 0), "0.1");
+	d = 1.0 / 3;
+	assert_string_equal(fmt(&t, t.dbl, &d, 8, 0), "0.3333333333333333");
+	d = 1e100;
+	assert_string_equal(fmt(&t, t.dbl, &d, 8, EMBER_FORMAT_JSON), "1e+100");
+	d = INFINITY;
+	assert_string_equal(fmt(&t, t.dbl, &d, 8, 0), "inf");
+	assert_string_equal(fmt(&t, t.dbl, &d, 8, EMBER_FORMAT_JSON), "null");
+	btf__free(t.btf);
+}
+
 static void strings(void **state)
 {
 	const char quoted[8] = { 'a', '"', 'b', '\n', 1, '\\', 0, 'x' };
@@ -252,6 +292,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(struct_text_and_json),
 		cmocka_unit_test(scalars),
+		cmocka_unit_test(floats_round_trip),
 		cmocka_unit_test(strings),
 		cmocka_unit_test(untyped),
 		cmocka_unit_test(snprintf_semantics),
