@@ -1,31 +1,99 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ember's on-disk cache: where it lives, how its keys are hashed, how files
- * get into it (whole or not at all) and how it is kept small.
- * Location: $EMBER_CACHE_DIR, else $XDG_CACHE_HOME/ember, else
- * ~/.cache/ember (created 0700).
+ * ember's on-disk cache (the precompiled prelude and compiled objects):
+ * where it lives, when it may be trusted, and how entries get in and out.
+ *
+ * Location: $EMBER_CACHE_DIR; else, for root, /var/cache/ember (never a
+ * HOME that another user may own, as with sudo -E); else
+ * $XDG_CACHE_HOME/ember; else ~/.cache/ember. Missing directories are
+ * created 0700. The environment is ignored in set-uid programs.
+ *
+ * ember runs as root and loads what it compiles into the kernel, so every
+ * file the cache hands back is treated as hostile until checked:
+ *  - the directory is used only if it is owned by the effective uid and
+ *    not writable by group or others; it is opened once (O_NOFOLLOW) and
+ *    everything after goes through that fd (openat, renameat), so a path
+ *    swapped afterwards changes nothing;
+ *  - a file is read only if it is a regular file (not followed if a
+ *    symbolic link) owned by the effective uid and not group/other
+ *    writable, and the checks are made on the opened fd (fstat);
+ *  - an entry carries the SHA-256 digest of all its inputs and a SHA-256
+ *    of its own bytes: one that is damaged, truncated, foreign or built
+ *    from other inputs is refused and rebuilt, never used;
+ *  - writes go to a temporary file in the directory, renamed into place
+ *    when complete: readers see a whole entry or none, and concurrent
+ *    writers of the same entry each install a whole one.
  */
 #ifndef EMBER_CACHE_H
 #define EMBER_CACHE_H
 
 #include <stddef.h>
-#include <stdint.h>
 
-#define EMBER_HASH_INIT 0xcbf29ce484222325ULL
+#include "compiler/digest.h"
+#include "ember/ember.h"
 
-/* FNV-1a: h continued over data. */
-uint64_t ember__hash(uint64_t h, const void *data, size_t len);
+/* An open, checked cache directory. */
+struct ember_cache {
+	int dirfd; /* -1: no cache */
+	char *path; /* for messages */
+	/* Where refused entries are reported (EMBER_LOG_WARN); may be NULL. */
+	ember_log_fn log;
+	void *log_ctx;
+};
 
-/* The cache directory, created if needed; 0 or -errno. */
-int ember__cache_dir(char *buf, size_t len);
+/* Magic numbers of the entry kinds (8 bytes each). */
+#define EMBER_CACHE_MAGIC_LEN 8
 
-/* Write dir/name from data through a temporary file and rename(), so a
- * reader never sees half a file and a crash leaves none behind. */
-int ember__cache_write(const char *dir, const char *name, const void *data,
-		       size_t len);
+/*
+ * Open and check the cache directory, creating it if needed. 0, or -errno
+ * with the reason in ember_errmsg() (c->dirfd is then -1 and the caller
+ * compiles without the cache). log is kept for ember__cache_refused().
+ */
+int ember__cache_open(struct ember_cache *c, ember_log_fn log, void *log_ctx);
+void ember__cache_close(struct ember_cache *c);
 
-/* Keep the newest `keep` files named prefix*suffix in dir; remove the rest. */
-void ember__cache_prune(const char *dir, const char *prefix, const char *suffix,
-			size_t keep);
+/*
+ * Open name in the cache for reading, after the checks above; at most max
+ * bytes. 0 with *fd set; -ENOENT when there is no such file; another -errno
+ * with the reason in ember_errmsg() when there is one that may not be used.
+ */
+int ember__cache_open_file(const struct ember_cache *c, const char *name,
+			   size_t max, int *fd);
+
+/*
+ * Entries: magic, the inputs' digest, the payload, then the SHA-256 of all
+ * that. Read returns the payload (malloc'd) only if all of it checks out:
+ * 0; -ENOENT when absent; another -errno with the reason in ember_errmsg()
+ * when present but refused.
+ */
+int ember__cache_entry_read(const struct ember_cache *c, const char *name,
+			    const char magic[EMBER_CACHE_MAGIC_LEN],
+			    const struct ember_digest *inputs, size_t max,
+			    void **payload, size_t *len);
+/* Write an entry atomically (see above): 0 or -errno. */
+int ember__cache_entry_write(const struct ember_cache *c, const char *name,
+			     const char magic[EMBER_CACHE_MAGIC_LEN],
+			     const struct ember_digest *inputs,
+			     const void *payload, size_t len);
+
+/*
+ * A fresh name for a temporary file in the cache ("<prefix>.tmp-..."); the
+ * file does not exist yet. 0 or -ENAMETOOLONG.
+ */
+int ember__cache_temp_name(char *buf, size_t len, const char *prefix);
+/* renameat() within the cache: 0 or -errno. */
+int ember__cache_rename(const struct ember_cache *c, const char *from,
+			const char *to);
+/* unlinkat() within the cache, errors ignored. */
+void ember__cache_remove(const struct ember_cache *c, const char *name);
+
+/* Report through the log (WARN) that an entry was not used, with the reason
+ * in ember_errmsg() (which names it), and that it is rebuilt. */
+void ember__cache_refused(const struct ember_cache *c);
+
+/* Keep the newest `keep` files named prefix*suffix; remove the rest, and
+ * temporary files left by a crash an hour or more ago. */
+void ember__cache_prune(const struct ember_cache *c, const char *prefix,
+			const char *suffix, size_t keep);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "compiler/codegen.h"
 #include "compiler/cache.h"
+#include "compiler/digest.h"
 #include "compiler/codegen_isolation.h"
 #include "compiler/kernel_headers.h"
 #include "compiler/object_cache.h"
@@ -174,14 +175,69 @@ static void error_at_offset(const char *name, const char *text, size_t off)
 	ember__error_prefix(EINVAL, "%s:%u:%u: error", name, line, col);
 }
 
+/* Without the precompiled prelude the kernel types are parsed as text. */
+static int add_kernel_types(struct vfiles *f)
+{
+	const char *types;
+	size_t types_len;
+	int err = ember__btf_header(&types, &types_len);
+
+	return err ? err
+		   : vfile_add(f, "ember/kernel_types.h", types, types_len);
+}
+
+/* The digest of everything the object depends on: the object cache's key. */
+static int object_key(const struct ember_compile_opts *o, const char *text,
+		      size_t len, const struct ember_digest *prelude,
+		      const char *program_h, struct ember_digest *key)
+{
+	struct ember_hasher h;
+	size_t i;
+
+	if (ember__hasher_init(&h))
+		return -ENOMEM;
+	ember__hasher_str(&h, "ember object");
+	ember__hasher_item(&h, prelude->bytes, sizeof(prelude->bytes));
+	ember__hasher_str(&h, o->name);
+	ember__hasher_item(&h, &o->cflags_cnt, sizeof(o->cflags_cnt));
+	for (i = 0; i < o->cflags_cnt; i++)
+		ember__hasher_str(&h, o->cflags[i]);
+	ember__hasher_str(&h, program_h);
+	ember__hasher_item(&h, text, len);
+	return ember__hasher_final(&h, key);
+}
+
+/* Open the cache; if it may not be used, say why once and go without. */
+static bool open_cache(const struct ember_compile_opts *o,
+		       struct ember_cache *cache, struct ember_digest *prelude)
+{
+	int err = ember__cache_open(cache, o->log, o->log_ctx);
+
+	if (!err)
+		err = ember__prelude_digest(common_args, COMMON_ARGS_CNT,
+					    prelude);
+	if (!err)
+		return true;
+	ember__cache_close(cache);
+	if (o->log) {
+		char *m = NULL;
+
+		if (asprintf(&m,
+			     "not using the cache: %s; compiling without it",
+			     ember_errmsg()) >= 0)
+			o->log(EMBER_LOG_WARN, m, o->log_ctx);
+		free(m);
+	}
+	return false;
+}
+
 static int build_vfiles(const struct ember_compile_opts *o, const char *text,
-			const struct ember_source_scan *scan, bool kernel_types,
+			const struct ember_source_scan *scan,
 			const struct ember_kernel_headers *kh, struct vfiles *f,
 			char **program_h)
 {
 	const struct ember_virtual_file *e;
-	const char *types;
-	size_t types_len, i;
+	size_t i;
 	FILE *tp; /* ember/program.h being written */
 	size_t program_len;
 	int err;
@@ -208,13 +264,7 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 			return err;
 		goto program_h;
 	}
-	/* With the precompiled prelude the kernel types are already parsed. */
-	if (kernel_types) {
-		err = ember__btf_header(&types, &types_len);
-		if (err)
-			return err;
-		err = vfile_add(f, "ember/kernel_types.h", types, types_len);
-	}
+	err = 0;
 	for (i = 0; !err && i < scan->includes_cnt; i++)
 		if (kernel_include(scan->includes[i]) &&
 		    !vfile_has(f, scan->includes[i]))
@@ -453,8 +503,12 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	struct CXUnsavedFile *unsaved = NULL;
 	const char **args = NULL;
 	size_t nargs = 0, i, len = strlen(text), body_len;
-	char *program_h = NULL, *body = NULL, *diags = NULL, *pch = NULL;
-	uint64_t cache_key = 0;
+	char *program_h = NULL, *body = NULL, *diags = NULL;
+	const char *pch = NULL;
+	struct ember_cache cache = { .dirfd = -1 };
+	struct ember_digest prelude, key;
+	struct ember_pch pch_file = { .fd = -1 };
+	bool cached = false;
 	CXIndex index = NULL;
 	CXTranslationUnit tu = NULL;
 	int err;
@@ -468,11 +522,23 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		if (err)
 			return err;
 	}
-	/* The precompiled prelude is an optimisation: without a cache
-	 * directory the prelude is parsed as text. */
-	if (!headers &&
-	    ember__prelude_pch(common_args, COMMON_ARGS_CNT, &pch, o->log,
-			       o->log_ctx) &&
+	if (!headers)
+		cached = open_cache(o, &cache, &prelude);
+	err = ember__source_scan(text, len, &scan);
+	if (!err)
+		err = build_vfiles(o, text, &scan, headers ? &kh : NULL, &vf,
+				   &program_h);
+	/* A program compiled before under the same prelude is reused. */
+	if (!err && cached) {
+		err = object_key(o, text, len, &prelude, program_h, &key);
+		if (!err && !ember__object_cache_load(&cache, &key, out))
+			goto out;
+	}
+	/* The precompiled prelude is an optimisation: without it the prelude
+	 * is parsed as text. */
+	if (!err && cached &&
+	    ember__prelude_pch(&cache, &prelude, common_args, COMMON_ARGS_CNT,
+			       &pch_file) &&
 	    o->log) {
 		char *m = NULL;
 
@@ -481,29 +547,14 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 			o->log(EMBER_LOG_INFO, m, o->log_ctx);
 		free(m);
 	}
-	err = ember__source_scan(text, len, &scan);
-	if (!err)
-		err = build_vfiles(o, text, &scan, !pch, headers ? &kh : NULL,
-				   &vf, &program_h);
+	if (pch_file.fd >= 0)
+		pch = pch_file.path;
+	if (!err && !headers && !pch)
+		err = add_kernel_types(&vf);
 	if (err) {
 		if (err == -ENOMEM)
 			ember__error(ENOMEM, "out of memory");
 		goto out;
-	}
-
-	/* A program compiled before under the same prelude is reused. */
-	if (pch) {
-		cache_key = ember__hash(EMBER_HASH_INIT, pch, strlen(pch) + 1);
-		cache_key =
-			ember__hash(cache_key, o->name, strlen(o->name) + 1);
-		for (i = 0; i < o->cflags_cnt; i++)
-			cache_key = ember__hash(cache_key, o->cflags[i],
-						strlen(o->cflags[i]) + 1);
-		cache_key = ember__hash(cache_key, program_h,
-					strlen(program_h) + 1);
-		cache_key = ember__hash(cache_key, text, len);
-		if (!ember__object_cache_load(cache_key, out))
-			goto out;
 	}
 
 	/* Phase 1: parse the user's text as written (BCC vocabulary). */
@@ -640,8 +691,8 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	out->tables_cnt = rw.tables_cnt;
 	rw.tables = NULL;
 	rw.tables_cnt = 0;
-	if (pch)
-		ember__object_cache_store(cache_key, out);
+	if (cached)
+		ember__object_cache_store(&cache, &key, out);
 out:
 	for (i = 0; i < rw.progs_cnt; i++) {
 		free(rw.progs[i].name);
@@ -651,7 +702,8 @@ out:
 	rewriter_free(&rw);
 	free(diags);
 	free(body);
-	free(pch);
+	ember__prelude_pch_close(&pch_file);
+	ember__cache_close(&cache);
 	if (tu)
 		clang_disposeTranslationUnit(tu);
 	if (index)

@@ -4,17 +4,28 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/cache.h"
+#include "error.h"
 
 /* Small files, but many programs: keep the most recent ones. */
 #define OBJECTS_KEEP 256
-#define MAGIC "EMBOBJ02"
+#define MAGIC "EMBOBJ03"
 #define NO_STRING UINT32_MAX
+/* Far above any object (a 10 MB program text gives a ~20 MB entry). */
+#define ENTRY_MAX (256u << 20)
+#define NAME_LEN (sizeof("obj-.bin") + 2 * EMBER_DIGEST_LEN)
+
+static void entry_name(const struct ember_digest *key, char name[NAME_LEN])
+{
+	char hex[EMBER_DIGEST_HEX_LEN];
+
+	ember__digest_hex(key, hex);
+	snprintf(name, NAME_LEN, "obj-%s.bin", hex);
+}
 
 /* ---- writing ---- */
 
@@ -41,19 +52,19 @@ static void put_blob(FILE *f, const void *data, size_t len)
 	fwrite(data, 1, len, f);
 }
 
-void ember__object_cache_store(uint64_t key, const struct ember_compiled *c)
+void ember__object_cache_store(const struct ember_cache *cache,
+			       const struct ember_digest *key,
+			       const struct ember_compiled *c)
 {
-	char dir[4096], name[64], *buf = NULL;
+	char name[NAME_LEN], *buf = NULL;
 	size_t len = 0, i;
 	FILE *f;
 
-	if (ember__cache_dir(dir, sizeof(dir)) || !c->rewritten)
+	if (cache->dirfd < 0 || !c->rewritten)
 		return;
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return;
-	fwrite(MAGIC, 1, 8, f);
-	fwrite(&key, sizeof(key), 1, f);
 	put_u32(f, (uint32_t)c->progs_cnt);
 	for (i = 0; i < c->progs_cnt; i++) {
 		put_str(f, c->progs[i].name);
@@ -71,9 +82,10 @@ void ember__object_cache_store(uint64_t key, const struct ember_compiled *c)
 	put_blob(f, c->rewritten, c->rewritten_len);
 	put_blob(f, c->obj, c->obj_len);
 	if (fclose(f) == 0) {
-		snprintf(name, sizeof(name), "obj-%016" PRIx64 ".bin", key);
-		if (!ember__cache_write(dir, name, buf, len))
-			ember__cache_prune(dir, "obj-", ".bin", OBJECTS_KEEP);
+		entry_name(key, name);
+		if (!ember__cache_entry_write(cache, name, MAGIC, key, buf,
+					      len))
+			ember__cache_prune(cache, "obj-", ".bin", OBJECTS_KEEP);
 	}
 	free(buf);
 }
@@ -138,50 +150,14 @@ static void *get_blob(struct reader *r, size_t *len, bool nul)
 	return b;
 }
 
-static char *read_whole(const char *path, size_t *len)
+/* The payload, parsed strictly: every byte accounted for. */
+static int parse(const char *buf, size_t len, struct ember_compiled *out)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	long n;
+	struct reader r = { buf, buf + len, false };
+	size_t i;
 
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
-	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		*len = (size_t)n;
-	} else {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
-int ember__object_cache_load(uint64_t key, struct ember_compiled *out)
-{
-	char dir[4096], path[4200];
-	struct reader r;
-	uint64_t stored;
-	size_t len, i;
-	char *buf;
-
-	memset(out, 0, sizeof(*out));
-	if (ember__cache_dir(dir, sizeof(dir)))
-		return -ENOENT;
-	snprintf(path, sizeof(path), "%s/obj-%016" PRIx64 ".bin", dir, key);
-	buf = read_whole(path, &len);
-	if (!buf)
-		return -ENOENT;
-	r = (struct reader){ buf, buf + len, false };
-	if (len < 16 || memcmp(buf, MAGIC, 8)) {
-		free(buf);
-		return -ENOENT;
-	}
-	memcpy(&stored, buf + 8, sizeof(stored));
-	r.p += 16;
-	out->progs_cnt = stored == key ? get_u32(&r) : 0;
-	r.bad |= stored != key || out->progs_cnt > 4096;
+	out->progs_cnt = get_u32(&r);
+	r.bad |= out->progs_cnt > 4096;
 	out->progs =
 		r.bad ? NULL : calloc(out->progs_cnt + 1, sizeof(*out->progs));
 	for (i = 0; out->progs && i < out->progs_cnt && !r.bad; i++) {
@@ -204,14 +180,41 @@ int ember__object_cache_load(uint64_t key, struct ember_compiled *out)
 		out->rewritten = get_blob(&r, &out->rewritten_len, true);
 	if (!r.bad && out->rewritten)
 		out->obj = get_blob(&r, &out->obj_len, false);
-	free(buf);
-	if (r.bad || !out->obj) {
-		if (!out->progs)
-			out->progs_cnt = 0;
-		if (!out->tables)
-			out->tables_cnt = 0;
-		ember__compiled_free(out);
+	if (!r.bad && out->obj && r.p == r.end)
+		return 0;
+	if (!out->progs)
+		out->progs_cnt = 0;
+	if (!out->tables)
+		out->tables_cnt = 0;
+	ember__compiled_free(out);
+	return -EBADMSG;
+}
+
+int ember__object_cache_load(const struct ember_cache *cache,
+			     const struct ember_digest *key,
+			     struct ember_compiled *out)
+{
+	char name[NAME_LEN];
+	void *buf;
+	size_t len;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (cache->dirfd < 0)
 		return -ENOENT;
+	entry_name(key, name);
+	err = ember__cache_entry_read(cache, name, MAGIC, key, ENTRY_MAX, &buf,
+				      &len);
+	if (!err) {
+		err = parse(buf, len, out);
+		if (err)
+			ember__error(EBADMSG, "%s/%s does not parse",
+				     cache->path, name);
+		free(buf);
 	}
-	return 0;
+	if (err && err != -ENOENT) {
+		ember__cache_refused(cache);
+		err = -ENOENT;
+	}
+	return err;
 }

@@ -3,22 +3,20 @@
 
 #include <elf.h>
 #include <errno.h>
-#include <link.h>
 #include <fcntl.h>
-#include <inttypes.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <llvm/Config/llvm-config.h>
 
-#include "compiler/cache.h"
 #include "compiler/codegen.h"
 #include "compiler/virtual_files.h"
 #include "error.h"
@@ -28,45 +26,15 @@
 /* Each kernel or library update leaves a 15 MB PCH behind: keep the few
  * newest (another ember version may still use one). */
 #define PCH_KEEP 4
-
-static int hash_file(uint64_t *h, const char *path)
-{
-	struct stat st;
-	void *map;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return -errno;
-	}
-	/* sysfs files report size 4096 or 0; read them instead of mapping */
-	map = st.st_size > 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ,
-				    MAP_PRIVATE, fd, 0)
-			     : MAP_FAILED;
-	if (map != MAP_FAILED) {
-		*h = ember__hash(*h, map, (size_t)st.st_size);
-		munmap(map, (size_t)st.st_size);
-	} else {
-		char buf[65536];
-		ssize_t n;
-
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			*h = ember__hash(*h, buf, (size_t)n);
-		if (n < 0) {
-			close(fd);
-			return -errno;
-		}
-	}
-	close(fd);
-	return 0;
-}
+#define PCH_MAX (1ul << 30)
+#define BTF_MAX (1ul << 28)
+#define SUM_MAGIC "EMBPCH01"
+#define LOCK_NAME "prelude.lock"
 
 struct build_id {
 	const void *addr; /* an address inside this library */
-	uint64_t hash;
-	bool found;
+	unsigned char id[64];
+	size_t len;
 };
 
 static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
@@ -98,10 +66,10 @@ static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
 				p + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
 
 			if (n->n_type == NT_GNU_BUILD_ID &&
-			    desc + n->n_descsz <= end) {
-				b->hash =
-					ember__hash(b->hash, desc, n->n_descsz);
-				b->found = true;
+			    desc + n->n_descsz <= end &&
+			    n->n_descsz <= sizeof(b->id)) {
+				memcpy(b->id, desc, n->n_descsz);
+				b->len = n->n_descsz;
 				return 1;
 			}
 			p = desc + ((n->n_descsz + 3) & ~3u);
@@ -112,16 +80,88 @@ static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
 
 /*
  * The PCH holds text this library generates (the BTF dump), so a rebuilt
- * library must not reuse an old PCH: its build-id goes into the key.
+ * library must not reuse an old PCH: its build-id goes into the digest.
  */
-static uint64_t hash_library(uint64_t h)
+static void hash_library(struct ember_hasher *h)
 {
-	struct build_id b = { .addr = (const void *)hash_library, .hash = h };
+	struct build_id b = { .addr = (const void *)hash_library };
 
 	dl_iterate_phdr(find_build_id, &b);
-	return b.found ? b.hash
-		       : ember__hash(h, __DATE__ __TIME__,
-				     sizeof(__DATE__ __TIME__));
+	if (b.len)
+		ember__hasher_item(h, b.id, b.len);
+	else
+		ember__hasher_str(h, __DATE__ " " __TIME__);
+}
+
+/*
+ * What the PCH depends on besides the flags: the kernel's BTF (5.5 MB to
+ * hash), the prelude headers, clang's and ember's versions and this
+ * library's build. None of it changes while the process runs, so it is
+ * hashed once.
+ */
+static int fixed_inputs_digest(struct ember_digest *out)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct ember_digest digest;
+	static bool have;
+	const struct ember_virtual_file *e;
+	struct ember_digest btf;
+	struct ember_hasher h;
+	int err = 0, fd;
+
+	pthread_mutex_lock(&lock);
+	if (have)
+		goto out;
+	fd = open(EMBER_VMLINUX_BTF, O_RDONLY | O_CLOEXEC);
+	err = fd < 0 ? -errno : ember__digest_fd(fd, BTF_MAX, &btf);
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		ember__error(-err, "cannot read %s: %s", EMBER_VMLINUX_BTF,
+			     strerror(-err));
+		goto out;
+	}
+	err = ember__hasher_init(&h);
+	if (err)
+		goto out;
+	ember__hasher_str(&h, "ember prelude");
+	ember__hasher_item(&h, btf.bytes, sizeof(btf.bytes));
+	for (e = ember__embedded_headers; e->path; e++) {
+		ember__hasher_str(&h, e->path);
+		ember__hasher_item(&h, e->text, e->len);
+	}
+	ember__hasher_str(&h, LLVM_VERSION_STRING);
+	ember__hasher_str(&h, EMBER_VERSION_STRING);
+	hash_library(&h);
+	err = ember__hasher_final(&h, &digest);
+	have = !err;
+out:
+	if (!err)
+		*out = digest;
+	pthread_mutex_unlock(&lock);
+	if (err == -ENOMEM)
+		ember__error(ENOMEM, "out of memory");
+	return err;
+}
+
+int ember__prelude_digest(const char *const *args, size_t args_cnt,
+			  struct ember_digest *out)
+{
+	struct ember_digest fixed;
+	struct ember_hasher h;
+	int err = fixed_inputs_digest(&fixed);
+
+	if (err)
+		return err;
+	if (ember__hasher_init(&h))
+		return ember__error(ENOMEM, "out of memory");
+	ember__hasher_item(&h, fixed.bytes, sizeof(fixed.bytes));
+	ember__hasher_item(&h, &args_cnt, sizeof(args_cnt));
+	for (size_t i = 0; i < args_cnt; i++)
+		ember__hasher_str(&h, args[i]);
+	if (ember__hasher_final(&h, out))
+		return ember__error(ENOMEM, "out of memory");
+	return 0;
 }
 
 static int build(const char *path, const char *const *args, size_t args_cnt)
@@ -188,91 +228,238 @@ out:
 	return err;
 }
 
-static pthread_mutex_t pch_lock = PTHREAD_MUTEX_INITIALIZER;
+/* What prelude-<digest>.sum records about the PCH beside it. */
+struct pch_sum {
+	uint64_t size;
+	struct ember_digest digest;
+};
 
 /*
- * What the PCH depends on besides the flags: the kernel's BTF (5.5 MB to
- * hash), the prelude headers, clang's and ember's versions and this
- * library's build. None of it changes while the process runs, so it is
- * hashed once.
+ * A PCH this process has hashed already, by its file's identity: hashing
+ * 15 MB again on each compile would cost more than parsing a small program.
+ * Writing to the file in place changes its ctime, renaming another one over
+ * it changes the inode: either way it is hashed again.
  */
-static int fixed_inputs_hash(uint64_t *out)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static uint64_t hash;
-	static bool have;
-	const struct ember_virtual_file *e;
-	uint64_t h = EMBER_HASH_INIT;
-	int err = 0;
+static struct {
+	bool valid;
+	struct ember_digest inputs;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+} checked;
 
-	pthread_mutex_lock(&lock);
-	if (!have) {
-		err = hash_file(&h, EMBER_VMLINUX_BTF);
-		if (err) {
-			pthread_mutex_unlock(&lock);
-			return ember__error(-err, "cannot read %s: %s",
-					    EMBER_VMLINUX_BTF, strerror(-err));
-		}
-		for (e = ember__embedded_headers; e->path; e++) {
-			h = ember__hash(h, e->path, strlen(e->path) + 1);
-			h = ember__hash(h, e->text, e->len);
-		}
-		h = ember__hash(h, LLVM_VERSION_STRING,
-				sizeof(LLVM_VERSION_STRING));
-		h = ember__hash(h, EMBER_VERSION_STRING,
-				sizeof(EMBER_VERSION_STRING));
-		hash = hash_library(h);
-		have = true;
+static bool same_file(const struct ember_digest *inputs, const struct stat *st)
+{
+	return checked.valid && ember__digest_equal(&checked.inputs, inputs) &&
+	       checked.dev == st->st_dev && checked.ino == st->st_ino &&
+	       checked.size == st->st_size &&
+	       checked.mtime.tv_sec == st->st_mtim.tv_sec &&
+	       checked.mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	       checked.ctime.tv_sec == st->st_ctim.tv_sec &&
+	       checked.ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+static void remember(const struct ember_digest *inputs, const struct stat *st)
+{
+	checked.valid = true;
+	checked.inputs = *inputs;
+	checked.dev = st->st_dev;
+	checked.ino = st->st_ino;
+	checked.size = st->st_size;
+	checked.mtime = st->st_mtim;
+	checked.ctime = st->st_ctim;
+}
+
+/* Make pch usable by clang: the path names the open, checked file. */
+static int hand_over(int fd, const struct stat *st, struct ember_pch *pch)
+{
+	struct stat via;
+
+	snprintf(pch->path, sizeof(pch->path), "/proc/self/fd/%d", fd);
+	if (stat(pch->path, &via) || via.st_dev != st->st_dev ||
+	    via.st_ino != st->st_ino) {
+		close(fd);
+		return ember__error(ENOENT,
+				    "%s does not name the open "
+				    "precompiled prelude (is /proc "
+				    "mounted?)",
+				    pch->path);
 	}
-	*out = hash;
-	pthread_mutex_unlock(&lock);
+	pch->fd = fd;
 	return 0;
 }
 
-int ember__prelude_pch(const char *const *args, size_t args_cnt, char **path,
-		       ember_log_fn log, void *log_ctx)
+/*
+ * Open and check the PCH named pch_name against sum_name: 0 with it handed
+ * over; -ENOENT if either is missing; else refused (reason in errmsg).
+ */
+static int open_checked(const struct ember_cache *cache,
+			const struct ember_digest *inputs, const char *pch_name,
+			const char *sum_name, struct ember_pch *pch)
 {
-	uint64_t h = EMBER_HASH_INIT;
-	char dir[4096], *p = NULL;
-	size_t i;
-	int err;
+	struct ember_digest got;
+	struct pch_sum sum;
+	struct stat st;
+	void *payload;
+	size_t len;
+	int fd, err;
 
-	*path = NULL;
-	err = fixed_inputs_hash(&h);
+	err = ember__cache_entry_read(cache, sum_name, SUM_MAGIC, inputs, 4096,
+				      &payload, &len);
 	if (err)
 		return err;
-	for (i = 0; i < args_cnt; i++)
-		h = ember__hash(h, args[i], strlen(args[i]) + 1);
-
-	err = ember__cache_dir(dir, sizeof(dir));
+	if (len != sizeof(sum)) {
+		free(payload);
+		return ember__error(EBADMSG, "%s/%s has the wrong size",
+				    cache->path, sum_name);
+	}
+	memcpy(&sum, payload, sizeof(sum));
+	free(payload);
+	err = ember__cache_open_file(cache, pch_name, PCH_MAX, &fd);
 	if (err)
-		return ember__error(-err,
-				    "no usable cache directory (%s); set "
-				    "EMBER_CACHE_DIR",
+		return err;
+	if (fstat(fd, &st) < 0) {
+		err = ember__error(errno, "%s/%s: %s", cache->path, pch_name,
+				   strerror(errno));
+		close(fd);
+		return err;
+	}
+	if (same_file(inputs, &st))
+		return hand_over(fd, &st, pch);
+	err = (uint64_t)st.st_size != sum.size
+		      ? -EBADMSG
+		      : ember__digest_fd(fd, PCH_MAX, &got);
+	if (!err && !ember__digest_equal(&got, &sum.digest))
+		err = -EBADMSG;
+	if (err) {
+		close(fd);
+		if (err == -EBADMSG)
+			return ember__error(EBADMSG,
+					    "%s/%s is not the precompiled "
+					    "prelude recorded in %s (size or "
+					    "SHA-256 differs)",
+					    cache->path, pch_name, sum_name);
+		return ember__error(-err, "%s/%s: %s", cache->path, pch_name,
 				    strerror(-err));
-	if (asprintf(&p, "%s/prelude-%016" PRIx64 ".pch", dir, h) < 0)
-		return ember__error(ENOMEM, "out of memory");
+	}
+	remember(inputs, &st);
+	return hand_over(fd, &st, pch);
+}
+
+/* Build the PCH into a temporary file, record it, then put it in place. */
+static int build_checked(const struct ember_cache *cache,
+			 const struct ember_digest *inputs,
+			 const char *const *args, size_t args_cnt,
+			 const char *pch_name, const char *sum_name,
+			 struct ember_pch *pch)
+{
+	char tmp[256], out[320];
+	struct pch_sum sum = { 0 };
+	struct stat st;
+	int fd = -1, err;
+
+	if (cache->log) {
+		char msg[4200];
+
+		snprintf(msg, sizeof(msg),
+			 "precompiling kernel types into %s/%s (once per "
+			 "kernel)",
+			 cache->path, pch_name);
+		cache->log(EMBER_LOG_INFO, msg, cache->log_ctx);
+	}
+	err = ember__cache_temp_name(tmp, sizeof(tmp), pch_name);
+	if (err)
+		return ember__error(-err, "cache file name too long");
+	/* clang writes by path: this one goes through the checked dir fd */
+	snprintf(out, sizeof(out), "/proc/self/fd/%d/%s", cache->dirfd, tmp);
+	err = build(out, args, args_cnt);
+	if (!err)
+		err = ember__cache_open_file(cache, tmp, PCH_MAX, &fd);
+	if (!err && fstat(fd, &st) < 0)
+		err = ember__error(errno, "%s/%s: %s", cache->path, tmp,
+				   strerror(errno));
+	if (!err) {
+		sum.size = (uint64_t)st.st_size;
+		err = ember__digest_fd(fd, PCH_MAX, &sum.digest);
+		if (err)
+			ember__error(-err, "hashing %s/%s: %s", cache->path,
+				     tmp, strerror(-err));
+	}
+	/* the PCH first: a crash before its .sum leaves only a miss */
+	if (!err && (err = ember__cache_rename(cache, tmp, pch_name)))
+		ember__error(-err, "%s/%s: %s", cache->path, pch_name,
+			     strerror(-err));
+	if (err) {
+		ember__cache_remove(cache, tmp);
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	err = ember__cache_entry_write(cache, sum_name, SUM_MAGIC, inputs, &sum,
+				       sizeof(sum));
+	if (err) {
+		close(fd);
+		return ember__error(-err, "%s/%s: %s", cache->path, sum_name,
+				    strerror(-err));
+	}
+	remember(inputs, &st);
+	ember__cache_prune(cache, "prelude-", ".pch", PCH_KEEP);
+	ember__cache_prune(cache, "prelude-", ".sum", PCH_KEEP);
+	return hand_over(fd, &st, pch);
+}
+
+/* In-process callers are serialised by a mutex, processes by this lock. */
+static pthread_mutex_t pch_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int lock_builders(const struct ember_cache *cache)
+{
+	int fd = openat(cache->dirfd, LOCK_NAME,
+			O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+			0600);
+
+	if (fd < 0)
+		return -1; /* a read-only cache: build without it */
+	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	return fd;
+}
+
+int ember__prelude_pch(const struct ember_cache *cache,
+		       const struct ember_digest *inputs,
+		       const char *const *args, size_t args_cnt,
+		       struct ember_pch *pch)
+{
+	char hex[EMBER_DIGEST_HEX_LEN], pch_name[128], sum_name[128];
+	int err, lock;
+
+	pch->fd = -1;
+	pch->path[0] = 0;
+	if (cache->dirfd < 0)
+		return ember__error(ENOENT, "no cache");
+	ember__digest_hex(inputs, hex);
+	snprintf(pch_name, sizeof(pch_name), "prelude-%s.pch", hex);
+	snprintf(sum_name, sizeof(sum_name), "prelude-%s.sum", hex);
 
 	pthread_mutex_lock(&pch_lock);
-	if (access(p, R_OK) != 0) {
-		if (log) {
-			char msg[4200];
-
-			snprintf(msg, sizeof(msg),
-				 "precompiling kernel types into %s (once per "
-				 "kernel)",
-				 p);
-			log(EMBER_LOG_INFO, msg, log_ctx);
-		}
-		err = build(p, args, args_cnt);
-		if (!err)
-			ember__cache_prune(dir, "prelude-", ".pch", PCH_KEEP);
-	}
+	/* Under the lock: another process may be building it right now. */
+	lock = lock_builders(cache);
+	err = open_checked(cache, inputs, pch_name, sum_name, pch);
+	if (err && err != -ENOENT)
+		ember__cache_refused(cache);
+	if (err)
+		err = build_checked(cache, inputs, args, args_cnt, pch_name,
+				    sum_name, pch);
+	if (lock >= 0)
+		close(lock);
 	pthread_mutex_unlock(&pch_lock);
-	if (err) {
-		free(p);
-		return err;
-	}
-	*path = p;
-	return 0;
+	return err;
+}
+
+void ember__prelude_pch_close(struct ember_pch *pch)
+{
+	if (pch->fd >= 0)
+		close(pch->fd);
+	pch->fd = -1;
+	pch->path[0] = 0;
 }

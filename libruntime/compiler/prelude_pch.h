@@ -2,28 +2,53 @@
 /*
  * The precompiled prelude: kernel types (2-3 MB of C from BTF), libbpf's
  * helper headers and ember's BCC vocabulary parsed once and saved as a clang
- * PCH in the user's cache directory. Both the parse and the code generation
- * load it instead of re-reading the text: this is most of ember's speed.
+ * PCH in the cache (compiler/cache.h). Both the parse and the code
+ * generation load it instead of re-reading the text: this is most of
+ * ember's speed.
  *
- * Cache: $EMBER_CACHE_DIR, else $XDG_CACHE_HOME/ember, else ~/.cache/ember.
- * The file name carries a hash of everything the PCH depends on (the
- * kernel's BTF bytes, the prelude headers, the flags, clang's and ember's
- * versions), so a new kernel or library never meets a stale PCH.
+ * In the cache: prelude-<digest>.pch as clang wrote it, and beside it
+ * prelude-<digest>.sum, an entry recording the PCH's size and SHA-256.
+ * <digest> covers everything the PCH depends on (the kernel's BTF bytes,
+ * the prelude headers, the flags, clang's and ember's versions, this
+ * library's build), so a new kernel or library never meets a stale PCH.
+ *
+ * clang loads the PCH itself, by path. So the file is opened once, checked
+ * and hashed through that fd, and clang is given /proc/self/fd/N: the very
+ * file that was checked, whatever is renamed over its name meanwhile (only
+ * this uid could change the file itself, and that changes its ctime, which
+ * makes the next compile hash it again).
  */
 #ifndef EMBER_PRELUDE_PCH_H
 #define EMBER_PRELUDE_PCH_H
 
 #include <stddef.h>
 
-#include "ember/ember.h"
+#include "compiler/cache.h"
+#include "compiler/digest.h"
 
 /*
- * Find or build the PCH for cc1 flags args (the flags the consumers pass too).
- * *path receives a malloc'd path. Errors (no cache directory, build failed)
- * are returned as negative errno with the reason in ember_errmsg(); callers
- * fall back to parsing the prelude as text.
+ * The digest of everything a PCH built with cc1 flags args depends on.
+ * 0, or -errno with the reason in ember_errmsg() (no kernel BTF, say).
  */
-int ember__prelude_pch(const char *const *args, size_t args_cnt, char **path,
-		       ember_log_fn log, void *log_ctx);
+int ember__prelude_digest(const char *const *args, size_t args_cnt,
+			  struct ember_digest *out);
+
+struct ember_pch {
+	int fd; /* the checked file, open while it is used; -1: none */
+	char path[40]; /* /proc/self/fd/N, what clang is given */
+};
+
+/*
+ * Find and check, or else build, the PCH for inputs (the digest above of
+ * args) in cache. 0 with pch filled (release with ember__prelude_pch_close);
+ * or -errno with the reason in ember_errmsg(): callers then parse the
+ * prelude as text. Two processes asking at once for a PCH not built yet
+ * both get it (one builds it, the other waits and uses it).
+ */
+int ember__prelude_pch(const struct ember_cache *cache,
+		       const struct ember_digest *inputs,
+		       const char *const *args, size_t args_cnt,
+		       struct ember_pch *pch);
+void ember__prelude_pch_close(struct ember_pch *pch);
 
 #endif
