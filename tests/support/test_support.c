@@ -2,6 +2,7 @@
 #include "test_support.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,20 @@ char *test_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void test_remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int test_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -94,8 +109,8 @@ double test_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int test_wait_trace_line(struct ember_trace_pipe *tp, int pid,
-			 const char *want, struct ember_trace_fields *f)
+int test_wait_trace_line(struct ember_trace_pipe *tp, int pid, const char *want,
+			 struct ember_trace_fields *f)
 {
 	double deadline = test_now() + 5;
 

@@ -16,6 +16,8 @@ void test_require_root(void);
 void test_skip(const char *why) __attribute__((noreturn));
 /* Read a whole file into a NUL-terminated heap buffer; NULL on error. */
 char *test_read_file(const char *path, size_t *len);
+/* rm -rf path (symbolic links are removed, not followed). */
+void test_remove_tree(const char *path);
 /* Count the open file descriptors of this process. */
 int test_count_fds(void);
 /* Run a command (argv, NULL-terminated) and wait for it; returns its pid. */
@@ -28,8 +30,8 @@ struct ember_trace_fields;
  * whose message contains want; fields then describe it. Returns 1 when
  * found, 0 on timeout (the pipe is shared: other lines are skipped).
  */
-int test_wait_trace_line(struct ember_trace_pipe *tp, int pid,
-			 const char *want, struct ember_trace_fields *fields);
+int test_wait_trace_line(struct ember_trace_pipe *tp, int pid, const char *want,
+			 struct ember_trace_fields *fields);
 double test_now(void);
 
 #endif

@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,18 +93,17 @@ static void expect_program(const char *text, const char *func,
 	ember__compiled_free(&c);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
+/* As expect_program, and the user was warned exactly once, with a message
+ * containing want and also (when not NULL). */
+static void expect_warned(const char *text, const char *func, const char *table,
+			  const char *want, const char *also)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+	struct log l;
 
-static void rm_rf(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	expect_program(text, func, table, &l);
+	assert_int_equal(l.warnings, 1);
+	if (!strstr(l.last, want) || (also && !strstr(l.last, also)))
+		fail_msg("warning: %s", l.last);
 }
 
 static void copy_file(const char *from, const char *to)
@@ -174,7 +172,7 @@ static char *fresh_cache(void)
 
 static void drop_cache(char *dir)
 {
-	rm_rf(dir);
+	test_remove_tree(dir);
 	free(dir);
 }
 
@@ -239,10 +237,7 @@ static void swapped_entry_patched_key(void **state)
 	copy_file(pb, pa);
 	write_bytes(pa, 8, key, sizeof(key));
 
-	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 1);
-	if (!strstr(l.last, a) || !strstr(l.last, "damaged"))
-		fail_msg("warning: %s", l.last);
+	expect_warned(prog_a, "prog_a", "seen_a", a, "damaged");
 	expect_program(prog_a, "prog_a", "seen_a", &l);
 	assert_int_equal(l.warnings, 0);
 	drop_cache(dir);
@@ -253,17 +248,14 @@ static void swapped_entry(void **state)
 {
 	char *dir = fresh_cache();
 	char a[256], b[256], pa[512], pb[512];
-	struct log l;
 
 	(void)state;
 	entries_of_a_and_b(dir, a, b, sizeof(a));
 	path_of(pa, sizeof(pa), dir, a);
 	path_of(pb, sizeof(pb), dir, b);
 	copy_file(pb, pa);
-	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 1);
-	if (!strstr(l.last, "built from other inputs"))
-		fail_msg("warning: %s", l.last);
+	expect_warned(prog_a, "prog_a", "seen_a", "built from other inputs",
+		      NULL);
 	drop_cache(dir);
 }
 
@@ -273,7 +265,6 @@ static void truncated_and_flipped_entries(void **state)
 	char *dir = fresh_cache();
 	char a[256], b[256], pa[512], pb[512];
 	struct stat st;
-	struct log l;
 
 	(void)state;
 	entries_of_a_and_b(dir, a, b, sizeof(a));
@@ -281,19 +272,13 @@ static void truncated_and_flipped_entries(void **state)
 	path_of(pb, sizeof(pb), dir, b);
 	assert_int_equal(stat(pa, &st), 0);
 	assert_int_equal(truncate(pa, st.st_size / 2), 0);
-	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 1);
-	assert_non_null(strstr(l.last, "damaged"));
+	expect_warned(prog_a, "prog_a", "seen_a", "damaged", NULL);
 	assert_int_equal(truncate(pa, 20), 0);
-	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 1);
-	assert_non_null(strstr(l.last, "truncated"));
+	expect_warned(prog_a, "prog_a", "seen_a", "truncated", NULL);
 
 	assert_int_equal(stat(pb, &st), 0);
 	write_bytes(pb, st.st_size - 100, "\x90", 1);
-	expect_program(prog_b, "prog_b", "seen_b", &l);
-	assert_int_equal(l.warnings, 1);
-	assert_non_null(strstr(l.last, "damaged"));
+	expect_warned(prog_b, "prog_b", "seen_b", "damaged", NULL);
 	drop_cache(dir);
 }
 
@@ -316,21 +301,15 @@ static void tampered_pch(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	/* a byte in the middle: clang might well load it */
 	write_bytes(path, st.st_size / 2, "\x01\x02\x03\x04", 4);
-	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 1);
-	if (!strstr(l.last, name) || !strstr(l.last, "SHA-256 differs"))
-		fail_msg("warning: %s", l.last);
+	expect_warned(prog_a, "prog_a", "seen_a", name, "SHA-256 differs");
 	/* rebuilt: the next new program is quiet */
 	expect_program(prog_b, "prog_b", "seen_b", &l);
 	assert_int_equal(l.warnings, 0);
 
 	assert_int_equal(truncate(path, st.st_size - 1), 0);
-	expect_program("BPF_HASH(seen_a, u32, u64);\nint prog_a(void *ctx) { "
-		       "return 2; }\n",
-		       "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 1);
-	assert_non_null(strstr(l.last, "SHA-256 differs"));
-	assert_int_equal(stat(path, &st), 0);
+	expect_warned("BPF_HASH(seen_a, u32, u64);\nint prog_a(void *ctx) { "
+		      "return 2; }\n",
+		      "prog_a", "seen_a", "SHA-256 differs", NULL);
 	drop_cache(dir);
 }
 
@@ -338,13 +317,8 @@ static void tampered_pch(void **state)
  * written into the directory. */
 static void expect_refused_dir(const char *dir, const char *why)
 {
-	struct log l;
-
-	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 1);
-	if (!strstr(l.last, "not using the cache") || !strstr(l.last, why) ||
-	    !strstr(l.last, "compiling without it"))
-		fail_msg("warning: %s", l.last);
+	expect_warned(prog_a, "prog_a", "seen_a", why,
+		      "; compiling without it");
 	assert_int_equal(find(dir, "obj-", NULL, 0), 0);
 }
 
@@ -403,7 +377,6 @@ static void hostile_entry_files(void **state)
 	char *elsewhere = fresh_cache();
 	char a[256], b[256], pa[512], copy[512];
 	struct stat st;
-	struct log l;
 
 	(void)state;
 	setenv("EMBER_CACHE_DIR", dir, 1);
@@ -414,10 +387,7 @@ static void hostile_entry_files(void **state)
 	copy_file(pa, copy);
 	assert_int_equal(unlink(pa), 0);
 	assert_int_equal(symlink(copy, pa), 0);
-	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 1);
-	if (!strstr(l.last, "is a symbolic link"))
-		fail_msg("warning: %s", l.last);
+	expect_warned(prog_a, "prog_a", "seen_a", "is a symbolic link", NULL);
 	/* rebuilt in place as a regular file */
 	assert_int_equal(lstat(pa, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
@@ -425,22 +395,18 @@ static void hostile_entry_files(void **state)
 	/* a FIFO must not hang the compile */
 	assert_int_equal(unlink(pa), 0);
 	assert_int_equal(mkfifo(pa, 0600), 0);
-	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 1);
-	assert_non_null(strstr(l.last, "not a regular file"));
+	expect_warned(prog_a, "prog_a", "seen_a", "not a regular file", NULL);
 
 	/* group-writable, then (as root) another uid's */
 	copy_file(copy, pa);
 	assert_int_equal(chmod(pa, 0620), 0);
-	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 1);
-	assert_non_null(strstr(l.last, "writable by its group"));
+	expect_warned(prog_a, "prog_a", "seen_a", "writable by its group",
+		      NULL);
 	if (geteuid() == 0) {
 		copy_file(copy, pa);
 		assert_int_equal(chown(pa, NOBODY, NOBODY), 0);
-		expect_program(prog_a, "prog_a", "seen_a", &l);
-		assert_int_equal(l.warnings, 1);
-		assert_non_null(strstr(l.last, "owned by uid 65534"));
+		expect_warned(prog_a, "prog_a", "seen_a", "owned by uid 65534",
+			      NULL);
 	}
 	drop_cache(elsewhere);
 	drop_cache(dir);
@@ -477,17 +443,26 @@ static void run_children(int n, const char *text)
 	}
 }
 
-static void concurrent_writers(void **state)
+/* n children compile A at once in dir: one entry each, no leftovers. */
+static void expect_concurrent(const char *dir, int n)
 {
-	char *dir = fresh_cache();
 	struct log l;
 
-	(void)state;
-	run_children(8, prog_a);
+	setenv("EMBER_CACHE_DIR", dir, 1);
+	run_children(n, prog_a);
+	assert_int_equal(find(dir, "prelude-", NULL, 0), 2);
 	assert_int_equal(find(dir, "obj-", NULL, 0), 1);
 	assert_int_equal(find(dir, ".tmp-", NULL, 0), 0);
 	expect_program(prog_a, "prog_a", "seen_a", &l);
 	assert_int_equal(l.warnings, 0);
+}
+
+static void concurrent_writers(void **state)
+{
+	char *dir = fresh_cache();
+
+	(void)state;
+	expect_concurrent(dir, 8);
 	drop_cache(dir);
 }
 
@@ -495,18 +470,11 @@ static void concurrent_writers(void **state)
 static void concurrent_first_pch(void **state)
 {
 	char dir[] = "/tmp/ember-test-cache-XXXXXX";
-	struct log l;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	setenv("EMBER_CACHE_DIR", dir, 1);
-	run_children(2, prog_a);
-	assert_int_equal(find(dir, "prelude-", NULL, 0), 2);
-	assert_int_equal(find(dir, "obj-", NULL, 0), 1);
-	assert_int_equal(find(dir, ".tmp-", NULL, 0), 0);
-	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(l.warnings, 0);
-	rm_rf(dir);
+	expect_concurrent(dir, 2);
+	test_remove_tree(dir);
 }
 
 /* Where the cache goes: created 0700; root's default ignores HOME. */
@@ -569,7 +537,7 @@ static int build_template(void **state)
 static int drop_template(void **state)
 {
 	(void)state;
-	rm_rf(template_dir);
+	test_remove_tree(template_dir);
 	return 0;
 }
 
