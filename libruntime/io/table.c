@@ -7,7 +7,6 @@
 #include "io/table_impl.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,22 +15,6 @@
 #include "error.h"
 #include "io/btf_value.h"
 #include "loader/module.h"
-
-/* One module's tables, built on first use. The object and the kernel id of
- * the first table identify the load they were built for: should a module be
- * freed without ember__tables_forget() and another be allocated at its
- * address, the set is seen to be stale (map ids are never reused). */
-struct table_set {
-	const struct ember_module *module;
-	const struct bpf_object *obj;
-	uint32_t first_id;
-	struct ember_table *tables;
-	size_t count;
-	struct table_set *next;
-};
-
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct table_set *registry;
 
 /* BCC's kind for tables declared in libbpf form, by map type. */
 static const char *const kind_by_type[] = {
@@ -131,119 +114,58 @@ static int fill_table(struct ember_table *t, struct ember_module *m,
 	return 0;
 }
 
-/* Kernel id of the module's first table, 0 when it has none. */
-static uint32_t first_table_id(const struct ember_module *m)
+/* The tables of m, built on first use. */
+static int tables_of(struct ember_module *m, struct ember__table_set **out)
 {
-	struct bpf_map_info info;
-	struct bpf_map *map;
-	uint32_t len = sizeof(info);
-
-	bpf_object__for_each_map(map, m->obj) if (is_user_table(map))
-	{
-		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len))
-			return 0;
-		return info.id;
-	}
-	return 0;
-}
-
-static void set_free(struct table_set *s)
-{
-	free(s->tables);
-	free(s);
-}
-
-static int set_build(struct ember_module *m, struct table_set **out)
-{
-	struct table_set *s = calloc(1, sizeof(*s));
+	struct ember__table_set *s;
 	struct bpf_map *map;
 	size_t n = 0;
 	int err, ncpus = -EINVAL;
-
-	if (!s)
-		return ember__error(ENOMEM, "out of memory");
-	bpf_object__for_each_map(map, m->obj) if (is_user_table(map))
-	{
-		n++;
-		if (is_percpu_type(bpf_map__type(map)))
-			ncpus = libbpf_num_possible_cpus();
-	}
-	s->tables = calloc(n ? n : 1, sizeof(*s->tables));
-	if (!s->tables) {
-		free(s);
-		return ember__error(ENOMEM, "out of memory");
-	}
-	bpf_object__for_each_map(map, m->obj)
-	{
-		if (!is_user_table(map))
-			continue;
-		err = fill_table(&s->tables[s->count], m, map, ncpus);
-		if (err) {
-			set_free(s);
-			return err;
-		}
-		s->count++;
-	}
-	s->module = m;
-	s->obj = m->obj;
-	s->first_id = first_table_id(m);
-	*out = s;
-	return 0;
-}
-
-/* The tables of m, built on first use. Call with registry_lock held. */
-static int tables_of(struct ember_module *m, struct table_set **out)
-{
-	struct table_set **pp, *s = NULL;
-	int err;
 
 	if (!m->loaded || !m->obj)
 		return ember__error(ENODEV,
 				    "%s: tables exist once the module "
 				    "is loaded",
 				    m->name);
-	for (pp = &registry; *pp; pp = &(*pp)->next) {
-		if ((*pp)->module != m)
-			continue;
-		if ((*pp)->obj == m->obj &&
-		    (*pp)->first_id == first_table_id(m)) {
-			*out = *pp;
-			return 0;
-		}
-		s = *pp; /* stale: same address, another module */
-		*pp = s->next;
-		set_free(s);
-		break;
+	if (m->tables) {
+		*out = m->tables;
+		return 0;
 	}
-	err = set_build(m, &s);
-	if (err)
-		return err;
-	s->next = registry;
-	registry = s;
-	*out = s;
+	bpf_object__for_each_map(map, m->obj) if (is_user_table(map))
+	{
+		n++;
+		if (is_percpu_type(bpf_map__type(map)))
+			ncpus = libbpf_num_possible_cpus();
+	}
+	s = calloc(1, sizeof(*s) + n * sizeof(s->tables[0]));
+	if (!s)
+		return ember__error(ENOMEM, "out of memory");
+	bpf_object__for_each_map(map, m->obj)
+	{
+		if (!is_user_table(map))
+			continue;
+		err = fill_table(&s->tables[s->count++], m, map, ncpus);
+		if (err) {
+			free(s);
+			return err;
+		}
+	}
+	*out = m->tables = s;
 	return 0;
 }
 
-void ember__tables_forget(const struct ember_module *m)
-{
-	struct table_set **pp, *s;
+/* The kernel's "operation not supported" (not in the uapi errno set). */
+#define EMBER_ENOTSUPP 524
 
-	pthread_mutex_lock(&registry_lock);
-	for (pp = &registry; *pp; pp = &(*pp)->next)
-		if ((*pp)->module == m) {
-			s = *pp;
-			*pp = s->next;
-			set_free(s);
-			break;
-		}
-	pthread_mutex_unlock(&registry_lock);
+bool ember__batch_unsupported(int err)
+{
+	return err == -EINVAL || err == -EMBER_ENOTSUPP || err == -EOPNOTSUPP;
 }
 
 int ember_module_table(struct ember_module *m, const char *name,
 		       struct ember_table **out)
 {
-	struct table_set *s = NULL;
+	struct ember__table_set *s = NULL;
 	char *names = NULL;
 	size_t i, len = 0;
 	int err;
@@ -252,7 +174,6 @@ int ember_module_table(struct ember_module *m, const char *name,
 		return ember__error(EINVAL, "ember_module_table: module, name "
 					    "and out must not be NULL");
 	*out = NULL;
-	pthread_mutex_lock(&registry_lock);
 	err = tables_of(m, &s);
 	for (i = 0; !err && i < s->count; i++)
 		if (!strcmp(s->tables[i].name, name)) {
@@ -274,35 +195,30 @@ int ember_module_table(struct ember_module *m, const char *name,
 				   s->count ? (names ? names : "?") : "none");
 		free(names);
 	}
-	pthread_mutex_unlock(&registry_lock);
 	return err;
 }
 
 size_t ember_module_table_count(struct ember_module *m)
 {
-	struct table_set *s;
+	struct ember__table_set *s;
 	size_t n = 0;
 
 	if (!m)
 		return 0;
-	pthread_mutex_lock(&registry_lock);
 	if (!tables_of(m, &s))
 		n = s->count;
-	pthread_mutex_unlock(&registry_lock);
 	return n;
 }
 
 struct ember_table *ember_module_table_at(struct ember_module *m, size_t i)
 {
 	struct ember_table *t = NULL;
-	struct table_set *s;
+	struct ember__table_set *s;
 
 	if (!m)
 		return NULL;
-	pthread_mutex_lock(&registry_lock);
 	if (!tables_of(m, &s) && i < s->count)
 		t = &s->tables[i];
-	pthread_mutex_unlock(&registry_lock);
 	return t;
 }
 

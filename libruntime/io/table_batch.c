@@ -18,17 +18,10 @@
 
 #include "error.h"
 
-/* The kernel's "operation not supported" (not in the uapi errno set). */
-#define EMBER_ENOTSUPP 524
 /* Entries per batch system call when iterating. */
 #define DEFAULT_CHUNK 8192u
 /* Entries handed to the kernel per update/delete batch call. */
 #define MAX_WRITE_CHUNK (1u << 20)
-
-bool ember__batch_unsupported(int err)
-{
-	return err == -EINVAL || err == -EMBER_ENOTSUPP || err == -EOPNOTSUPP;
-}
 
 /* Remember a command the map type lacks; -EINVAL may also mean bad
  * arguments, so only the unambiguous answers are remembered. */

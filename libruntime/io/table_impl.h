@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ember_table internals shared by io/table*.c and io/histogram.c.
+ * ember_table internals shared by io/table*.c.
  *
  * A module's tables are built on first use (from the loaded libbpf object)
- * and kept in a process-wide registry keyed by module, so the loader does not
- * need to know about them; ember_module_free() calls ember__tables_forget().
+ * into a set the module holds and frees.
  */
 #ifndef EMBER_TABLE_IMPL_H
 #define EMBER_TABLE_IMPL_H
@@ -48,11 +47,11 @@ struct ember_table {
 	unsigned int no_batch;
 };
 
-/*
- * Drop the tables built for m (ember_module_free() calls this before it
- * closes the object). Safe for a module whose tables were never asked for.
- */
-void ember__tables_forget(const struct ember_module *m);
+/* A module's tables: ember_module.tables, one allocation. */
+struct ember__table_set {
+	size_t count;
+	struct ember_table tables[];
+};
 
 /* Array-like: every index in [0, max_entries) exists and cannot go. */
 bool ember__table_is_array(const struct ember_table *t);

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "error.h"
-#include "io/table_impl.h"
 #include "loader/libbpf_log.h"
 #include "loader/shared_tables.h"
 #include "loader/verifier_log.h"
@@ -587,7 +586,7 @@ void ember_module_free(struct ember_module *m)
 	while (m->links)
 		ember_link_detach(m->links);
 	ember__shared_tables_withdraw(m);
-	ember__tables_forget(m);
+	free(m->tables);
 	for (i = 0; i < m->progs_cnt; i++)
 		bpf_object__close(m->progs[i].own_obj);
 	bpf_object__close(m->obj);

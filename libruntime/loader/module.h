@@ -41,6 +41,8 @@ struct ember_link {
 	struct ember_link *next;
 };
 
+struct ember__table_set; /* io/table_impl.h */
+
 struct ember_module {
 	struct ember_compiled compiled;
 	char *name;
@@ -52,6 +54,9 @@ struct ember_module {
 	size_t progs_cnt;
 	struct ember_link *links;
 	size_t links_cnt;
+	/* The tables, built by io/table.c on first use (one allocation, freed
+	 * with the module). */
+	struct ember__table_set *tables;
 	bool loaded;
 };
 
