@@ -59,11 +59,11 @@ static char *read_file(const char *path)
 
 static void usage(FILE *to)
 {
-	fprintf(to,
-		"usage: ember run [--duration SECONDS] [--tables] [-v] "
-		"[--kernel-headers DIR] FILE.c\n"
-		"       ember check [--dump] [--kernel-headers DIR] FILE.c\n"
-		"       ember version\n");
+	fprintf(to, "usage: ember run [--duration SECONDS] [--tables] [-v] "
+		    "[--kernel-headers DIR] [--cflag FLAG]... FILE.c\n"
+		    "       ember check [--dump] [--kernel-headers DIR] "
+		    "[--cflag FLAG]... FILE.c\n"
+		    "       ember version\n");
 }
 
 static double now(void)
@@ -270,16 +270,19 @@ static int cmd(int argc, char **argv, int run)
 		{ "tables", no_argument, NULL, 't' },
 		{ "kernel-headers", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "cflag", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ember_module_opts opts = { .sz = sizeof(opts) };
 	struct ember_module *m = NULL;
+	static const char *cflags[64];
+	size_t cflags_cnt = 0;
 	double duration = -1;
 	int dump = 0, tables = 0, c, err, rc = 0;
 	char *text, *end;
 
-	while ((c = getopt_long(argc, argv, "d:Dtk:vh", long_opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "d:Dtk:vc:h", long_opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'd':
@@ -302,6 +305,13 @@ static int cmd(int argc, char **argv, int run)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'c': /* -DNAME=VALUE, -I DIR, -W...: as BCC's cflags */
+			if (cflags_cnt == sizeof(cflags) / sizeof(cflags[0])) {
+				fprintf(stderr, "ember: too many --cflag\n");
+				return 2;
+			}
+			cflags[cflags_cnt++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -323,6 +333,8 @@ static int cmd(int argc, char **argv, int run)
 	opts.name = argv[optind];
 	opts.log = log_to_stderr;
 	opts.debug_flags = dump ? EMBER_DEBUG_SOURCE : 0;
+	opts.cflags = cflags;
+	opts.cflags_cnt = cflags_cnt;
 
 	err = ember_module_compile(text, &opts, &m);
 	free(text);

@@ -54,6 +54,16 @@ int ember__edits_insert(struct ember_edits *e, size_t offset, const char *text)
 	return ember__edits_replace(e, offset, 0, text);
 }
 
+int ember__edits_insert_after(struct ember_edits *e, size_t offset,
+			      const char *text)
+{
+	int err = ember__edits_replace(e, offset, 0, text);
+
+	if (!err)
+		e->v[e->cnt - 1].closes = true;
+	return err;
+}
+
 static int by_offset(const void *a, const void *b)
 {
 	const struct ember_edit *x = a, *y = b;
@@ -63,6 +73,8 @@ static int by_offset(const void *a, const void *b)
 	/* Insertions at an offset come before a replacement starting there. */
 	if ((x->len == 0) != (y->len == 0))
 		return x->len == 0 ? -1 : 1;
+	if (x->closes != y->closes)
+		return x->closes ? 1 : -1;
 	return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 

@@ -8,6 +8,7 @@
 #ifndef EMBER_EDITS_H
 #define EMBER_EDITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ember_edit {
@@ -16,6 +17,7 @@ struct ember_edit {
 	char *text; /* replacement, owned */
 	unsigned int
 		seq; /* insertion order, to keep same-offset edits stable */
+	bool closes; /* ember__edits_insert_after: after other insertions */
 };
 
 struct ember_edits {
@@ -29,8 +31,16 @@ int ember__edits_replace(struct ember_edits *e, size_t offset, size_t len,
 int ember__edits_replacef(struct ember_edits *e, size_t offset, size_t len,
 			  const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* Insert text before offset. */
+/* Insert text before offset. Insertions at one offset keep their order,
+ * so what an earlier rewriter opens there encloses what a later one opens. */
 int ember__edits_insert(struct ember_edits *e, size_t offset, const char *text);
+/*
+ * Insert text at offset after every ember__edits_insert there: text that
+ * follows an expression (a closing parenthesis, an argument after it) and
+ * must stay outside what later rewriters wrap that expression in.
+ */
+int ember__edits_insert_after(struct ember_edits *e, size_t offset,
+			      const char *text);
 
 /*
  * Apply to text (len bytes): *out gets a malloc'd NUL-terminated result.

@@ -250,19 +250,24 @@ static int normalize(struct ember_rewriter *rw, size_t at,
 	} else if (!strcmp(m, "BPF_ARRAY_OF_MAPS") ||
 		   !strcmp(m, "BPF_HASH_OF_MAPS")) {
 		bool hash = m[4] == 'H';
+		/* BCC: (name, "inner", max), and for hashes also (name,
+		 * "inner"), (name, key, "inner"), (name, key, "inner", max) */
+		int inner = n > 1 && a[1][0] == '"' ? 1 : 2;
 
-		NEED(3, hash ? 4 : 3);
+		NEED(hash ? 2 : 3, hash ? 4 : 3);
 		kind = hash ? "hash_of_maps" : "array_of_maps";
 		d->name = a[0];
-		if (hash && n == 4) { /* name, key, "inner", max */
-			d->key = a[1];
-			d->inner = unquote(a[2]);
-			d->max = a[3];
-		} else {
-			d->key = "int";
-			d->inner = unquote(a[1]);
-			d->max = a[2];
-		}
+		d->key = inner == 2 ? a[1] : "int";
+		if (inner >= n || a[inner][0] != '"')
+			return ember__rewrite_error_at(
+				rw, at,
+				"%s wants the inner table's name in quotes", m);
+		d->inner = unquote(a[inner]);
+		d->max = inner + 1 < n ? a[inner + 1] : NULL;
+		if (inner + 2 < n)
+			return ember__rewrite_error_at(
+				rw, at, "%s takes at most %d arguments here", m,
+				inner + 2);
 	} else if (!strcmp(m, "BPF_SK_STORAGE") ||
 		   !strcmp(m, "BPF_INODE_STORAGE") ||
 		   !strcmp(m, "BPF_TASK_STORAGE") ||
@@ -350,9 +355,7 @@ static int emit_definition(struct walk *w, const struct macro_call *mc,
 			fprintf(f, "__type(key, %s); ", d->key);
 		else
 			fprintf(f, "__uint(key_size, sizeof(__u32)); ");
-		if (d->inner)
-			fprintf(f, "__array(values, typeof(%s)); ", d->inner);
-		else
+		if (!d->inner) /* maps of maps: __array(values) below */
 			fprintf(f, "__uint(value_size, sizeof(__u32)); ");
 	} else if (k->flags & EMBER_TABLE_STACKS) {
 		fprintf(f,
@@ -385,6 +388,9 @@ static int emit_definition(struct walk *w, const struct macro_call *mc,
 			k->map_flags ? k->map_flags : "",
 			k->map_flags && d->flags ? " | " : "",
 			d->flags ? d->flags : "");
+	/* the inner map's definition: a flexible array, so the last member */
+	if (d->inner)
+		fprintf(f, "__array(values, typeof(%s)); ", d->inner);
 	fprintf(f, "} %s SEC(\".maps\")", d->name);
 	for (unsigned int i = 0; i < mc->newlines; i++)
 		fputc('\n', f);
@@ -538,6 +544,15 @@ static int arg_separator(struct walk *w, const struct call *c, int i,
 				    c->arg_begin[i + 1] - c->arg_end[i], text);
 }
 
+/* open before [b, e), close after it, outside later rewriters' wraps */
+static int wrap(struct ember_edits *ed, size_t b, size_t e, const char *open,
+		const char *close)
+{
+	int err = ember__edits_insert(ed, b, open);
+
+	return err ? err : ember__edits_insert_after(ed, e, close);
+}
+
 static int rewrite_method(struct walk *w, struct table *t, const char *method,
 			  struct call *c)
 {
@@ -585,15 +600,23 @@ static int rewrite_method(struct walk *w, struct table *t, const char *method,
 			 m->after_table ? m->after_table : "");
 		err = arg_separator(w, c, m->table_arg - 1, sep);
 	}
+	/* An argument with a comma, such as a compound literal, is one
+	 * argument of a helper macro only inside parentheses. */
+	for (int i = 0; !err && i < c->nargs; i++)
+		if (memchr(rw->text + c->arg_begin[i], ',',
+			   c->arg_end[i] - c->arg_begin[i]))
+			err = wrap(ed, c->arg_begin[i], c->arg_end[i], "(",
+				   ")");
 	if (!err && m->skb_len) /* perf_submit_skb: the length rides in flags */
-		err = ember__edits_replace(ed, c->arg_begin[1], 0,
-					   "((__u64)(") ||
-		      ember__edits_replace(ed, c->arg_end[1], 0,
-					   ") << 32) | BPF_F_CURRENT_CPU");
+		err = wrap(ed, c->arg_begin[1], c->arg_end[1], "((__u64)(",
+			   ") << 32) | BPF_F_CURRENT_CPU");
+	/* after the last argument, outside whatever later rewriters wrap it
+	 * in (a kernel read of t->pid) */
 	if (!err && c->nargs < m->max_args && m->default_last)
-		err = ember__edits_insert(ed, c->end - 1, m->default_last);
+		err = ember__edits_insert_after(ed, c->end - 1,
+						m->default_last);
 	if (!err && m->append)
-		err = ember__edits_insert(ed, c->end - 1, m->append);
+		err = ember__edits_insert_after(ed, c->end - 1, m->append);
 	if (!err && m->flags & EMBER_METHOD_RECORDS_EVENT &&
 	    c->nargs > m->event_arg)
 		record_event_type(t,

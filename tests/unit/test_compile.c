@@ -185,6 +185,23 @@ static void golden_tables(void **state)
 	check_lines_preserved("tables");
 }
 
+/* Maps of maps: __array(values) names the inner map, last. */
+static void golden_maps_of_maps(void **state)
+{
+	(void)state;
+	check_golden("maps_of_maps");
+	check_lines_preserved("maps_of_maps");
+}
+
+/* Arguments with their own commas stay one argument of a helper macro;
+ * the default increment stays outside a kernel read of the key. */
+static void golden_method_args(void **state)
+{
+	(void)state;
+	check_golden("method_args");
+	check_lines_preserved("method_args");
+}
+
 /* What the host learns about the tables: kinds, submitted event types,
  * ring buffer drop slots. */
 static void table_records(void **state)
@@ -392,6 +409,8 @@ int main(void)
 		cmocka_unit_test(golden_probe_params),
 		cmocka_unit_test(golden_explicit_sections),
 		cmocka_unit_test(golden_kfunc_probes),
+		cmocka_unit_test(golden_maps_of_maps),
+		cmocka_unit_test(golden_method_args),
 		cmocka_unit_test(table_records),
 		cmocka_unit_test(error_wrong_method),
 		cmocka_unit_test(elf_sections),

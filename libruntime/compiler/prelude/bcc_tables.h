@@ -112,8 +112,15 @@
 #define BPF_XSKMAP(_name, ...) __EMBER_TABLE_T(int, __u32) _name
 #define BPF_CGROUP_ARRAY(_name, ...) __EMBER_TABLE_T(int, __u32) _name
 #define BPF_SOCKMAP(_name, ...) __EMBER_TABLE_T(int, __u32) _name
-#define BPF_ARRAY_OF_MAPS(_name, ...) __EMBER_TABLE_T(int, __u32) _name
-#define BPF_HASH_OF_MAPS(_name, ...) __EMBER_TABLE_T(int, __u32) _name
+/* Maps of maps: the key type may be given or not (BCC has both forms), and
+ * a lookup gives the inner map, whatever its type: keys are not checked. */
+#define __EMBER_MAPS_T                         \
+	struct {                               \
+		void *(*lookup)(const void *); \
+		int (*delete)(const void *);   \
+	}
+#define BPF_ARRAY_OF_MAPS(_name, ...) __EMBER_MAPS_T _name
+#define BPF_HASH_OF_MAPS(_name, ...) __EMBER_MAPS_T _name
 #define BPF_QUEUE(_name, _V, ...) __EMBER_TABLE_T(int, _V) _name
 #define BPF_STACK(_name, _V, ...) __EMBER_TABLE_T(int, _V) _name
 #define BPF_SK_STORAGE(_name, _V) __EMBER_TABLE_T(int, _V) _name
