@@ -344,51 +344,64 @@ static const char *display_file(CXFile file, CXFile main_file, const char *name,
 	return clang_getCString(*owned) ? clang_getCString(*owned) : "?";
 }
 
-/* Collect parse diagnostics: errors into *errors, warnings to the log. */
+/* Collect parse diagnostics: errors into *errors, warnings (with clang's
+ * [-Wflag]) into *warnings. Returns the number of errors. */
 static size_t parse_diagnostics(CXTranslationUnit tu, CXFile main_file,
-				const struct ember_compile_opts *o,
-				char **errors)
+				const char *name, char **errors,
+				char **warnings)
 {
 	unsigned int i, n = clang_getNumDiagnostics(tu);
 	size_t nerr = 0;
-	FILE *out;
-	size_t len;
 
-	out = open_memstream(errors, &len);
-	if (!out)
-		return 1;
 	for (i = 0; i < n; i++) {
 		CXDiagnostic d = clang_getDiagnostic(tu, i);
 		enum CXDiagnosticSeverity sev = clang_getDiagnosticSeverity(d);
 		CXString msg = clang_getDiagnosticSpelling(d);
+		CXString opt = clang_getDiagnosticOption(d, NULL);
 		CXString fname = { 0 };
 		CXFile file;
 		unsigned int line, col;
-		const char *shown;
+		const char *shown, *flag = clang_getCString(opt);
+		char *w = NULL;
 
 		clang_getExpansionLocation(clang_getDiagnosticLocation(d),
 					   &file, &line, &col, NULL);
-		shown = file ? display_file(file, main_file, o->name, &fname)
-			     : o->name;
+		shown = file ? display_file(file, main_file, name, &fname)
+			     : name;
 		if (sev >= CXDiagnostic_Error) {
-			fprintf(out, "%s:%u:%u: error: %s\n", shown, line, col,
-				clang_getCString(msg));
+			ember__diag_append(errors, shown, line, col, "error",
+					   clang_getCString(msg));
 			nerr++;
-		} else if (sev == CXDiagnostic_Warning && o->log) {
-			char *w = NULL;
-
-			if (asprintf(&w, "%s:%u:%u: warning: %s", shown, line,
-				     col, clang_getCString(msg)) >= 0)
-				o->log(EMBER_LOG_WARN, w, o->log_ctx);
+		} else if (sev == CXDiagnostic_Warning &&
+			   asprintf(&w, flag && *flag ? "%s [%s]" : "%s",
+				    clang_getCString(msg), flag) >= 0) {
+			ember__diag_append(warnings, shown, line, col,
+					   "warning", w);
 			free(w);
 		}
 		if (fname.data)
 			clang_disposeString(fname);
+		clang_disposeString(opt);
 		clang_disposeString(msg);
 		clang_disposeDiagnostic(d);
 	}
-	fclose(out);
 	return nerr;
+}
+
+/* Each warning line to the log callback, as clang prints them. */
+static void log_warnings(const struct ember_compile_opts *o,
+			 const char *warnings)
+{
+	while (o->log && warnings && *warnings) {
+		const char *eol = strchr(warnings, '\n');
+		size_t n = eol ? (size_t)(eol - warnings) : strlen(warnings);
+		char *line = strndup(warnings, n);
+
+		if (line)
+			o->log(EMBER_LOG_WARN, line, o->log_ctx);
+		free(line);
+		warnings += n + (eol ? 1 : 0);
+	}
 }
 
 /*
@@ -434,6 +447,7 @@ static void rewriter_free(struct ember_rewriter *rw)
 
 	ember__edits_free(&rw->edits);
 	free(rw->errors);
+	free(rw->warnings);
 	for (i = 0; i < rw->tables_cnt; i++) {
 		free(rw->tables[i].name);
 		free(rw->tables[i].kind);
@@ -449,6 +463,7 @@ void ember__compiled_free(struct ember_compiled *c)
 	size_t i;
 
 	free(c->obj);
+	free(c->warnings);
 	free(c->rewritten);
 	for (i = 0; i < c->progs_cnt; i++) {
 		free(c->progs[i].name);
@@ -615,7 +630,8 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 				      .text = text,
 				      .len = len,
 				      .name = o->name };
-	if (parse_diagnostics(tu, rw.main_file, o, &rw.errors)) {
+	if (parse_diagnostics(tu, rw.main_file, o->name, &rw.errors,
+			      &rw.warnings)) {
 		err = ember__error(EINVAL, "%s", rw.errors);
 		goto out;
 	}
@@ -691,9 +707,12 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	out->tables_cnt = rw.tables_cnt;
 	rw.tables = NULL;
 	rw.tables_cnt = 0;
+	out->warnings = rw.warnings;
+	rw.warnings = NULL;
 	if (cached)
 		ember__object_cache_store(&cache, &key, out);
 out:
+	log_warnings(o, err ? rw.warnings : out->warnings);
 	for (i = 0; i < rw.progs_cnt; i++) {
 		free(rw.progs[i].name);
 		free(rw.progs[i].section);

@@ -53,6 +53,9 @@ struct ember_table_decl {
 struct ember_compiled {
 	void *obj; /* BPF ELF */
 	size_t obj_len;
+	/* "NAME:L:C: warning: ..." lines against the caller's text, or NULL;
+	 * also given to the log callback on every compile, cached or not */
+	char *warnings;
 	char *rewritten; /* the plain eBPF C that was compiled */
 	size_t rewritten_len;
 	struct ember_program_info *progs;

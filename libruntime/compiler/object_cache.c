@@ -13,7 +13,7 @@
 
 /* Small files, but many programs: keep the most recent ones. */
 #define OBJECTS_KEEP 256
-#define MAGIC "EMBOBJ03"
+#define MAGIC "EMBOBJ04"
 #define NO_STRING UINT32_MAX
 /* Far above any object (a 10 MB program text gives a ~20 MB entry). */
 #define ENTRY_MAX (256u << 20)
@@ -79,6 +79,7 @@ void ember__object_cache_store(const struct ember_cache *cache,
 		put_str(f, c->tables[i].pin_path);
 		put_u32(f, (uint32_t)c->tables[i].sharing);
 	}
+	put_str(f, c->warnings);
 	put_blob(f, c->rewritten, c->rewritten_len);
 	put_blob(f, c->obj, c->obj_len);
 	if (fclose(f) == 0) {
@@ -176,6 +177,8 @@ static int parse(const char *buf, size_t len, struct ember_compiled *out)
 		out->tables[i].pin_path = get_str(&r);
 		out->tables[i].sharing = get_u32(&r);
 	}
+	if (!r.bad && out->tables)
+		out->warnings = get_str(&r); /* replayed on every compile */
 	if (!r.bad && out->tables)
 		out->rewritten = get_blob(&r, &out->rewritten_len, true);
 	if (!r.bad && out->rewritten)

@@ -5,7 +5,8 @@
  *   ({ char ____fmt[] = "fmt"; bpf_trace_printk(____fmt, sizeof(____fmt), a, b, c); })
  * The format lives on the stack as in BCC, so no global data map is needed.
  * The helper silently prints nothing for a format it does not accept, so the
- * format is checked here and problems are compile errors at the user's col.
+ * format is checked here: what cannot load is an error, what would print
+ * nothing is a warning (as in BCC), both at the user's line:col.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -61,17 +62,24 @@ static CXCursor literal_of(CXCursor expr)
 	return lit;
 }
 
+/* What a format asks of the kernel. */
+struct format_scan {
+	int conversions;
+	size_t bad_at, bad_len; /* first conversion the kernel lacks */
+	bool bad;
+	int strings; /* %s count */
+	size_t second_s; /* offset of the second %s */
+};
+
 /*
  * Conversions the kernel's bpf_trace_printk accepts: %d %i %u %x %X %c %s %p
- * with l/ll length, %pK %ps %pS %pB %pi4 %pI4 %pi6 %pI6; at most one %s... in
- * older kernels; count conversions and report the first unknown one.
- * Returns the number of conversions or -1 (bad_at set to the offset).
+ * with l/ll length, %pK %ps %pS %pB %pi4 %pI4 %pi6 %pI6.
  */
-static int count_conversions(const char *s, size_t n, size_t *bad_at)
+static void scan_format(const char *s, size_t n, struct format_scan *f)
 {
-	int count = 0;
 	size_t i;
 
+	memset(f, 0, sizeof(*f));
 	for (i = 0; i < n; i++) {
 		size_t st = i;
 
@@ -97,12 +105,17 @@ static int count_conversions(const char *s, size_t n, size_t *bad_at)
 		if (i < n && s[i] == 'h')
 			i++;
 		if (i >= n || !strchr("diuxXcsp", s[i])) {
-			*bad_at = st;
-			return -1;
+			if (!f->bad) {
+				f->bad = true;
+				f->bad_at = st;
+				f->bad_len = (i < n ? i + 1 : n) - st;
+			}
+			continue;
 		}
-		count++;
+		if (s[i] == 's' && ++f->strings == 2)
+			f->second_s = st;
+		f->conversions++;
 	}
-	return count;
 }
 
 static int rewrite_call(struct walk *w, CXCursor call)
@@ -110,10 +123,10 @@ static int rewrite_call(struct walk *w, CXCursor call)
 	struct ember_rewriter *rw = w->rw;
 	int nargs = clang_Cursor_getNumArguments(call);
 	CXCursor fmt, lit;
-	size_t cb, ce, ab, ae, i, bad = 0, lines = 0;
-	int conv;
+	size_t cb, ce, ab, ae, i, lines = 0;
+	struct format_scan f;
+	int err = 0;
 	char *pad;
-	int err;
 
 	if (nargs < 1)
 		return 0;
@@ -136,21 +149,34 @@ static int rewrite_call(struct walk *w, CXCursor call)
 			"the format (got %d); use a perf or ring buffer for "
 			"more",
 			MAX_PRINTK_ARGS, nargs - 1);
-	conv = count_conversions(rw->text + ab, ae - ab, &bad);
-	if (conv < 0)
-		return ember__rewrite_error_at(
-			rw, ab + bad,
+	/* As BCC, what the kernel would refuse at run time is a warning: the
+	 * call then prints nothing, but the program loads and runs. */
+	scan_format(rw->text + ab, ae - ab, &f);
+	if (f.bad) {
+		err = ember__rewrite_warning_at(
+			rw, ab + f.bad_at,
 			"bpf_trace_printk() format has a conversion the kernel "
-			"does not support: '%.*s' (use %%d %%u %%x %%ld "
-			"%%lu %%lx %%lld %%llu %%llx %%p %%s %%c)",
-			(int)(ae - ab - bad < 3 ? ae - ab - bad : 3),
-			rw->text + ab + bad);
-	if (conv > nargs - 1)
+			"does not support: '%.*s'; only %%d %%u %%x %%ld %%lu "
+			"%%lx %%lld %%llu %%llx %%p %%s conversion specifiers "
+			"allowed (and %%i %%X %%c): the kernel prints nothing "
+			"for this call",
+			(int)f.bad_len, rw->text + ab + f.bad_at);
+	} else if (f.conversions > nargs - 1) {
 		return ember__rewrite_error(
 			rw, lit,
 			"bpf_trace_printk() format has %d conversions but only "
 			"%d arguments",
-			conv, nargs - 1);
+			f.conversions, nargs - 1);
+	} else if (f.strings > 1) {
+		err = ember__rewrite_warning_at(
+			rw, ab + f.second_s,
+			"bpf_trace_printk() format has %d %%s: cannot use "
+			"several %%s conversion specifiers before Linux 5.13 "
+			"(older kernels print nothing for this call)",
+			f.strings);
+	}
+	if (err)
+		return err;
 
 	/* Keep every newline of the replaced text so line numbers hold. */
 	for (i = cb; i < ab; i++)

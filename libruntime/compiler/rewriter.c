@@ -7,37 +7,55 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add_error(struct ember_rewriter *rw, unsigned int line,
-		     unsigned int col, const char *fmt, va_list ap)
+int ember__diag_append(char **diags, const char *file, unsigned int line,
+		       unsigned int col, const char *severity, const char *msg)
 {
-	char *msg = NULL, *joined = NULL;
-	int n;
+	char *joined = NULL;
 
-	n = vasprintf(&msg, fmt, ap);
-	if (n < 0)
+	if (asprintf(&joined, "%s%s:%u:%u: %s: %s\n", *diags ? *diags : "",
+		     file, line, col, severity, msg) < 0)
 		return -ENOMEM;
-	n = asprintf(&joined, "%s%s:%u:%u: error: %s\n",
-		     rw->errors ? rw->errors : "", rw->name, line, col, msg);
+	free(*diags);
+	*diags = joined;
+	return 0;
+}
+
+static int add_diag(struct ember_rewriter *rw, bool error, unsigned int line,
+		    unsigned int col, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	int err;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return -ENOMEM;
+	err = ember__diag_append(error ? &rw->errors : &rw->warnings, rw->name,
+				 line, col, error ? "error" : "warning", msg);
 	free(msg);
-	if (n < 0)
-		return -ENOMEM;
-	free(rw->errors);
-	rw->errors = joined;
+	if (err)
+		return err;
+	if (!error)
+		return 0;
 	rw->error_cnt++;
 	return -EINVAL;
+}
+
+static void cursor_position(CXCursor at, unsigned int *line, unsigned int *col)
+{
+	*line = *col = 0;
+	clang_getExpansionLocation(clang_getCursorLocation(at), NULL, line, col,
+				   NULL);
 }
 
 int ember__rewrite_error(struct ember_rewriter *rw, CXCursor at,
 			 const char *fmt, ...)
 {
-	unsigned int line = 0, col = 0;
+	unsigned int line, col;
 	va_list ap;
 	int err;
 
-	clang_getExpansionLocation(clang_getCursorLocation(at), NULL, &line,
-				   &col, NULL);
+	cursor_position(at, &line, &col);
 	va_start(ap, fmt);
-	err = add_error(rw, line, col, fmt, ap);
+	err = add_diag(rw, true, line, col, fmt, ap);
 	va_end(ap);
 	return err;
 }
@@ -51,7 +69,35 @@ int ember__rewrite_error_at(struct ember_rewriter *rw, size_t offset,
 
 	ember__text_position(rw->text, rw->len, offset, &line, &col);
 	va_start(ap, fmt);
-	err = add_error(rw, line, col, fmt, ap);
+	err = add_diag(rw, true, line, col, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int ember__rewrite_warning(struct ember_rewriter *rw, CXCursor at,
+			   const char *fmt, ...)
+{
+	unsigned int line, col;
+	va_list ap;
+	int err;
+
+	cursor_position(at, &line, &col);
+	va_start(ap, fmt);
+	err = add_diag(rw, false, line, col, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int ember__rewrite_warning_at(struct ember_rewriter *rw, size_t offset,
+			      const char *fmt, ...)
+{
+	unsigned int line, col;
+	va_list ap;
+	int err;
+
+	ember__text_position(rw->text, rw->len, offset, &line, &col);
+	va_start(ap, fmt);
+	err = add_diag(rw, false, line, col, fmt, ap);
 	va_end(ap);
 	return err;
 }

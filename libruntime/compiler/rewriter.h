@@ -33,6 +33,8 @@ struct ember_rewriter {
 	/* "NAME:L:C: error: ..." lines, newline-separated, malloc'd */
 	char *errors;
 	size_t error_cnt;
+	/* "NAME:L:C: warning: ..." lines: the compile goes on */
+	char *warnings;
 	struct ember_program_info *progs;
 	size_t progs_cnt;
 	bool has_license;
@@ -50,6 +52,20 @@ int ember__rewrite_error(struct ember_rewriter *rw, CXCursor at,
 int ember__rewrite_error_at(struct ember_rewriter *rw, size_t offset,
 			    const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Record a warning at a cursor's (expansion) location, or at a byte offset
+ * of the user's text. Returns 0 or -ENOMEM. */
+int ember__rewrite_warning(struct ember_rewriter *rw, CXCursor at,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int ember__rewrite_warning_at(struct ember_rewriter *rw, size_t offset,
+			      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Append "FILE:L:C: SEVERITY: MSG\n" to the malloc'd list *diags.
+ * Returns 0 or -ENOMEM. */
+int ember__diag_append(char **diags, const char *file, unsigned int line,
+		       unsigned int col, const char *severity, const char *msg);
 
 /* Byte offsets of a cursor's extent in the user's text (expansion
  * locations). Returns false when the cursor is not in the main file. */
