@@ -176,11 +176,10 @@ static int run_one(struct run *r)
 	if (err < 0)
 		goto out;
 	if (r->perf) {
-		po.sample = on_perf;
-		po.ctx = r;
 		po.page_cnt = r->pages;
 		po.wakeup_events = (unsigned int)r->wakeup;
-		err = ember_perf_reader_new(m, "events", &po, &c.perf);
+		err = ember_perf_reader_new(m, "events", on_perf, NULL, r, &po,
+					    &c.perf);
 	} else {
 		struct ember_ring_reader_opts ro = { .sz = sizeof(ro),
 						     .batch_us = r->wakeup };

@@ -132,8 +132,7 @@ static int write_known_sizes(const char *dir)
 
 int main(int argc, char **argv)
 {
-	struct ember_module_opts opts = { .sz = sizeof(opts),
-					  .name = "disksnoop.c" };
+	EMBER_OPTS(ember_module_opts, opts, .name = "disksnoop.c");
 	const char *self_dir = NULL;
 	struct ember_trace_pipe *tp = NULL;
 	struct ember_module *m = NULL;

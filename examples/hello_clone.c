@@ -37,9 +37,8 @@ static void log_info(enum ember_log_level level, const char *msg, void *ctx)
 
 int main(void)
 {
-	struct ember_module_opts opts = { .sz = sizeof(opts),
-					  .name = "hello_clone.c",
-					  .log = log_info };
+	EMBER_OPTS(ember_module_opts, opts, .name = "hello_clone.c",
+		   .log = log_info);
 	struct ember_trace_pipe *tp = NULL;
 	struct ember_module *m = NULL;
 	struct ember_trace_fields f;
@@ -50,7 +49,7 @@ int main(void)
 	if (ember_module_new(program, &opts, &m) ||
 	    ember_module_attach_auto(m) < 0 ||
 	    ember_syscall_fnname("clone", fn, sizeof(fn)) ||
-	    ember_module_attach_kprobe(m, "hello_world", fn, 0, NULL) ||
+	    ember_module_attach_kprobe(m, "hello_world", fn, false, NULL) ||
 	    ember_trace_pipe_open(&tp)) {
 		fprintf(stderr, "hello_clone: %s\n", ember_errmsg());
 		goto out;

@@ -64,8 +64,7 @@ static void run_true(void)
 
 int main(int argc, char **argv)
 {
-	struct ember_module_opts opts = { .sz = sizeof(opts),
-					  .name = "hello_map.c" };
+	EMBER_OPTS(ember_module_opts, opts, .name = "hello_map.c");
 	int self = argc > 1 && !strcmp(argv[1], "--self");
 	struct ember_module *m = NULL;
 	struct ember_table *t;
@@ -75,7 +74,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	if (ember_module_new(program, &opts, &m) ||
 	    ember_syscall_fnname("execve", fn, sizeof(fn)) ||
-	    ember_module_attach_kprobe(m, "hello", fn, 0, NULL) ||
+	    ember_module_attach_kprobe(m, "hello", fn, false, NULL) ||
 	    ember_module_table(m, "counter_table", &t)) {
 		fprintf(stderr, "hello_map: %s\n", ember_errmsg());
 		goto out;

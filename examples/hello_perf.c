@@ -80,10 +80,7 @@ static void print_event(void *ctx, int cpu, const void *data, uint32_t size)
 
 int main(int argc, char **argv)
 {
-	struct ember_module_opts opts = { .sz = sizeof(opts),
-					  .name = "hello_perf.c" };
-	struct ember_perf_reader_opts ropts = { .sz = sizeof(ropts),
-						.sample = print_event };
+	EMBER_OPTS(ember_module_opts, opts, .name = "hello_perf.c");
 	int self = argc > 1 && !strcmp(argv[1], "--self");
 	struct ember_perf_reader *r = NULL;
 	struct ember_module *m = NULL;
@@ -93,9 +90,10 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	if (ember_module_new(program, &opts, &m) ||
 	    ember_syscall_fnname("execve", fn, sizeof(fn)) ||
-	    ember_module_attach_kprobe(m, "hello", fn, 0, NULL) ||
+	    ember_module_attach_kprobe(m, "hello", fn, false, NULL) ||
 	    ember_event_type_new(m, "output", NULL, &data_t) ||
-	    ember_perf_reader_new(m, "output", &ropts, &r)) {
+	    ember_perf_reader_new(m, "output", print_event, NULL, NULL, NULL,
+				  &r)) {
 		fprintf(stderr, "hello_perf: %s\n", ember_errmsg());
 		goto out;
 	}

@@ -80,8 +80,7 @@ static int print_event(void *ctx, const void *data, size_t size)
 
 int main(int argc, char **argv)
 {
-	struct ember_module_opts opts = { .sz = sizeof(opts),
-					  .name = "hello_ringbuf.c" };
+	EMBER_OPTS(ember_module_opts, opts, .name = "hello_ringbuf.c");
 	int self = argc > 1 && !strcmp(argv[1], "--self");
 	struct ember_ring_reader *r = NULL;
 	struct ember_module *m = NULL;
@@ -91,7 +90,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	if (ember_module_new(program, &opts, &m) ||
 	    ember_syscall_fnname("execve", fn, sizeof(fn)) ||
-	    ember_module_attach_kprobe(m, "hello", fn, 0, NULL) ||
+	    ember_module_attach_kprobe(m, "hello", fn, false, NULL) ||
 	    ember_event_type_new(m, "output", NULL, &data_t) ||
 	    ember_ring_reader_new(m, "output", print_event, NULL, NULL, &r)) {
 		fprintf(stderr, "hello_ringbuf: %s\n", ember_errmsg());

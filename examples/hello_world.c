@@ -46,8 +46,7 @@ static pid_t run_true(void)
 
 int main(void)
 {
-	struct ember_module_opts opts = { .sz = sizeof(opts),
-					  .name = "hello_world.c" };
+	EMBER_OPTS(ember_module_opts, opts, .name = "hello_world.c");
 	struct ember_trace_fields f;
 	struct ember_trace_pipe *tp = NULL;
 	struct ember_module *m = NULL;

@@ -53,13 +53,11 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	struct ember_module_opts opts = { .sz = sizeof(opts),
-					  .name = "read_latency.c" };
+	EMBER_OPTS(ember_module_opts, opts, .name = "read_latency.c");
 	int self = argc > 1 && !strcmp(argv[1], "--self");
 	int seconds = argc > 1 && !self ? atoi(argv[1]) : 5;
 	struct ember_module *m = NULL;
-	struct ember_hist_opts hist = { .sz = sizeof(hist),
-					.val_type = "usecs" };
+	EMBER_OPTS(ember_hist_opts, hist, .val_type = "usecs");
 	struct ember_table *dist;
 	char buf[64];
 	int rc = 1;

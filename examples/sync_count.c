@@ -41,8 +41,7 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	struct ember_module_opts opts = { .sz = sizeof(opts),
-					  .name = "sync_count.c" };
+	EMBER_OPTS(ember_module_opts, opts, .name = "sync_count.c");
 	int self = argc > 1 && !strcmp(argv[1], "--self");
 	struct ember_trace_pipe *tp = NULL;
 	struct ember_module *m = NULL;
@@ -53,7 +52,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	if (ember_module_new(program, &opts, &m) ||
 	    ember_syscall_fnname("sync", fn, sizeof(fn)) ||
-	    ember_module_attach_kprobe(m, "do_trace", fn, 0, NULL) ||
+	    ember_module_attach_kprobe(m, "do_trace", fn, false, NULL) ||
 	    ember_trace_pipe_open(&tp)) {
 		fprintf(stderr, "sync_count: %s\n", ember_errmsg());
 		goto out;

@@ -86,8 +86,7 @@ static int fill(struct ember_table *t, const int *calls, size_t n, int fd)
 
 int main(int argc, char **argv)
 {
-	struct ember_module_opts opts = { .sz = sizeof(opts),
-					  .name = "tail_calls.c" };
+	EMBER_OPTS(ember_module_opts, opts, .name = "tail_calls.c");
 	int self = argc > 1 && !strcmp(argv[1], "--self");
 	int exec_fd, timer_fd, ignore_fd, rc = 1, seen = 0;
 	struct ember_trace_pipe *tp = NULL;

@@ -121,7 +121,7 @@ static int ring_sample(void *ctx, const void *data, size_t size)
 static int open_outputs(struct ember_module *m, struct output *out, size_t max,
 			size_t *cnt)
 {
-	size_t i, n = ember_module_table_count(m);
+	size_t i, n = ember_module_table_cnt(m);
 
 	*cnt = 0;
 	for (i = 0; i < n && *cnt < max; i++) {
@@ -137,14 +137,9 @@ static int open_outputs(struct ember_module *m, struct output *out, size_t max,
 		if (ember_event_type_new(m, o->table, NULL, &o->type))
 			o->type = NULL; /* nothing submitted, or no BTF */
 		if (!strcmp(kind, "perf_output")) {
-			struct ember_perf_reader_opts po = {
-				.sz = sizeof(po),
-				.sample = perf_sample,
-				.lost = perf_lost,
-				.ctx = o,
-			};
-
-			err = ember_perf_reader_new(m, o->table, &po, &o->perf);
+			err = ember_perf_reader_new(m, o->table, perf_sample,
+						    perf_lost, o, NULL,
+						    &o->perf);
 		} else {
 			err = ember_ring_reader_new(m, o->table, ring_sample, o,
 						    NULL, &o->ring);
@@ -190,7 +185,7 @@ static int print_entry(const void *key, const void *value, void *ctx)
 /* --tables: every table with contents, histograms as histograms. */
 static void print_tables(struct ember_module *m)
 {
-	size_t i, n = ember_module_table_count(m);
+	size_t i, n = ember_module_table_cnt(m);
 
 	for (i = 0; i < n; i++) {
 		struct ember_table *t = ember_module_table_at(m, i);

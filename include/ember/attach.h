@@ -21,9 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+#include <ember/common.h>
+
+EMBER_BEGIN_DECLS
 
 struct ember_module;
 struct ember_link;
@@ -293,7 +293,7 @@ EMBER_API int ember_module_attach_cgroup(struct ember_module *m,
 /* fentry/fexit (KFUNC_PROBE) and LSM (LSM_PROBE)                      */
 
 /*
- * Attach fn_name as an fentry (retfunc 0) or fexit (1) program on kernel
+ * Attach fn_name as an fentry (retfunc false) or fexit (true) program on kernel
  * function kernel_fn: BCC's KFUNC_PROBE / KRETFUNC_PROBE. The function must
  * carry its section (SEC("fentry/FN"), SEC("fexit/FN"), as the KFUNC_PROBE
  * macros make). Errors: -EOPNOTSUPP when the kernel does not run fentry/fexit
@@ -302,7 +302,7 @@ EMBER_API int ember_module_attach_cgroup(struct ember_module *m,
  */
 EMBER_API int ember_module_attach_kfunc(struct ember_module *m,
 					const char *fn_name,
-					const char *kernel_fn, int retfunc,
+					const char *kernel_fn, bool retfunc,
 					struct ember_link **link);
 
 /*
@@ -334,14 +334,6 @@ ember_module_next_link(const struct ember_module *m,
  */
 EMBER_API const char *ember_link_description(const struct ember_link *link);
 
-/*
- * File descriptor of table (map) name of a loaded module, owned by the
- * module, for use with the bpf(2) map commands. Also finds maps declared in
- * libbpf's SEC(".maps") form. Errors: -ENOENT, -EINVAL (not loaded).
- */
-EMBER_API int ember_module_map_fd(const struct ember_module *m,
-				  const char *name);
-
 /* ------------------------------------------------------------------ */
 /* Kernel features                                                     */
 
@@ -358,7 +350,7 @@ enum ember_feature {
 	EMBER_FEATURE_BATCH_OPS, /* batch lookup/update/delete of tables */
 	EMBER_FEATURE_TCX, /* tc programs as links (ember_tc_mode) */
 	EMBER_FEATURE_BPF_COOKIE, /* bpf_get_attach_cookie() */
-	EMBER_FEATURE__COUNT
+	EMBER_FEATURE__CNT
 };
 
 /*
@@ -382,8 +374,6 @@ EMBER_API const char *ember_feature_name(enum ember_feature f);
  */
 EMBER_API const char *ember_feature_describe(enum ember_feature f);
 
-#ifdef __cplusplus
-}
-#endif
+EMBER_END_DECLS
 
 #endif

@@ -7,9 +7,12 @@
  *  - Functions that can fail return 0 (or a count) on success and a negative
  *    errno on failure; ember_errmsg() then describes the failure in words
  *    (compiler diagnostics against the caller's own text, verifier excerpts).
- *  - Options structs start with their own size: set .sz = sizeof(struct) so
- *    newer library versions can add fields. A NULL options pointer means
- *    defaults.
+ *  - Options structs start with their own size: declare them with
+ *    EMBER_OPTS() (<ember/common.h>) or set .sz = sizeof(struct), so newer
+ *    library versions can add fields. A NULL options pointer means defaults;
+ *    a struct without .sz, or with non-zero bytes beyond the fields this
+ *    version knows, is refused with -EINVAL.
+ *  - Yes/no arguments are bool; counts are named _cnt.
  *  - Handles are opaque. Each constructor has exactly one destructor; tables
  *    and links are borrowed from their module unless documented otherwise.
  *  - Distinct modules may be used from distinct threads at the same time; one
@@ -19,14 +22,13 @@
 #ifndef EMBER_EMBER_H
 #define EMBER_EMBER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+#include <ember/common.h>
 
-#define EMBER_API __attribute__((visibility("default")))
+EMBER_BEGIN_DECLS
 
 #define EMBER_VERSION_MAJOR 0
 #define EMBER_VERSION_MINOR 1
@@ -152,7 +154,7 @@ EMBER_API int ember_module_attach_raw_tracepoint(struct ember_module *m,
 						 struct ember_link **link);
 
 /*
- * Attach fn_name as a kprobe (retprobe 0) or kretprobe (1) on kernel function
+ * Attach fn_name as a kprobe (retprobe false) or kretprobe (true) on kernel function
  * kernel_fn (see ember_syscall_fnname() for system calls). On a kernel
  * without kprobes, a probe on a system call entry point runs on the system
  * call's syscalls:sys_enter_NAME / sys_exit_NAME tracepoint instead, with
@@ -163,11 +165,11 @@ EMBER_API int ember_module_attach_raw_tracepoint(struct ember_module *m,
  */
 EMBER_API int ember_module_attach_kprobe(struct ember_module *m,
 					 const char *fn_name,
-					 const char *kernel_fn, int retprobe,
+					 const char *kernel_fn, bool retprobe,
 					 struct ember_link **link);
 
 /*
- * Attach fn_name as a kprobe (retprobe 0) or kretprobe on every kernel text
+ * Attach fn_name as a kprobe (retprobe false) or kretprobe on every kernel text
  * function whose name matches pattern (POSIX extended regex, as BCC's
  * event_re). All or nothing: on error no attachment of this call stays.
  * Returns the number of attachments, or -ENOENT (nothing matches), -E2BIG
@@ -176,7 +178,7 @@ EMBER_API int ember_module_attach_kprobe(struct ember_module *m,
 EMBER_API int ember_module_attach_kprobe_regex(struct ember_module *m,
 					       const char *fn_name,
 					       const char *pattern,
-					       int retprobe);
+					       bool retprobe);
 
 /* Program types for ember_module_load_func(): the kernel's numbers. */
 enum ember_prog_type {
@@ -210,8 +212,8 @@ EMBER_API int ember_module_load_func(struct ember_module *m,
  */
 EMBER_API int ember_syscall_fnname(const char *name, char *buf, size_t size);
 
-/* 1 when the running kernel can place kprobes, else 0. */
-EMBER_API int ember_kernel_has_kprobes(void);
+/* Whether the running kernel can place kprobes. */
+EMBER_API bool ember_kernel_has_kprobes(void);
 
 /*
  * Detach one link now and free it; the module forgets it. Closing the module
@@ -220,7 +222,7 @@ EMBER_API int ember_kernel_has_kprobes(void);
 EMBER_API int ember_link_detach(struct ember_link *link);
 
 /* Number of live attachments of the module. */
-EMBER_API size_t ember_module_link_count(const struct ember_module *m);
+EMBER_API size_t ember_module_link_cnt(const struct ember_module *m);
 
 /*
  * File descriptor of the loaded program for function fn_name (owned by the
@@ -296,9 +298,7 @@ EMBER_API void ember_trace_pipe_free(struct ember_trace_pipe *tp);
  */
 EMBER_API int ember_trace_parse(char *line, struct ember_trace_fields *fields);
 
-#ifdef __cplusplus
-}
-#endif
+EMBER_END_DECLS
 
 #include <ember/table.h> /* tables: lookup, iterate, format, histograms */
 #include <ember/output.h> /* perf and ring buffer readers */

@@ -13,19 +13,16 @@
 #ifndef EMBER_OUTPUT_H
 #define EMBER_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include <ember/common.h>
+
 #include <ember/table.h> /* EMBER_FORMAT_JSON */
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-#ifndef EMBER_API
-#define EMBER_API __attribute__((visibility("default")))
-#endif
+EMBER_BEGIN_DECLS
 
 struct ember_module;
 
@@ -42,19 +39,14 @@ struct ember_perf_reader;
 typedef void (*ember_perf_sample_fn)(void *ctx, int cpu, const void *data,
 				     uint32_t size);
 /*
- * count events were lost on cpu because its buffer was full. The kernel
+ * cnt events were lost on cpu because its buffer was full. The kernel
  * reports a loss in front of the next event that fits in that CPU's buffer,
  * so losses at the very end of a burst show up with the next event.
  */
-typedef void (*ember_perf_lost_fn)(void *ctx, int cpu, uint64_t count);
+typedef void (*ember_perf_lost_fn)(void *ctx, int cpu, uint64_t cnt);
 
 struct ember_perf_reader_opts {
 	size_t sz; /* sizeof(struct ember_perf_reader_opts) */
-	/* Called for every event; NULL only counts them. */
-	ember_perf_sample_fn sample;
-	/* Called for every loss report; NULL only counts them. */
-	ember_perf_lost_fn lost;
-	void *ctx; /* passed to sample and lost */
 	/* Buffer size per CPU in pages, a power of two. 0: 64 (BCC's Python
 	 * default is 8, which overflows at a few 100k events/s). */
 	size_t page_cnt;
@@ -72,12 +64,18 @@ struct ember_perf_reader_opts {
 
 /*
  * Open a perf buffer on every online CPU for the perf event array table of
- * a loaded module. *out receives a reader freed with ember_perf_reader_free().
+ * a loaded module, with sample called for every event and lost for every
+ * loss report (either NULL: only count them), both given ctx; callbacks are
+ * arguments, as for ember_ring_reader_new() and libbpf's perf_buffer__new().
+ * *out receives a reader freed with ember_perf_reader_free().
  * Errors: -EINVAL (bad arguments, table is not a perf event array, page_cnt
- * not a power of two), -ENOENT (no such table), -ENODEV (module not loaded),
- * -ENOMEM, or what perf_event_open()/mmap() failed with.
+ * not a power of two, opts with fields this version does not know),
+ * -ENOENT (no such table), -ENODEV (module not loaded), -ENOMEM, or what
+ * perf_event_open()/mmap() failed with.
  */
 EMBER_API int ember_perf_reader_new(struct ember_module *m, const char *table,
+				    ember_perf_sample_fn sample,
+				    ember_perf_lost_fn lost, void *ctx,
 				    const struct ember_perf_reader_opts *opts,
 				    struct ember_perf_reader **out);
 
@@ -248,7 +246,7 @@ struct ember_event_field {
 	size_t size; /* bytes (bitfields: 0) */
 	unsigned int bit_offset; /* bitfields: bits after offset, else 0 */
 	unsigned int bit_size; /* bitfields: width in bits, else 0 */
-	int is_signed; /* integers and enums */
+	bool is_signed; /* integers and enums */
 	size_t elems; /* arrays and strings: number of elements */
 };
 
@@ -317,8 +315,6 @@ EMBER_API int ember_event_format(const struct ember_event *ev,
 EMBER_API int ember_event_fprint(const struct ember_event *ev,
 				 unsigned int flags, FILE *f);
 
-#ifdef __cplusplus
-}
-#endif
+EMBER_END_DECLS
 
 #endif

@@ -25,13 +25,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+#include <ember/common.h>
 
-#ifndef EMBER_API
-#define EMBER_API __attribute__((visibility("default")))
-#endif
+EMBER_BEGIN_DECLS
 
 struct ember_module;
 struct ember_table;
@@ -91,9 +87,10 @@ EMBER_API int ember_module_table(struct ember_module *m, const char *name,
  * maps the program declared; libbpf's internal maps (.rodata, .bss, ...) and
  * ember's own bookkeeping maps are not listed.
  */
-EMBER_API size_t ember_module_table_count(struct ember_module *m);
+EMBER_API size_t ember_module_table_cnt(struct ember_module *m);
 
-/* Table number i (0 <= i < count) in declaration order, or NULL. */
+/* Table number i (0 <= i < ember_module_table_cnt()) in declaration order,
+ * or NULL. */
 EMBER_API struct ember_table *ember_module_table_at(struct ember_module *m,
 						    size_t i);
 
@@ -119,7 +116,8 @@ EMBER_API uint32_t ember_table_value_size(const struct ember_table *t);
 EMBER_API uint32_t ember_table_max_entries(const struct ember_table *t);
 /* Map flags (BPF_F_NO_PREALLOC, ...). */
 EMBER_API uint32_t ember_table_flags(const struct ember_table *t);
-/* The map's file descriptor, owned by the module. */
+/* The map's file descriptor, owned by the module, for the bpf(2) map
+ * commands (and libbpf's bpf_map_* calls). */
 EMBER_API int ember_table_fd(const struct ember_table *t);
 /* true for the per-CPU kinds (percpu_hash, percpu_array, lru_percpu_hash,
  * percpu_cgroup_storage). */
@@ -513,8 +511,6 @@ EMBER_API int ember_ksym(uint64_t addr, char *buf, size_t size,
 /* BCC's ksymname(): kernel symbol name → address. -ENOENT, -EACCES. */
 EMBER_API int ember_ksymname(const char *name, uint64_t *addr);
 
-#ifdef __cplusplus
-}
-#endif
+EMBER_END_DECLS
 
 #endif

@@ -62,7 +62,7 @@ static void describe(const struct btf *btf, __u32 id, size_t bitpos,
 		f->pub.size = ember__btf_span(btf, id, 0, 0);
 	}
 	if (t && btf_is_int(t))
-		f->pub.is_signed = !!(btf_int_encoding(t) & BTF_INT_SIGNED);
+		f->pub.is_signed = btf_int_encoding(t) & BTF_INT_SIGNED;
 	else if (t && btf_is_any_enum(t))
 		f->pub.is_signed = btf_kflag(t);
 	if (t && btf_is_array(t))

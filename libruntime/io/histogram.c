@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "io/btf_value.h"
+#include "opts.h"
 
 void ember__sink_line(const struct ember__sink *s, const char *line)
 {
@@ -170,13 +171,10 @@ int ember__hist_json(const struct ember__sink *s, const uint64_t *vals,
 int ember__hist_opts(const struct ember_hist_opts *opts, FILE *out,
 		     struct ember_hist_opts *o, struct ember__sink *sink)
 {
-	memset(o, 0, sizeof(*o));
-	if (opts) {
-		if (opts->sz < sizeof(size_t))
-			return ember__error(EINVAL,
-					    "ember_hist_opts.sz is not set");
-		memcpy(o, opts, opts->sz < sizeof(*o) ? opts->sz : sizeof(*o));
-	}
+	int err = ember__opts_copy(o, sizeof(*o), opts, "ember_hist_opts");
+
+	if (err)
+		return err;
 	o->val_type = o->val_type ? o->val_type : "value";
 	o->section_header =
 		o->section_header ? o->section_header : "Bucket ptr";

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "error.h"
+#include "opts.h"
 #include "loader/module.h"
 
 #define DEFAULT_PAGE_CNT 64
@@ -81,21 +82,20 @@ static enum bpf_perf_event_ret on_raw(void *ctx, int cpu,
 }
 
 int ember_perf_reader_new(struct ember_module *m, const char *table,
-			  const struct ember_perf_reader_opts *opts,
+			  ember_perf_sample_fn sample, ember_perf_lost_fn lost,
+			  void *ctx, const struct ember_perf_reader_opts *opts,
 			  struct ember_perf_reader **out)
 {
-	struct ember_perf_reader_opts o = { 0 };
+	struct ember_perf_reader_opts o;
 	struct ember_perf_reader *r;
 	int fd, err;
 
 	if (!m || !table || !out)
 		return ember__error(EINVAL, "ember_perf_reader_new: module, "
 					    "table and out are required");
-	if (opts && opts->sz < sizeof(opts->sz))
-		return ember__error(EINVAL,
-				    "ember_perf_reader_opts.sz is not set");
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	err = EMBER_OPTS_COPY(o, opts, "ember_perf_reader_opts");
+	if (err)
+		return err;
 	if (!o.page_cnt)
 		o.page_cnt = DEFAULT_PAGE_CNT;
 	if (o.page_cnt & (o.page_cnt - 1) || o.page_cnt > INT_MAX)
@@ -110,9 +110,9 @@ int ember_perf_reader_new(struct ember_module *m, const char *table,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return ember__error(ENOMEM, "out of memory");
-	r->sample = o.sample;
-	r->lost = o.lost;
-	r->ctx = o.ctx;
+	r->sample = sample;
+	r->lost = lost;
+	r->ctx = ctx;
 	r->batched = o.wakeup_events > 1;
 	r->map_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (r->map_fd < 0) {
@@ -198,17 +198,14 @@ int ember_perf_reader_fd(const struct ember_perf_reader *r)
 int ember_perf_reader_stats(const struct ember_perf_reader *r,
 			    struct ember_perf_reader_stats *st)
 {
-	struct ember_perf_reader_stats s = { 0 };
+	struct ember_perf_reader_stats s = { .sz = sizeof(s) };
 
-	if (!r || !st || st->sz < sizeof(st->sz))
+	if (!r)
 		return ember__error(EINVAL,
-				    "ember_perf_reader_stats: reader "
-				    "and stats (with .sz) are required");
-	s.sz = st->sz < sizeof(s) ? st->sz : sizeof(s);
+				    "ember_perf_reader_stats: reader is NULL");
 	s.delivered = r->delivered;
 	s.lost = r->lost_cnt;
-	memcpy(st, &s, s.sz);
-	return 0;
+	return ember__opts_out(st, &s, sizeof(s), "ember_perf_reader_stats");
 }
 
 void ember_perf_reader_free(struct ember_perf_reader *r)

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "error.h"
+#include "opts.h"
 #include "loader/module.h"
 
 /* Long enough to spare most wake-ups at millions of events a second, short
@@ -67,8 +68,9 @@ static int drop_slot(const struct ember_module *m, const char *table)
 		return d->drop_slot;
 	if (!ember__module_map(m, EMBER_RINGBUF_DROPS_MAP))
 		return -1;
-	bpf_object__for_each_map(map, m->obj) if (bpf_map__type(map) ==
-						  BPF_MAP_TYPE_RINGBUF) rings++;
+	bpf_object__for_each_map(map, m->obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF)
+			rings++;
 	return rings == 1 ? 0 : -1;
 }
 
@@ -166,7 +168,7 @@ int ember_ring_reader_new(struct ember_module *m, const char *table,
 			  const struct ember_ring_reader_opts *opts,
 			  struct ember_ring_reader **out)
 {
-	struct ember_ring_reader_opts o = { 0 };
+	struct ember_ring_reader_opts o;
 	struct ember_ring_reader *r;
 	struct ring *g;
 	int err;
@@ -174,11 +176,9 @@ int ember_ring_reader_new(struct ember_module *m, const char *table,
 	if (!out)
 		return ember__error(EINVAL, "ember_ring_reader_new: out is "
 					    "required");
-	if (opts && opts->sz < sizeof(opts->sz))
-		return ember__error(EINVAL,
-				    "ember_ring_reader_opts.sz is not set");
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	err = EMBER_OPTS_COPY(o, opts, "ember_ring_reader_opts");
+	if (err)
+		return err;
 	if (o.batch_us > 1000000)
 		return ember__error(EINVAL,
 				    "ember_ring_reader_opts.batch_us "
@@ -346,15 +346,17 @@ int ember_ring_reader_stats(const struct ember_ring_reader *r,
 			    const char *table,
 			    struct ember_ring_reader_stats *st)
 {
-	struct ember_ring_reader_stats s = { 0 };
+	struct ember_ring_reader_stats s = { .sz = sizeof(s) };
 	bool found = false;
 	size_t i;
 	int err;
 
-	if (!r || !st || st->sz < sizeof(st->sz))
+	if (!r)
 		return ember__error(EINVAL,
-				    "ember_ring_reader_stats: reader "
-				    "and stats (with .sz) are required");
+				    "ember_ring_reader_stats: reader is NULL");
+	if (!st || st->sz < sizeof(st->sz))
+		return ember__opts_out(st, &s, sizeof(s),
+				       "ember_ring_reader_stats");
 	for (i = 0; i < r->rings_cnt; i++) {
 		const struct ring *g = r->rings[i];
 
@@ -373,9 +375,7 @@ int ember_ring_reader_stats(const struct ember_ring_reader *r,
 	if (!found)
 		return ember__error(ENOENT, "the reader has no ring '%s'",
 				    table);
-	s.sz = st->sz < sizeof(s) ? st->sz : sizeof(s);
-	memcpy(st, &s, s.sz);
-	return 0;
+	return ember__opts_out(st, &s, sizeof(s), "ember_ring_reader_stats");
 }
 
 void ember_ring_reader_free(struct ember_ring_reader *r)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "opts.h"
 
 struct mapping {
 	uint64_t start, end, pgoff;
@@ -40,18 +41,16 @@ struct ember_symbolizer {
 int ember_symbolizer_new(const struct ember_symbolizer_opts *opts,
 			 struct ember_symbolizer **out)
 {
-	struct ember_symbolizer_opts o = { .sz = sizeof(o) };
+	struct ember_symbolizer_opts o;
 	struct ember_symbolizer *s;
+	int err;
 
 	if (!out)
 		return ember__error(EINVAL, "symbolizer: out is NULL");
 	*out = NULL;
-	if (opts) {
-		if (opts->sz < sizeof(size_t))
-			return ember__error(EINVAL, "ember_symbolizer_opts.sz "
-						    "is not set");
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	}
+	err = EMBER_OPTS_COPY(o, opts, "ember_symbolizer_opts");
+	if (err)
+		return err;
 	s = calloc(1, sizeof(*s));
 	if (!s ||
 	    !(s->kallsyms_path = strdup(o.kallsyms_path ? o.kallsyms_path

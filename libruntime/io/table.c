@@ -131,17 +131,16 @@ static int tables_of(struct ember_module *m, struct ember__table_set **out)
 		*out = m->tables;
 		return 0;
 	}
-	bpf_object__for_each_map(map, m->obj) if (is_user_table(map))
-	{
-		n++;
-		if (is_percpu_type(bpf_map__type(map)))
-			ncpus = libbpf_num_possible_cpus();
-	}
+	bpf_object__for_each_map(map, m->obj)
+		if (is_user_table(map)) {
+			n++;
+			if (is_percpu_type(bpf_map__type(map)))
+				ncpus = libbpf_num_possible_cpus();
+		}
 	s = calloc(1, sizeof(*s) + n * sizeof(s->tables[0]));
 	if (!s)
 		return ember__error(ENOMEM, "out of memory");
-	bpf_object__for_each_map(map, m->obj)
-	{
+	bpf_object__for_each_map(map, m->obj) {
 		if (!is_user_table(map))
 			continue;
 		err = fill_table(&s->tables[s->count++], m, map, ncpus);
@@ -198,7 +197,7 @@ int ember_module_table(struct ember_module *m, const char *name,
 	return err;
 }
 
-size_t ember_module_table_count(struct ember_module *m)
+size_t ember_module_table_cnt(struct ember_module *m)
 {
 	struct ember__table_set *s;
 	size_t n = 0;

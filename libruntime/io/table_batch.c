@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 
 #include "error.h"
+#include "opts.h"
 
 /* Entries per batch system call when iterating. */
 #define DEFAULT_CHUNK 8192u
@@ -196,17 +197,12 @@ static int reader_more(struct reader *r, bool *more)
 	return 0;
 }
 
-static bool opts_ok(const void *opts, size_t sz, size_t min)
-{
-	return !opts || sz >= min;
-}
-
 /* ------------------------------------------------------------------ */
 
 int ember_table_foreach(struct ember_table *t, ember_table_entry_fn fn,
 			void *ctx, const struct ember_table_iter_opts *opts)
 {
-	struct ember_table_iter_opts o = { .sz = sizeof(o) };
+	struct ember_table_iter_opts o;
 	struct reader r;
 	size_t chunk, got, i, visited = 0;
 	char *keys = NULL, *values;
@@ -215,11 +211,9 @@ int ember_table_foreach(struct ember_table *t, ember_table_entry_fn fn,
 	if (!t || !fn)
 		return ember__error(EINVAL, "foreach: table and callback "
 					    "must not be NULL");
-	if (!opts_ok(opts, opts ? opts->sz : 0, sizeof(size_t)))
-		return ember__error(EINVAL, "ember_table_iter_opts.sz is not "
-					    "set");
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	err = EMBER_OPTS_COPY(o, opts, "ember_table_iter_opts");
+	if (err)
+		return err;
 	if (ember__table_is_queue(t) || t->type == BPF_MAP_TYPE_RINGBUF)
 		return ember__error(EOPNOTSUPP,
 				    "table '%s': a %s table has no "
@@ -273,7 +267,7 @@ static int read_batch(struct ember_table *t, void *keys, void *values,
 		      size_t *count, const struct ember_batch_opts *opts,
 		      bool del)
 {
-	struct ember_batch_opts o = { .sz = sizeof(o) };
+	struct ember_batch_opts o;
 	const char *what = del ? "lookup_and_delete_batch" : "lookup_batch";
 	size_t cap, total = 0, got;
 	struct reader r;
@@ -282,10 +276,9 @@ static int read_batch(struct ember_table *t, void *keys, void *values,
 
 	if (!t || !count || (*count && (!keys || !values)))
 		return ember__error(EINVAL, "%s: NULL argument", what);
-	if (!opts_ok(opts, opts ? opts->sz : 0, sizeof(size_t)))
-		return ember__error(EINVAL, "ember_batch_opts.sz is not set");
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	err = EMBER_OPTS_COPY(o, opts, "ember_batch_opts");
+	if (err)
+		return err;
 	if (del && ember__table_is_array(t))
 		return ember__error(EOPNOTSUPP,
 				    "table '%s': array elements cannot be "
@@ -344,17 +337,16 @@ static int write_batch(struct ember_table *t, const char *keys,
 		       const char *values, size_t *count,
 		       const struct ember_batch_opts *opts)
 {
-	struct ember_batch_opts o = { .sz = sizeof(o) };
+	struct ember_batch_opts o;
 	const char *what = values ? "update_batch" : "delete_batch";
 	unsigned int op = values ? EMBER__BATCH_UPDATE : EMBER__BATCH_DELETE;
 	size_t done = 0, n = *count;
 	bool per_key;
 	int err = 0;
 
-	if (!opts_ok(opts, opts ? opts->sz : 0, sizeof(size_t)))
-		return ember__error(EINVAL, "ember_batch_opts.sz is not set");
-	if (opts)
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	err = EMBER_OPTS_COPY(o, opts, "ember_batch_opts");
+	if (err)
+		return err;
 	if (!values && ember__table_is_array(t))
 		return ember__error(EOPNOTSUPP,
 				    "table '%s': array elements cannot be "

@@ -41,10 +41,10 @@ struct answer {
 	char why[640];
 };
 
-static struct answer answers[EMBER_FEATURE__COUNT];
+static struct answer answers[EMBER_FEATURE__CNT];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const names[EMBER_FEATURE__COUNT] = {
+static const char *const names[EMBER_FEATURE__CNT] = {
 	[EMBER_FEATURE_KPROBES] = "kprobes",
 	[EMBER_FEATURE_UPROBES] = "uprobes",
 	[EMBER_FEATURE_TRACEPOINTS] = "tracepoints",
@@ -544,7 +544,7 @@ static void check(enum ember_feature f, struct answer *a)
 		return check_tcx(a);
 	case EMBER_FEATURE_BPF_COOKIE:
 		return check_cookie(a);
-	case EMBER_FEATURE__COUNT:
+	case EMBER_FEATURE__CNT:
 		break;
 	}
 }
@@ -572,7 +572,7 @@ int ember__feature(enum ember_feature f, const char **why)
 	struct answer *a;
 	int err = 0;
 
-	if ((unsigned int)f >= EMBER_FEATURE__COUNT)
+	if ((unsigned int)f >= EMBER_FEATURE__CNT)
 		return ember__error(EINVAL, "unknown feature %d", (int)f);
 	a = &answers[f];
 	pthread_mutex_lock(&lock);
@@ -596,7 +596,7 @@ int ember_feature(enum ember_feature f)
 
 const char *ember_feature_name(enum ember_feature f)
 {
-	return (unsigned int)f < EMBER_FEATURE__COUNT ? names[f] : NULL;
+	return (unsigned int)f < EMBER_FEATURE__CNT ? names[f] : NULL;
 }
 
 const char *ember_feature_describe(enum ember_feature f)

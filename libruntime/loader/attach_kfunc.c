@@ -118,7 +118,7 @@ static int attach_trampoline(struct ember_module *m, struct ember_prog *p,
 }
 
 int ember_module_attach_kfunc(struct ember_module *m, const char *fn_name,
-			      const char *kernel_fn, int retfunc,
+			      const char *kernel_fn, bool retfunc,
 			      struct ember_link **link)
 {
 	struct ember_prog *p;

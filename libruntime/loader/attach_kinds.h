@@ -11,6 +11,7 @@
 
 #include "loader/attach.h"
 #include "loader/module.h"
+#include "opts.h"
 
 /*
  * Look up fn_name in loaded module m and make sure it is loaded as type
@@ -47,13 +48,5 @@ int ember__attach_section_kinds(struct ember_module *m, struct ember_prog *p);
 
 /* Index of network interface ifname, or -ENODEV with a message. */
 int ember__attach_ifindex(const char *ifname);
-
-/* Copy opts (of the caller's size, which may be older and smaller than
- * ours) into *dst, zeroing the rest; -EINVAL when sz is not set. */
-int ember__attach_opts(void *dst, size_t dst_size, const void *opts,
-		       const char *type_name);
-
-#define EMBER_ATTACH_OPTS(dst, opts, type_name) \
-	ember__attach_opts(&(dst), sizeof(dst), (opts), (type_name))
 
 #endif

@@ -105,7 +105,7 @@ int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 }
 
 int ember_module_attach_kprobe(struct ember_module *m, const char *fn_name,
-			       const char *kernel_fn, int retprobe,
+			       const char *kernel_fn, bool retprobe,
 			       struct ember_link **link)
 {
 	struct ember_prog *p;
@@ -115,10 +115,10 @@ int ember_module_attach_kprobe(struct ember_module *m, const char *fn_name,
 		return ember__error(EINVAL, "kernel function name needed");
 	err = ember__attach_lookup(m, fn_name, &p);
 	return err ? err
-		   : ember__attach_kprobe(m, p, kernel_fn, retprobe != 0, link);
+		   : ember__attach_kprobe(m, p, kernel_fn, retprobe, link);
 }
 
-int ember_kernel_has_kprobes(void)
+bool ember_kernel_has_kprobes(void)
 {
 	return ember__kernel_has_kprobes();
 }
@@ -183,9 +183,9 @@ static int attach_one(const char *name, void *ctx)
 
 int ember_module_attach_kprobe_regex(struct ember_module *m,
 				     const char *fn_name, const char *pattern,
-				     int retprobe)
+				     bool retprobe)
 {
-	struct regex_attach ra = { .m = m, .retprobe = retprobe != 0 };
+	struct regex_attach ra = { .m = m, .retprobe = retprobe };
 	struct ember_link *before;
 	regex_t re;
 	int err;

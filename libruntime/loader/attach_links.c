@@ -88,28 +88,6 @@ int ember__attach_ifindex(const char *ifname)
 	return (int)i;
 }
 
-int ember__attach_opts(void *dst, size_t dst_size, const void *opts,
-		       const char *type_name)
-{
-	size_t sz;
-
-	memset(dst, 0, dst_size);
-	if (!opts)
-		return 0;
-	sz = *(const size_t *)opts;
-	if (sz < sizeof(size_t))
-		return ember__error(EINVAL, "%s.sz is not set", type_name);
-	/* A newer caller's fields we do not know must be unset. */
-	for (size_t i = dst_size; i < sz; i++)
-		if (((const char *)opts)[i])
-			return ember__error(EINVAL,
-					    "%s has fields this ember version "
-					    "does not know",
-					    type_name);
-	memcpy(dst, opts, sz < dst_size ? sz : dst_size);
-	return 0;
-}
-
 struct ember_link *ember_module_next_link(const struct ember_module *m,
 					  const struct ember_link *prev)
 {
@@ -128,20 +106,4 @@ struct ember_link *ember_module_next_link(const struct ember_module *m,
 const char *ember_link_description(const struct ember_link *link)
 {
 	return link ? link->what : NULL;
-}
-
-int ember_module_map_fd(const struct ember_module *m, const char *name)
-{
-	struct bpf_map *map;
-
-	if (!m || !name)
-		return ember__error(EINVAL, "module and map name needed");
-	if (!m->loaded)
-		return ember__error(EINVAL, "%s: load the module first",
-				    m->name);
-	map = ember__module_map(m, name);
-	if (!map)
-		return ember__error(ENOENT, "%s has no table '%s'", m->name,
-				    name);
-	return bpf_map__fd(map);
 }

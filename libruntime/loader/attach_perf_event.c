@@ -209,7 +209,7 @@ int ember_module_attach_perf_event(struct ember_module *m, const char *fn_name,
 	char desc[128];
 	int err, n;
 
-	err = EMBER_ATTACH_OPTS(o, opts, "ember_perf_event_opts");
+	err = EMBER_OPTS_COPY(o, opts, "ember_perf_event_opts");
 	if (err)
 		return err;
 	if (!o.sample_period == !o.sample_freq)

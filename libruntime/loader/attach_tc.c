@@ -98,7 +98,7 @@ int ember_module_attach_tc(struct ember_module *m, const char *fn_name,
 	char what[128];
 	int ifindex, err, tcx, fd;
 
-	err = EMBER_ATTACH_OPTS(o, opts, "ember_tc_opts");
+	err = EMBER_OPTS_COPY(o, opts, "ember_tc_opts");
 	if (err)
 		return err;
 	if (direction != EMBER_TC_INGRESS && direction != EMBER_TC_EGRESS)

@@ -332,7 +332,7 @@ int ember_module_attach_uprobe(struct ember_module *m, const char *fn_name,
 	int64_t off = 0;
 	int err;
 
-	err = EMBER_ATTACH_OPTS(o, opts, "ember_uprobe_opts");
+	err = EMBER_OPTS_COPY(o, opts, "ember_uprobe_opts");
 	if (err)
 		return err;
 	if (!binary)

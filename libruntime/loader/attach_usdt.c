@@ -38,7 +38,7 @@ int ember_module_attach_usdt(struct ember_module *m, const char *fn_name,
 	struct bpf_link *l;
 	int err;
 
-	err = EMBER_ATTACH_OPTS(o, opts, "ember_usdt_opts");
+	err = EMBER_OPTS_COPY(o, opts, "ember_usdt_opts");
 	if (err)
 		return err;
 	if (!provider || !*provider || !name || !*name)

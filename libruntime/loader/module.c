@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "opts.h"
 #include "loader/libbpf_log.h"
 #include "loader/shared_tables.h"
 #include "loader/verifier_log.h"
@@ -43,6 +44,7 @@ int ember_module_compile(const char *text, const struct ember_module_opts *opts,
 			 struct ember_module **out)
 {
 	struct ember_compile_opts co = { 0 };
+	struct ember_module_opts o;
 	struct ember_module *m;
 	size_t i;
 	int err;
@@ -51,28 +53,21 @@ int ember_module_compile(const char *text, const struct ember_module_opts *opts,
 		return ember__error(EINVAL, "ember_module_compile: text and "
 					    "out must not be NULL");
 	*out = NULL;
-	if (opts && opts->sz < offsetof(struct ember_module_opts, sz) +
-				       sizeof(opts->sz))
-		return ember__error(EINVAL, "ember_module_opts.sz is not set");
+	err = EMBER_OPTS_COPY(o, opts, "ember_module_opts");
+	if (err)
+		return err;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return ember__error(ENOMEM, "out of memory");
-	co.name = "<text>";
-	if (opts) {
-		/* Fields beyond what the caller's struct has read as zero. */
-		struct ember_module_opts o = { 0 };
-
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-		co.name = o.name ? o.name : co.name;
-		co.cflags = o.cflags;
-		co.cflags_cnt = o.cflags_cnt;
-		co.kernel_headers = o.kernel_headers;
-		co.log = o.log;
-		co.log_ctx = o.log_ctx;
-		m->debug_flags = o.debug_flags;
-		m->log = o.log;
-		m->log_ctx = o.log_ctx;
-	}
+	co.name = o.name ? o.name : "<text>";
+	co.cflags = o.cflags;
+	co.cflags_cnt = o.cflags_cnt;
+	co.kernel_headers = o.kernel_headers;
+	co.log = o.log;
+	co.log_ctx = o.log_ctx;
+	m->debug_flags = o.debug_flags;
+	m->log = o.log;
+	m->log_ctx = o.log_ctx;
 	m->name = strdup(co.name);
 	if (!m->name) {
 		free(m);
@@ -155,7 +150,9 @@ static int set_ctx_mode(struct bpf_object *obj, int ctx_mode)
 	if (id < 0)
 		return 0;
 	sec = btf__type_by_id(btf, id);
-	bpf_object__for_each_map(map, obj) if (is_rodata(map)) break;
+	bpf_object__for_each_map(map, obj)
+		if (is_rodata(map))
+			break;
 	if (!map)
 		return 0;
 	init = bpf_map__initial_value(map, &size);
@@ -216,13 +213,11 @@ static int load_error(const struct ember_module *m, int err,
 	struct bpf_program *prog;
 	const char *failed = NULL;
 
-	bpf_object__for_each_program(prog,
-				     obj) if (bpf_program__autoload(prog) &&
-					      bpf_program__fd(prog) < 0)
-	{
-		failed = bpf_program__name(prog);
-		break;
-	}
+	bpf_object__for_each_program(prog, obj)
+		if (bpf_program__autoload(prog) && bpf_program__fd(prog) < 0) {
+			failed = bpf_program__name(prog);
+			break;
+		}
 	if (err == -EPERM && !(verifier_log && *verifier_log))
 		return ember__error(
 			EPERM,
@@ -252,8 +247,7 @@ static void report_verifier_logs(const struct ember_module *m,
 
 	if (!(m->debug_flags & EMBER_DEBUG_VERIFIER))
 		return;
-	bpf_object__for_each_program(prog, obj)
-	{
+	bpf_object__for_each_program(prog, obj) {
 		const char *log = bpf_program__log_buf(prog, &size);
 
 		if (bpf_program__autoload(prog) && log && *log)
@@ -298,8 +292,7 @@ int ember_module_load(struct ember_module *m)
 			     m->name, strerror(-err), ember__libbpf_log_end());
 		goto out;
 	}
-	bpf_object__for_each_program(prog, m->obj)
-	{
+	bpf_object__for_each_program(prog, m->obj) {
 		struct ember_prog *p =
 			ember__module_find_prog(m, bpf_program__name(prog));
 		/* a section libbpf does not know leaves the type to the host */
@@ -371,8 +364,7 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 		ember__libbpf_log_end();
 		goto out;
 	}
-	bpf_object__for_each_program(prog, obj)
-	{
+	bpf_object__for_each_program(prog, obj) {
 		bool it = !strcmp(bpf_program__name(prog), p->name);
 
 		bpf_program__set_autoload(prog, it);
@@ -387,8 +379,7 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 	 * copy, to carry its ctx mode. So are libbpf's USDT argument tables:
 	 * each object numbers its USDT specs from 0. */
 	err = set_ctx_mode(obj, ctx_mode);
-	bpf_object__for_each_map(map, obj)
-	{
+	bpf_object__for_each_map(map, obj) {
 		struct bpf_map *main = bpf_object__find_map_by_name(
 			m->obj, bpf_map__name(map));
 
@@ -572,7 +563,7 @@ int ember_link_detach(struct ember_link *link)
 	return 0;
 }
 
-size_t ember_module_link_count(const struct ember_module *m)
+size_t ember_module_link_cnt(const struct ember_module *m)
 {
 	return m ? m->links_cnt : 0;
 }

@@ -85,7 +85,7 @@ static uint64_t val(struct ember_module *m, uint32_t key)
 	uint64_t v = 0;
 
 	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = (uint32_t)ember_module_map_fd(m, "vals");
+	attr.map_fd = (uint32_t)test_table_fd(m, "vals");
 	attr.key = (uint64_t)(uintptr_t)&key;
 	attr.value = (uint64_t)(uintptr_t)&v;
 	assert_int_equal(
@@ -284,7 +284,7 @@ static void cgroup_errors(void **state)
 		ember_module_attach_cgroup(m, "egress", cgroup,
 					   (enum ember_cgroup_attach)99, NULL),
 		-EINVAL);
-	assert_int_equal(ember_module_link_count(m), 0);
+	assert_int_equal(ember_module_link_cnt(m), 0);
 	ember_module_free(m);
 }
 

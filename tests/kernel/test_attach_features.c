@@ -32,7 +32,7 @@ static struct ember_module *load(const char *text)
 static void every_feature_answers(void **state)
 {
 	(void)state;
-	for (int f = 0; f < EMBER_FEATURE__COUNT; f++) {
+	for (int f = 0; f < EMBER_FEATURE__CNT; f++) {
 		int r = ember_feature((enum ember_feature)f);
 		const char *why = ember_feature_describe((enum ember_feature)f);
 		const char *name = ember_feature_name((enum ember_feature)f);
@@ -46,8 +46,8 @@ static void every_feature_answers(void **state)
 		/* asked again: the same, cached answer */
 		assert_int_equal(ember_feature((enum ember_feature)f), r);
 	}
-	assert_int_equal(ember_feature(EMBER_FEATURE__COUNT), -EINVAL);
-	assert_null(ember_feature_name(EMBER_FEATURE__COUNT));
+	assert_int_equal(ember_feature(EMBER_FEATURE__CNT), -EINVAL);
+	assert_null(ember_feature_name(EMBER_FEATURE__CNT));
 }
 
 /* What ember's own tests rely on works here; what it says about kprobes
@@ -76,7 +76,7 @@ static void kfunc_explicit_attach(void **state)
 
 	(void)state;
 	err = ember_module_attach_kfunc(m, "on_nanosleep",
-					"__x64_sys_nanosleep", 0, NULL);
+					"__x64_sys_nanosleep", false, NULL);
 	msg = ember_errmsg();
 	print_message("%s\n", msg);
 	if (ember_feature(EMBER_FEATURE_FENTRY) == 0) {
@@ -92,7 +92,7 @@ static void kfunc_explicit_attach(void **state)
 		assert_non_null(strstr(
 			msg, ember_feature_describe(EMBER_FEATURE_FENTRY)));
 		err = ember_module_attach_kfunc(m, "on_nanosleep",
-						"do_nanosleep", 1, NULL);
+						"do_nanosleep", true, NULL);
 		assert_int_equal(err, -EOPNOTSUPP);
 		assert_non_null(strstr(ember_errmsg(), "KRETFUNC_PROBE"));
 		assert_non_null(strstr(ember_errmsg(), "RAW_TRACEPOINT_PROBE"));
@@ -102,7 +102,7 @@ static void kfunc_explicit_attach(void **state)
 		assert_non_null(
 			strstr(msg, "SEC(\"fentry/__x64_sys_nanosleep\")"));
 	}
-	assert_int_equal(ember_module_link_count(m), 0);
+	assert_int_equal(ember_module_link_cnt(m), 0);
 	ember_module_free(m);
 }
 
@@ -149,7 +149,7 @@ static void sections_at_auto_attach(void **state)
 		assert_non_null(strstr(ember_errmsg(), "'on_sleep'"));
 		assert_non_null(
 			strstr(ember_errmsg(), "fentry on do_nanosleep"));
-		assert_int_equal(ember_module_link_count(m), 0);
+		assert_int_equal(ember_module_link_cnt(m), 0);
 	} else {
 		assert_int_equal(err, 2);
 	}

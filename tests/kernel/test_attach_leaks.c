@@ -85,8 +85,8 @@ static int one_cycle(char *err, size_t size)
 		    EMBER_PERF_COUNT_SW_CPU_CLOCK, &po, NULL)) {
 		snprintf(err, size, "attach failed: %s", ember_errmsg());
 		ret = -1;
-	} else if (ember_module_link_count(m) != 3) {
-		snprintf(err, size, "%zu links", ember_module_link_count(m));
+	} else if (ember_module_link_cnt(m) != 3) {
+		snprintf(err, size, "%zu links", ember_module_link_cnt(m));
 		ret = -1;
 	}
 	ember_leak_target(1);

@@ -220,7 +220,7 @@ static uint64_t val(struct ember_module *m, uint32_t key)
 	uint64_t v = 0;
 
 	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = (uint32_t)ember_module_map_fd(m, "vals");
+	attr.map_fd = (uint32_t)test_table_fd(m, "vals");
 	attr.key = (uint64_t)(uintptr_t)&key;
 	attr.value = (uint64_t)(uintptr_t)&v;
 	assert_int_equal(

@@ -108,7 +108,7 @@ static int map_lookup(int fd, uint32_t key, uint64_t *value)
 static uint64_t val(struct ember_module *m, uint32_t key)
 {
 	uint64_t v = 0;
-	int fd = ember_module_map_fd(m, "vals");
+	int fd = test_table_fd(m, "vals");
 
 	assert_true(fd >= 0);
 	assert_int_equal(map_lookup(fd, key, &v), 0);
@@ -249,7 +249,7 @@ static void uprobe_and_uretprobe_by_symbol(void **state)
 	assert_int_equal(val(m, 4), 46);
 
 	/* what the module has attached, in attach order */
-	assert_int_equal(ember_module_link_count(m), 2);
+	assert_int_equal(ember_module_link_cnt(m), 2);
 	k = ember_module_next_link(m, NULL);
 	assert_ptr_equal(k, up);
 	snprintf(want, sizeof(want),
@@ -265,7 +265,7 @@ static void uprobe_and_uretprobe_by_symbol(void **state)
 
 	/* one link detached alone */
 	assert_int_equal(ember_link_detach(ret), 0);
-	assert_int_equal(ember_module_link_count(m), 1);
+	assert_int_equal(ember_module_link_cnt(m), 1);
 	start(&c, 3);
 	finish(&c);
 	assert_int_equal(val(m, 3), 5);
@@ -388,7 +388,7 @@ static void uprobe_errors(void **state)
 	assert_int_equal(ember_module_attach_uprobe(m, "on_add", target, "main",
 						    &o, NULL),
 			 -EINVAL);
-	assert_int_equal(ember_module_link_count(m), 0);
+	assert_int_equal(ember_module_link_cnt(m), 0);
 	ember_module_free(m);
 }
 

@@ -116,7 +116,7 @@ static int map_lookup(int fd, uint32_t key, uint64_t *value)
 static uint64_t val(struct ember_module *m, uint32_t key)
 {
 	uint64_t v = 0;
-	int fd = ember_module_map_fd(m, "vals");
+	int fd = test_table_fd(m, "vals");
 
 	assert_true(fd >= 0);
 	assert_int_equal(map_lookup(fd, key, &v), 0);
@@ -290,7 +290,7 @@ static void usdt_errors(void **state)
 						  "ember_test", "tick", NULL,
 						  NULL),
 			 -EINVAL);
-	assert_int_equal(ember_module_link_count(m), 0);
+	assert_int_equal(ember_module_link_cnt(m), 0);
 	ember_module_free(m);
 
 	/* A program that reads no USDT argument has no USDT tables. */

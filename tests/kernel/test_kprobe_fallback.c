@@ -98,8 +98,8 @@ static void sync_timing_by_syscall_fnname(void **state)
 		 "}\n");
 	assert_int_equal(ember_syscall_fnname("sync", fn, sizeof(fn)), 0);
 	assert_true(!strcmp(fn, "__x64_sys_sync") || !strcmp(fn, "sys_sync"));
-	assert_int_equal(ember_module_attach_kprobe(m, "do_trace", fn, 0, NULL),
-			 0);
+	assert_int_equal(
+		ember_module_attach_kprobe(m, "do_trace", fn, false, NULL), 0);
 	assert_int_equal(ember_trace_pipe_open(&tp), 0);
 	sync();
 	usleep(20000);
@@ -155,9 +155,9 @@ static void pt_regs_arguments_and_return(void **state)
 			0);
 	}
 	assert_int_equal(ember_syscall_fnname("openat", fn, sizeof(fn)), 0);
-	assert_int_equal(ember_module_attach_kprobe(m, "enter", fn, 0, NULL),
-			 0);
-	assert_int_equal(ember_module_attach_kprobe(m, "leave", fn, 1, NULL),
+	assert_int_equal(
+		ember_module_attach_kprobe(m, "enter", fn, false, NULL), 0);
+	assert_int_equal(ember_module_attach_kprobe(m, "leave", fn, true, NULL),
 			 0);
 	assert_int_equal(ember_trace_pipe_open(&tp), 0);
 	fd = openat(AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
@@ -192,9 +192,9 @@ static void syscall_typed_parameters(void **state)
 		"\treturn 0;\n"
 		"}\n");
 	assert_int_equal(ember_syscall_fnname("openat", fn, sizeof(fn)), 0);
-	assert_int_equal(
-		ember_module_attach_kprobe(m, "syscall__openat", fn, 0, NULL),
-		0);
+	assert_int_equal(ember_module_attach_kprobe(m, "syscall__openat", fn,
+						    false, NULL),
+			 0);
 	assert_int_equal(ember_trace_pipe_open(&tp), 0);
 	fd = openat(AT_FDCWD, "/proc/self/stat", O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
@@ -216,16 +216,16 @@ static void no_kprobes_error_names_tracepoint(void **state)
 		test_skip("kernel has kprobes: nothing to refuse");
 	m = load("int trace_start(struct pt_regs *ctx) { return 0; }\n");
 	err = ember_module_attach_kprobe(m, "trace_start",
-					 "blk_mq_start_request", 0, NULL);
+					 "blk_mq_start_request", false, NULL);
 	assert_int_equal(err, -EOPNOTSUPP);
 	assert_non_null(strstr(ember_errmsg(), "no kprobes"));
 	assert_non_null(strstr(ember_errmsg(), "block:block_rq_issue"));
-	err = ember_module_attach_kprobe(m, "trace_start", "some_function", 1,
-					 NULL);
+	err = ember_module_attach_kprobe(m, "trace_start", "some_function",
+					 true, NULL);
 	assert_int_equal(err, -EOPNOTSUPP);
 	assert_non_null(strstr(ember_errmsg(), "kretprobe"));
 	assert_non_null(strstr(ember_errmsg(), "RAW_TRACEPOINT_PROBE"));
-	assert_int_equal(ember_module_link_count(m), 0);
+	assert_int_equal(ember_module_link_cnt(m), 0);
 	ember_module_free(m);
 
 	/* auto-attach by name fails the same way, attaching nothing */
@@ -234,7 +234,7 @@ static void no_kprobes_error_names_tracepoint(void **state)
 		 "}\n");
 	assert_int_equal(ember_module_attach_auto(m), -EOPNOTSUPP);
 	assert_non_null(strstr(ember_errmsg(), "syscalls:sys_enter_read"));
-	assert_int_equal(ember_module_link_count(m), 0);
+	assert_int_equal(ember_module_link_cnt(m), 0);
 	ember_module_free(m);
 }
 
@@ -247,21 +247,21 @@ static void kprobe_by_regex(void **state)
 	(void)state;
 	m = load("int counted(struct pt_regs *ctx) { return 0; }\n");
 	n = ember_module_attach_kprobe_regex(
-		m, "counted", "^(__x64_|__ia32_)?sys_(sync|syncfs)$", 0);
+		m, "counted", "^(__x64_|__ia32_)?sys_(sync|syncfs)$", false);
 	/* two system calls: with kprobes, their entry points; without, their
 	 * two tracepoints */
 	assert_true(n >= 2);
-	assert_int_equal((int)ember_module_link_count(m), n);
+	assert_int_equal((int)ember_module_link_cnt(m), n);
 	assert_int_equal(ember_module_attach_kprobe_regex(
-				 m, "counted", "^no_such_fn_xyz$", 0),
+				 m, "counted", "^no_such_fn_xyz$", false),
 			 -ENOENT);
 	if (!ember_kernel_has_kprobes()) {
 		/* a match without a tracepoint twin fails, and undoes the rest */
 		assert_true(ember_module_attach_kprobe_regex(
 				    m, "counted",
 				    "^(__x64_sys_sync|blk_mq_start_request)$",
-				    0) < 0);
-		assert_int_equal((int)ember_module_link_count(m), n);
+				    false) < 0);
+		assert_int_equal((int)ember_module_link_cnt(m), n);
 	}
 	ember_module_free(m);
 }
@@ -288,7 +288,7 @@ static void kfunc_and_lsm_probes_explain(void **state)
 		if (!strstr(ember_errmsg(), macro[i]) ||
 		    !strstr(ember_errmsg(), "TRACEPOINT_PROBE"))
 			fail_msg("message: %s", ember_errmsg());
-		assert_int_equal(ember_module_link_count(m), 0);
+		assert_int_equal(ember_module_link_cnt(m), 0);
 		ember_module_free(m);
 	}
 }

@@ -302,7 +302,6 @@ static void unpin(void)
 static void perf_events_decode(void **state)
 {
 	struct ember_module *m = load(perf_prog, 1);
-	struct ember_perf_reader_opts o = { .sz = sizeof(o) };
 	struct ember_perf_reader_stats st = { .sz = sizeof(st) };
 	struct ember_perf_reader *r;
 	struct seen s;
@@ -314,10 +313,9 @@ static void perf_events_decode(void **state)
 	seen_init(&s, m, "events", NULL);
 	assert_string_equal(ember_event_type_name(s.type), "struct data_t");
 	assert_int_equal(ember_event_type_size(s.type), 24);
-	o.sample = on_perf_sample;
-	o.lost = on_perf_lost;
-	o.ctx = &s;
-	assert_int_equal(ember_perf_reader_new(m, "events", &o, &r), 0);
+	assert_int_equal(ember_perf_reader_new(m, "events", on_perf_sample,
+					       on_perf_lost, &s, NULL, &r),
+			 0);
 	assert_true(ember_perf_reader_fd(r) >= 0);
 	pin_to_cpu(0); /* one CPU: events come back in order */
 	getppid_n(10);
@@ -360,11 +358,16 @@ static void perf_reader_errors(void **state)
 	struct ember_event_type *t = NULL;
 
 	(void)state;
-	assert_int_equal(ember_perf_reader_new(m, "nope", NULL, &r), -ENOENT);
-	assert_int_equal(ember_perf_reader_new(m, "counter", NULL, &r),
-			 -EINVAL);
+	assert_int_equal(
+		ember_perf_reader_new(m, "nope", NULL, NULL, NULL, NULL, &r),
+		-ENOENT);
+	assert_int_equal(
+		ember_perf_reader_new(m, "counter", NULL, NULL, NULL, NULL, &r),
+		-EINVAL);
 	assert_non_null(strstr(ember_errmsg(), "not a perf output"));
-	assert_int_equal(ember_perf_reader_new(m, "events", &o, &r), -EINVAL);
+	assert_int_equal(
+		ember_perf_reader_new(m, "events", NULL, NULL, NULL, &o, &r),
+		-EINVAL);
 	assert_non_null(strstr(ember_errmsg(), "power of two"));
 	assert_null(r);
 	assert_int_equal(ember_event_type_new(m, "counter", NULL, &t), -ENOENT);
@@ -515,13 +518,12 @@ static void burst(bool perf, size_t pages, unsigned int wakeup, bool concurrent,
 	seen_init(&s, m, "events", NULL);
 	s.sentinel_seq = BURST;
 	if (perf) {
-		po.sample = on_perf_sample;
-		po.lost = on_perf_lost;
-		po.ctx = &s;
 		po.page_cnt = pages;
 		po.wakeup_events = wakeup;
 		assert_int_equal(
-			ember_perf_reader_new(m, "events", &po, &c.perf), 0);
+			ember_perf_reader_new(m, "events", on_perf_sample,
+					      on_perf_lost, &s, &po, &c.perf),
+			0);
 	} else {
 		assert_int_equal(ember_ring_reader_new(m, "events",
 						       on_ring_sample, &s, NULL,

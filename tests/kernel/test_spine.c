@@ -60,7 +60,7 @@ static void tracepoint_probe_execve(void **state)
 		 "}\n",
 		 NULL, 0);
 	assert_int_equal(ember_module_attach_auto(m), 1);
-	assert_int_equal(ember_module_link_count(m), 1);
+	assert_int_equal(ember_module_link_cnt(m), 1);
 	assert_int_equal(ember_trace_pipe_open(&tp), 0);
 	child = run_true();
 	assert_true(child > 0);
@@ -143,7 +143,7 @@ static void explicit_attach_plain_function(void **state)
 
 	/* Detaching one link stops its events. */
 	assert_int_equal(ember_link_detach(link), 0);
-	assert_int_equal(ember_module_link_count(m), 0);
+	assert_int_equal(ember_module_link_cnt(m), 0);
 	child = run_true();
 	assert_false(test_wait_trace_line(tp, child, "spine-hello", &f) &&
 		     f.pid == child);

@@ -135,7 +135,7 @@ static void finding_tables(void **state)
 	uint32_t one = 1;
 	size_t i;
 
-	assert_int_equal(ember_module_table_count(f->m), 5);
+	assert_int_equal(ember_module_table_cnt(f->m), 5);
 	for (i = 0; i < 5; i++)
 		assert_string_equal(
 			ember_table_name(ember_module_table_at(f->m, i)),
@@ -594,9 +594,9 @@ static void not_loaded(void **state)
 	(void)state;
 	assert_int_equal(ember_module_compile(small_program, NULL, &m), 0);
 	assert_int_equal(ember_module_table(m, "h", &t), -ENODEV);
-	assert_int_equal(ember_module_table_count(m), 0);
+	assert_int_equal(ember_module_table_cnt(m), 0);
 	assert_int_equal(ember_module_load(m), 0);
-	assert_int_equal(ember_module_table_count(m), 1);
+	assert_int_equal(ember_module_table_cnt(m), 1);
 	assert_int_equal(ember_module_table(m, "h", &t), 0);
 	ember_module_free(m);
 }

@@ -125,3 +125,11 @@ int test_wait_trace_line(struct ember_trace_pipe *tp, int pid, const char *want,
 	}
 	return 0;
 }
+
+int test_table_fd(struct ember_module *m, const char *name)
+{
+	struct ember_table *t;
+	int err = ember_module_table(m, name, &t);
+
+	return err ? err : ember_table_fd(t);
+}

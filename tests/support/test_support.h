@@ -34,4 +34,9 @@ int test_wait_trace_line(struct ember_trace_pipe *tp, int pid, const char *want,
 			 struct ember_trace_fields *fields);
 double test_now(void);
 
+struct ember_module;
+/* The fd of table name of loaded module m (ember_module_table() then
+ * ember_table_fd()), or a negative errno. */
+int test_table_fd(struct ember_module *m, const char *name);
+
 #endif

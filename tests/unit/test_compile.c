@@ -291,8 +291,7 @@ static void elf_sections(void **state)
 	assert_int_equal(c.progs_cnt, 3);
 	obj = bpf_object__open_mem(c.obj, c.obj_len, NULL);
 	assert_non_null(obj);
-	bpf_object__for_each_program(prog, obj)
-	{
+	bpf_object__for_each_program(prog, obj) {
 		const char *n = bpf_program__name(prog);
 		const char *s = bpf_program__section_name(prog);
 

@@ -289,8 +289,7 @@ static int helper_calls(const void *obj, size_t obj_len, int id)
 	int count = 0;
 
 	assert_non_null(o);
-	bpf_object__for_each_program(prog, o)
-	{
+	bpf_object__for_each_program(prog, o) {
 		const struct bpf_insn *insn = bpf_program__insns(prog);
 		size_t n = bpf_program__insn_cnt(prog);
 

@@ -418,7 +418,8 @@ static void bad_arguments(void **state)
 			 -EINVAL);
 	assert_int_equal(ember_event_field_u64(&ev, "pid", &u), -EINVAL);
 	assert_int_equal(ember_event_format(&ev, 0, NULL, 0), -EINVAL);
-	assert_int_equal(ember_perf_reader_new(NULL, "events", NULL, NULL),
+	assert_int_equal(ember_perf_reader_new(NULL, "events", NULL, NULL, NULL,
+					       NULL, NULL),
 			 -EINVAL);
 	assert_int_equal(
 		ember_ring_reader_new(NULL, "rb", NULL, NULL, NULL, NULL),
