@@ -20,6 +20,7 @@
 #include "compiler/virtual_files.h"
 #include "error.h"
 #include "kernel/btf_header.h"
+#include "kernel/kernel_config.h"
 #include "kernel/tracepoint_format.h"
 
 #define MAIN_PATH EMBER_VIRTUAL_MAIN_DIR "/program.c"
@@ -60,13 +61,31 @@ static const char *const common_args[] = {
 };
 #define COMMON_ARGS_CNT (sizeof(common_args) / sizeof(common_args[0]))
 
-/* Include prefixes of kernel headers: served empty, since the kernel types
- * are already in the prelude (from BTF). */
+/* Include prefixes of kernel headers (the directories of the kernel's
+ * include/ and arch/.../include/): served empty, since the kernel types are
+ * already in the prelude (from BTF). */
 static const char *const kernel_include_prefixes[] = {
-	"linux/",  "uapi/",  "asm/",	   "asm-generic/", "net/",
-	"bcc/",	   "trace/", "generated/", "kernel/",	   "scsi/",
-	"crypto/", "drm/",   "xen/",
+	"linux/",  "uapi/",	   "asm/",	 "asm-generic/", "net/",
+	"bcc/",	   "trace/",	   "generated/", "kernel/",	 "scsi/",
+	"crypto/", "drm/",	   "xen/",	 "acpi/",	 "clocksource/",
+	"cxl/",	   "dt-bindings/", "hyperv/",	 "keys/",	 "kunit/",
+	"kvm/",	   "math-emu/",	   "media/",	 "memory/",	 "misc/",
+	"pcmcia/", "ras/",	   "rdma/",	 "rv/",		 "soc/",
+	"sound/",  "target/",	   "vdso/",	 "video/",	 "ufs/",
+	"rust/",   "clocksource/",
 };
+
+/* Kernel headers that define (or include those that define) field names as
+ * macros: sk_state, inet_dport, s6_addr (generated from BTF). */
+static const char *const sock_alias_includes[] = {
+	"net/",		  "linux/tcp.h",       "linux/udp.h",
+	"linux/ipv6.h",	  "linux/in6.h",       "linux/in.h",
+	"linux/ip.h",	  "linux/skbuff.h",    "linux/socket.h",
+	"linux/net.h",	  "linux/netdevice.h", "linux/icmp.h",
+	"linux/icmpv6.h", "linux/if_ether.h",  "linux/filter.h",
+	"linux/inet.h",	  "linux/sock_diag.h", "linux/netfilter.h",
+};
+static const char sock_alias_header[] = "#include <ember/sock_aliases.h>\n";
 
 struct vfiles {
 	struct ember_virtual_file *v;
@@ -150,6 +169,24 @@ static const char empty_kernel_header[] =
 	"/* served by ember: kernel types come from BTF (ember/kernel_types.h) "
 	"*/\n";
 
+static bool sock_alias_include(const char *inc)
+{
+	size_t i;
+
+	if (!strncmp(inc, "uapi/", 5))
+		inc += 5;
+	for (i = 0;
+	     i < sizeof(sock_alias_includes) / sizeof(sock_alias_includes[0]);
+	     i++) {
+		const char *p = sock_alias_includes[i];
+		size_t n = strlen(p);
+
+		if (p[n - 1] == '/' ? !strncmp(inc, p, n) : !strcmp(inc, p))
+			return true;
+	}
+	return false;
+}
+
 static bool kernel_include(const char *inc)
 {
 	size_t i;
@@ -175,15 +212,22 @@ static void error_at_offset(const char *name, const char *text, size_t off)
 	ember__error_prefix(EINVAL, "%s:%u:%u: error", name, line, col);
 }
 
-/* Without the precompiled prelude the kernel types are parsed as text. */
+/* Without the precompiled prelude the kernel types (and the running
+ * kernel's version and config) are parsed as text. */
 static int add_kernel_types(struct vfiles *f)
 {
-	const char *types;
+	const char *types, *source;
 	size_t types_len;
+	bool found;
 	int err = ember__btf_header(&types, &types_len);
 
+	if (!err)
+		err = vfile_add(f, "ember/kernel_types.h", types, types_len);
+	if (!err)
+		err = ember__kernel_config_header(&types, &types_len, &found,
+						  &source);
 	return err ? err
-		   : vfile_add(f, "ember/kernel_types.h", types, types_len);
+		   : vfile_add(f, "ember/kernel_config.h", types, types_len);
 }
 
 /* The digest of everything the object depends on: the object cache's key. */
@@ -237,7 +281,8 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 			char **program_h)
 {
 	const struct ember_virtual_file *e;
-	size_t i;
+	const char *types;
+	size_t types_len, i;
 	FILE *tp; /* ember/program.h being written */
 	size_t program_len;
 	int err;
@@ -265,12 +310,26 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 		goto program_h;
 	}
 	err = 0;
-	for (i = 0; !err && i < scan->includes_cnt; i++)
-		if (kernel_include(scan->includes[i]) &&
-		    !vfile_has(f, scan->includes[i]))
-			err = vfile_add(f, scan->includes[i],
-					empty_kernel_header,
+	for (i = 0; !err && i < scan->includes_cnt; i++) {
+		const char *inc = scan->includes[i];
+
+		if (!kernel_include(inc) || vfile_has(f, inc))
+			continue;
+		if (!sock_alias_include(inc)) {
+			err = vfile_add(f, inc, empty_kernel_header,
 					sizeof(empty_kernel_header) - 1);
+			continue;
+		}
+		if (!vfile_has(f, "ember/sock_aliases.h")) {
+			err = ember__btf_sock_aliases(&types, &types_len);
+			if (!err)
+				err = vfile_add(f, "ember/sock_aliases.h",
+						types, types_len);
+		}
+		if (!err)
+			err = vfile_add(f, inc, sock_alias_header,
+					sizeof(sock_alias_header) - 1);
+	}
 	if (err)
 		return err;
 
@@ -507,6 +566,26 @@ static int compose_final(const struct ember_compile_opts *o,
 	return fclose(f) ? -ENOMEM : 0;
 }
 
+/* Without the kernel's config every CONFIG_* test takes the "not set"
+ * branch: say so rather than compile it silently. */
+static void warn_without_config(const struct ember_compile_opts *o)
+{
+	const char *text, *source;
+	size_t len;
+	bool found;
+	char *m = NULL;
+
+	if (!o->log ||
+	    ember__kernel_config_header(&text, &len, &found, &source) || found)
+		return;
+	if (asprintf(&m,
+		     "no kernel config found (%s): CONFIG_* are undefined "
+		     "and IS_ENABLED() is 0",
+		     source) >= 0)
+		o->log(EMBER_LOG_WARN, m, o->log_ctx);
+	free(m);
+}
+
 int ember__compile(const char *text, const struct ember_compile_opts *o,
 		   struct ember_compiled *out)
 {
@@ -566,6 +645,8 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		pch = pch_file.path;
 	if (!err && !headers && !pch)
 		err = add_kernel_types(&vf);
+	if (!headers)
+		warn_without_config(o);
 	if (err) {
 		if (err == -ENOMEM)
 			ember__error(ENOMEM, "out of memory");

@@ -21,6 +21,7 @@
 #include "compiler/virtual_files.h"
 #include "error.h"
 #include "kernel/btf_header.h"
+#include "kernel/kernel_config.h"
 
 #define PRELUDE "ember/prelude.h"
 /* Each kernel or library update leaves a 15 MB PCH behind: keep the few
@@ -105,6 +106,9 @@ static int fixed_inputs_digest(struct ember_digest *out)
 	static struct ember_digest digest;
 	static bool have;
 	const struct ember_virtual_file *e;
+	const char *config, *source;
+	size_t config_len;
+	bool found;
 	struct ember_digest btf;
 	struct ember_hasher h;
 	int err = 0, fd;
@@ -121,7 +125,11 @@ static int fixed_inputs_digest(struct ember_digest *out)
 			     strerror(-err));
 		goto out;
 	}
-	err = ember__hasher_init(&h);
+	/* the running kernel's version and config, compiled into the PCH */
+	err = ember__kernel_config_header(&config, &config_len, &found,
+					  &source);
+	if (!err)
+		err = ember__hasher_init(&h);
 	if (err)
 		goto out;
 	ember__hasher_str(&h, "ember prelude");
@@ -130,6 +138,7 @@ static int fixed_inputs_digest(struct ember_digest *out)
 		ember__hasher_str(&h, e->path);
 		ember__hasher_item(&h, e->text, e->len);
 	}
+	ember__hasher_item(&h, config, config_len);
 	ember__hasher_str(&h, LLVM_VERSION_STRING);
 	ember__hasher_str(&h, EMBER_VERSION_STRING);
 	hash_library(&h);
@@ -168,18 +177,22 @@ static int build(const char *path, const char *const *args, size_t args_cnt)
 {
 	const struct ember_virtual_file *e, *prelude = NULL;
 	struct ember_virtual_file *files;
-	const char *types;
-	size_t types_len, n = 0, cnt = 0;
+	const char *types, *config, *source;
+	size_t types_len, config_len, n = 0, cnt = 0;
+	bool found;
 	char *diags = NULL, *abs = NULL;
 	char **paths;
 	int err;
 
 	err = ember__btf_header(&types, &types_len);
+	if (!err)
+		err = ember__kernel_config_header(&config, &config_len, &found,
+						  &source);
 	if (err)
 		return err;
 	for (e = ember__embedded_headers; e->path; e++)
 		cnt++;
-	files = calloc(cnt + 1, sizeof(*files));
+	files = calloc(cnt + 2, sizeof(*files));
 	paths = calloc(cnt + 1, sizeof(*paths));
 	if (!files || !paths) {
 		err = -ENOMEM;
@@ -201,6 +214,9 @@ static int build(const char *path, const char *const *args, size_t args_cnt)
 	files[n++] = (struct ember_virtual_file){ EMBER_VIRTUAL_INCLUDE_DIR
 						  "/ember/kernel_types.h",
 						  types, types_len };
+	files[n++] = (struct ember_virtual_file){ EMBER_VIRTUAL_INCLUDE_DIR
+						  "/ember/kernel_config.h",
+						  config, config_len };
 	if (!prelude ||
 	    asprintf(&abs, EMBER_VIRTUAL_INCLUDE_DIR "/" PRELUDE) < 0) {
 		err = -ENOMEM;

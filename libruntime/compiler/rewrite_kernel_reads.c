@@ -22,6 +22,7 @@
 
 #include "compiler/kernel_read_provenance.h"
 #include "compiler/rewriter.h"
+#include "kernel/btf_header.h"
 
 /* Wraps placed around a node (outermost first). */
 enum wrap {
@@ -132,6 +133,24 @@ static bool anchor_written(struct walk *w, int n, size_t off)
 	}
 }
 
+/* Is the identifier at off a field alias (sk_state, inet_dport, s6_addr)
+ * that ends with node n's member? */
+static bool alias_anchor(struct walk *w, int n, size_t off)
+{
+	const struct kr_node *x = &w->t->n[n];
+	CXString sp;
+	bool yes;
+
+	if (x->kind != CXCursor_MemberRefExpr)
+		return false;
+	sp = clang_getCursorSpelling(x->c);
+	yes = ember__btf_field_alias(w->rw->text + off,
+				     ident_end(w->rw, off) - off,
+				     clang_getCString(sp));
+	clang_disposeString(sp);
+	return yes;
+}
+
 static CXSourceLocation anchor_loc(const struct kr_node *x)
 {
 	CXSourceRange r = clang_getCursorExtent(x->c);
@@ -192,6 +211,24 @@ static enum place place_of(struct walk *w, int n, size_t *b, size_t *e)
 	k = loc_kind(rw, anchor, &off);
 	if (k == LOC_NONE)
 		return PLACE_NONE;
+	/* p->sk_state: the member is a field alias (a macro naming a member
+	 * path): the node's text ends with the alias, which expands the same
+	 * inside a wrap. */
+	if (!anchor_written(w, n, off) && alias_anchor(w, n, off)) {
+		size_t end = ident_end(rw, off);
+
+		if (k == LOC_TEXT && ember__cursor_offsets(rw, x->c, b, e) &&
+		    *b < end) {
+			*e = end;
+			return PLACE_TEXT;
+		}
+		if (k == LOC_ARG &&
+		    loc_kind(rw, clang_getRangeStart(r), b) == LOC_ARG &&
+		    *b < end && one_argument(rw, *b, end)) {
+			*e = end;
+			return PLACE_MACRO_ARG;
+		}
+	}
 	if (!anchor_written(w, n, off)) {
 		clang_getExpansionLocation(anchor, NULL, NULL, NULL, &exp);
 		*b = *e = exp;

@@ -7,6 +7,7 @@
 #ifndef EMBER_BTF_HEADER_H
 #define EMBER_BTF_HEADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Where the running kernel publishes its BTF. */
@@ -18,6 +19,24 @@
  * the kernel has no BTF, -ENOMEM.
  */
 int ember__btf_header(const char **text, size_t *len);
+
+/* Whether the running kernel's BTF has a struct or union of this name. */
+bool ember__btf_has_record(const char *name);
+
+/*
+ * ember/sock_aliases.h: the field names the kernel's net/sock.h,
+ * net/inet_sock.h, inet_timewait_sock.h and linux/in6.h define as macros
+ * (sk_state -> __sk_common.skc_state, inet_dport, s6_addr, ...), for the
+ * fields the running kernel has. Kept for the life of the process (do not
+ * free). Returns 0 or -ENOMEM.
+ */
+int ember__btf_sock_aliases(const char **text, size_t *len);
+
+/*
+ * Whether name (len bytes, not NUL-terminated) is one of those aliases and
+ * its member path ends with member (inet_dport, "skc_dport": yes).
+ */
+bool ember__btf_field_alias(const char *name, size_t len, const char *member);
 
 /* Generate the header from a BTF file (used by the above and by tests). */
 int ember__btf_header_from_file(const char *path, char **text, size_t *len);

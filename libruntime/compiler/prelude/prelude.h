@@ -9,6 +9,11 @@
 #define __EMBER_PRELUDE_H
 
 #include <ember/kernel_types.h>
+/* The running kernel's version and CONFIG_* (generated; with the
+ * kernel_headers option the tree's own linux/kconfig.h is included). */
+#ifdef __EMBER_KERNEL_TYPES__
+#include <ember/kernel_config.h>
+#endif
 
 /* BCC's bpf_trace_printk takes the format alone; libbpf's pointer of the same
  * name wants (fmt, size, ...). Keep libbpf's under another name. */
@@ -23,6 +28,7 @@
 #include <ember/bcc.h>
 #include <ember/kernel_reads.h>
 #include <ember/kernel_constants.h>
+#include <ember/kernel_compat.h>
 #include <ember/bcc_tables.h>
 #include <ember/usdt.h>
 
