@@ -24,6 +24,7 @@
 #include "kernel/tracepoint_format.h"
 
 #define MAIN_PATH EMBER_VIRTUAL_MAIN_DIR "/program.c"
+#define USER_RECORD_SUFFIX "___user"
 #define VINC EMBER_VIRTUAL_INCLUDE_DIR
 
 #if defined(__x86_64__)
@@ -155,9 +156,8 @@ static void vfiles_free(struct vfiles *f)
 }
 
 static int (*const rewriters[])(struct ember_rewriter *) = {
-	ember__rewrite_probe_sections,
-	ember__rewrite_tables,
-	ember__rewrite_kernel_reads,
+	ember__rewrite_probe_sections, ember__rewrite_tables,
+	ember__rewrite_inline,	       ember__rewrite_kernel_reads,
 	ember__rewrite_trace_printk,
 };
 
@@ -350,6 +350,14 @@ program_h:
 	if (scan->uses_usdt)
 		fputs("#define __EMBER_USDT_IMPL 1\n#include <ember/usdt.h>\n",
 		      tp);
+	/* A struct the text defines that the kernel's BTF has too (a tool's
+	 * copy of a private kernel struct, or a name that happens to match):
+	 * the text's own definition is used, with its own layout as in BCC,
+	 * under another name. */
+	for (i = 0; !kh && i < scan->records_cnt; i++)
+		if (ember__btf_has_record(scan->records[i]))
+			fprintf(tp, "#define %s %s" USER_RECORD_SUFFIX "\n",
+				scan->records[i], scan->records[i]);
 	/* Variadic on purpose: BCC programs call bpf_trace_printk("fmt", a)
 	 * and ember rewrites that to bpf_trace_printk(fmt, sizeof(fmt), a);
 	 * both match. Helper 6 is BPF_FUNC_trace_printk. */
@@ -464,6 +472,71 @@ static void log_warnings(const struct ember_compile_opts *o,
 }
 
 /*
+ * The BPF backend's errors carry an LLVM node dump ("pass by value not
+ * supported 0x55..: i64 = GlobalAddress<...> 0, FILE:L:C") at a location
+ * clang cannot map: say the message alone at FILE:L:C, with what to do, and
+ * drop the note about the location. True when the line was handled.
+ */
+static bool backend_line(FILE *f, const char *p, size_t ll,
+			 const struct ember_rewriter *rw)
+{
+	static const struct {
+		const char *msg, *hint;
+	} known[] = {
+		{ "pass by value not supported",
+		  "a struct passed by value to a function that is not "
+		  "inlined; pass a pointer, or drop noinline" },
+		{ "aggregate returns are not supported",
+		  "a struct returned by a function that is not inlined; "
+		  "return it through a pointer, or drop noinline" },
+		{ "too many args to",
+		  "a call with more than five arguments to a function that is "
+		  "not inlined" },
+		{ "stack arguments are not supported",
+		  "a call with more than five arguments to a function that is "
+		  "not inlined" },
+		{ "variadic functions are not supported",
+		  "a call to a variadic function that is not inlined" },
+		{ "unsupported dynamic stack allocation",
+		  "a variable-length array or alloca()" },
+	};
+	static const char unmapped[] =
+		"could not determine the original source location";
+	const char *err = memmem(p, ll, ": error: ", 9), *loc;
+	size_t nl = strlen(rw->name), i;
+	unsigned int line, col;
+	int used = 0;
+
+	if (memmem(p, ll, unmapped, sizeof(unmapped) - 1))
+		return true;
+	if (!err)
+		return false;
+	err += 9;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strncmp(err, known[i].msg, strlen(known[i].msg)))
+			break;
+	if (i == sizeof(known) / sizeof(known[0]))
+		return false;
+	/* the last ", NAME:L:C" of the line is the user's place */
+	for (loc = p + ll; loc > err; loc--)
+		if (loc[-1] == ' ' && loc[-2] == ',' &&
+		    (size_t)(p + ll - loc) > nl && !strncmp(loc, rw->name, nl))
+			break;
+	if (loc > err &&
+	    sscanf(loc + nl, ":%u:%u%n", &line, &col, &used) == 2 &&
+	    loc + nl + used == p + ll) {
+		col = ember__edits_map_column(&rw->edits, rw->text, rw->len,
+					      line, col);
+		fprintf(f, "%s:%u:%u: error: %s (%s)\n", rw->name, line, col,
+			known[i].msg, known[i].hint);
+	} else {
+		fprintf(f, "%s: error: %s (%s)\n", rw->name, known[i].msg,
+			known[i].hint);
+	}
+	return true;
+}
+
+/*
  * Codegen diagnostics name the user's file through #line; columns there are
  * columns of the rewritten text: map them back.
  */
@@ -484,9 +557,12 @@ static char *map_codegen_diags(const char *diags,
 		unsigned int line, col;
 		int used = 0;
 
-		if (!strncmp(p, rw->name, nl) &&
-		    sscanf(p + nl, ":%u:%u:%n", &line, &col, &used) == 2 &&
-		    used) {
+		if (backend_line(f, p, ll, rw)) {
+			/* said at the user's line, or nothing to say */
+		} else if (!strncmp(p, rw->name, nl) &&
+			   sscanf(p + nl, ":%u:%u:%n", &line, &col, &used) ==
+				   2 &&
+			   used) {
 			col = ember__edits_map_column(&rw->edits, rw->text,
 						      rw->len, line, col);
 			fprintf(f, "%s:%u:%u:%.*s\n", rw->name, line, col,

@@ -17,7 +17,13 @@
 
 #include "compiler/rewriter.h"
 
-#define MAX_PARAMS 5 /* argument macros libbpf provides on every arch */
+/* argument registers: libbpf's macros give five on every arch; x86-64 has
+ * a sixth (r9, prelude/syscall_ctx.h), as BCC reads it */
+#if defined(__x86_64__)
+#define MAX_PARAMS 6
+#else
+#define MAX_PARAMS 5
+#endif
 
 static bool is_pt_regs_pointer(CXType t)
 {

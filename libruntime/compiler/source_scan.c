@@ -132,6 +132,22 @@ static int tracepoint_macro(struct ember_source_scan *s, const char *t,
 	return add_tracepoint(s, buf, c1 - c0 + 1 + e1 - e0, offset);
 }
 
+/* "struct NAME {" / "union NAME {" starting after the keyword. */
+static int record_definition(struct ember_source_scan *s, const char *t,
+			     size_t len, size_t i)
+{
+	size_t n0, n1;
+
+	n0 = i = skip_space(t, len, i);
+	while (i < len && ident_char(t[i]))
+		i++;
+	n1 = i;
+	i = skip_space(t, len, i);
+	if (n1 == n0 || i >= len || t[i] != '{')
+		return 0;
+	return add_unique(&s->records, &s->records_cnt, t + n0, n1 - n0);
+}
+
 /* Names that need libbpf's USDT support compiled in (prelude/usdt.h). */
 static bool usdt_ident(const char *id, size_t n)
 {
@@ -221,8 +237,11 @@ int ember__source_scan(const char *t, size_t len, struct ember_source_scan *s)
 				s->declares_trace_printk = true;
 			if (usdt_ident(t + st, i - st))
 				s->uses_usdt = true;
-			if (i - st == 16 &&
-			    !memcmp(t + st, "TRACEPOINT_PROBE", 16))
+			if ((i - st == 6 && !memcmp(t + st, "struct", 6)) ||
+			    (i - st == 5 && !memcmp(t + st, "union", 5)))
+				err = record_definition(s, t, len, i);
+			else if (i - st == 16 &&
+				 !memcmp(t + st, "TRACEPOINT_PROBE", 16))
 				err = tracepoint_macro(s, t, len, i, st);
 			else
 				err = tracepoint_ident(s, t + st, i - st, st);
@@ -243,6 +262,9 @@ void ember__source_scan_free(struct ember_source_scan *s)
 		free(s->tracepoints[i]);
 	for (i = 0; i < s->includes_cnt; i++)
 		free(s->includes[i]);
+	for (i = 0; i < s->records_cnt; i++)
+		free(s->records[i]);
+	free(s->records);
 	free(s->tracepoints);
 	free(s->tracepoint_offsets);
 	free(s->includes);

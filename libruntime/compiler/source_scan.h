@@ -26,6 +26,10 @@ struct ember_source_scan {
 	/* The text reads USDT arguments (bpf_usdt_readarg, bpf_usdt_arg, ...):
 	 * the program needs libbpf's USDT support (ember/usdt.h). */
 	bool uses_usdt;
+	/* Names of the structs and unions the text defines ("struct NAME {"),
+	 * unique, malloc'd. */
+	char **records;
+	size_t records_cnt;
 };
 
 /* Returns 0 or -ENOMEM. */

@@ -68,11 +68,10 @@
 #ifndef __aligned
 #define __aligned(x) __attribute__((aligned(x)))
 #endif
+/* __noinline only: a "noinline" macro would break the common
+ * __attribute__((noinline)) spelling */
 #ifndef __noinline
-#define __noinline __attribute__((noinline))
-#endif
-#ifndef noinline
-#define noinline __attribute__((noinline))
+#define __noinline __attribute__((__noinline__))
 #endif
 
 /* ---- byte order (linux/byteorder/generic.h; BPF targets are LE or BE
@@ -298,6 +297,10 @@ static __always_inline __u64 div_u64_rem(__u64 dividend, __u32 divisor,
 #define O_TMPFILE (__O_TMPFILE | O_DIRECTORY)
 #define O_NDELAY O_NONBLOCK
 
+/* ---- I/O direction (linux/kernel.h) ----------------------------------- */
+#define READ 0
+#define WRITE 1
+
 /* ---- path and name lengths (uapi linux/limits.h) ----------------------- */
 #define NAME_MAX 255
 #define PATH_MAX 4096
@@ -468,7 +471,7 @@ static __always_inline __u16 skb_get_queue_mapping(const struct sk_buff *skb)
 
 /* linux/page-flags.h, mm.h: a folio starts with its head page; the n-th
  * page follows it in the memory map (an address, nothing is read). */
-#define folio_page(folio, n) (&(folio)->page + (n))
+#define folio_page(folio, n) ((struct page *)(folio) + (n))
 
 /* x86-64: where the direct map starts without memory-layout randomisation,
  * for 4- and 5-level page tables (Documentation/arch/x86/x86_64/mm.rst);

@@ -76,6 +76,10 @@ struct __ember_sys_exit_record {
 #define PT_REGS_PARM3(x) __EMBER_SYSCALL_ARG(x, 2, __PT_PARM3_REG)
 #define PT_REGS_PARM4(x) __EMBER_SYSCALL_ARG(x, 3, __PT_PARM4_REG)
 #define PT_REGS_PARM5(x) __EMBER_SYSCALL_ARG(x, 4, __PT_PARM5_REG)
+#if defined(__TARGET_ARCH_x86)
+#undef PT_REGS_PARM6
+#define PT_REGS_PARM6(x) __EMBER_SYSCALL_ARG(x, 5, r9)
+#endif
 #define PT_REGS_RC(x)                                                \
 	(__ember_ctx_mode == EMBER_CTX_SYS_EXIT                      \
 		 ? __EMBER_TP_FIELD(x, __EMBER_SYS_EXIT_RECORD, ret) \
