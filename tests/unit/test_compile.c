@@ -159,6 +159,18 @@ static void golden_name_convention(void **state)
 	check_golden("name_convention");
 }
 
+static void golden_kernel_compat(void **state)
+{
+	(void)state;
+	check_golden("kernel_compat");
+}
+
+static void golden_user_struct(void **state)
+{
+	(void)state;
+	check_golden("user_struct");
+}
+
 static void golden_kfunc_probes(void **state)
 {
 	(void)state;
@@ -482,6 +494,8 @@ int main(void)
 		cmocka_unit_test(golden_kfunc_probes),
 		cmocka_unit_test(golden_maps_of_maps),
 		cmocka_unit_test(golden_method_args),
+		cmocka_unit_test(golden_kernel_compat),
+		cmocka_unit_test(golden_user_struct),
 		cmocka_unit_test(table_records),
 		cmocka_unit_test(error_wrong_method),
 		cmocka_unit_test(elf_sections),
