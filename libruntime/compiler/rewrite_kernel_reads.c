@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "compiler/kernel_read_provenance.h"
+#include "compiler/printk_format.h"
 #include "compiler/rewriter.h"
 #include "kernel/btf_header.h"
 
@@ -464,33 +465,13 @@ static int arg_node(struct kr_tree *t, int n, int i)
 /* Conversions of a printk format: the argument indexes taking %s. */
 static unsigned int string_args(const char *s, size_t len)
 {
-	unsigned int mask = 0, arg = 1;
-	bool in = false;
+	struct ember__printk_conv cv[31];
+	size_t n = ember__printk_conversions(s, len, cv, 31);
+	unsigned int mask = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"') {
-			in = !in;
-			continue;
-		}
-		if (!in)
-			continue;
-		if (s[i] == '\\') {
-			i++;
-			continue;
-		}
-		if (s[i] != '%')
-			continue;
-		if (i + 1 < len && s[i + 1] == '%') {
-			i++;
-			continue;
-		}
-		i++;
-		while (i < len && strchr("-+ #0123456789.lhz", s[i]))
-			i++;
-		if (i < len && s[i] == 's' && arg < 32)
-			mask |= 1u << arg;
-		arg++;
-	}
+	for (size_t i = 0; i < n && i < 31; i++)
+		if (cv[i].c == 's')
+			mask |= 1u << (i + 1);
 	return mask;
 }
 

@@ -8,12 +8,12 @@
  * format is checked here: what cannot load is an error, what would print
  * nothing is a warning (as in BCC), both at the user's line:col.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler/printk_format.h"
 #include "compiler/rewriter.h"
 
 #define MAX_PRINTK_ARGS 3
@@ -77,43 +77,21 @@ struct format_scan {
  */
 static void scan_format(const char *s, size_t n, struct format_scan *f)
 {
-	size_t i;
+	struct ember__printk_conv cv[32];
+	size_t count = ember__printk_conversions(s, n, cv, 32);
 
 	memset(f, 0, sizeof(*f));
-	for (i = 0; i < n; i++) {
-		size_t st = i;
-
-		if (s[i] == '\\') {
-			i++;
-			continue;
-		}
-		if (s[i] != '%')
-			continue;
-		if (i + 1 < n && s[i + 1] == '%') {
-			i++;
-			continue;
-		}
-		i++;
-		while (i < n && (s[i] == '-' || s[i] == '+' || s[i] == ' ' ||
-				 s[i] == '#' || s[i] == '0' ||
-				 isdigit((unsigned char)s[i]) || s[i] == '.'))
-			i++;
-		if (i < n && s[i] == 'l')
-			i++;
-		if (i < n && s[i] == 'l')
-			i++;
-		if (i < n && s[i] == 'h')
-			i++;
-		if (i >= n || !strchr("diuxXcsp", s[i])) {
+	for (size_t i = 0; i < count && i < 32; i++) {
+		if (!cv[i].c || !strchr("diuxXcsp", cv[i].c)) {
 			if (!f->bad) {
 				f->bad = true;
-				f->bad_at = st;
-				f->bad_len = (i < n ? i + 1 : n) - st;
+				f->bad_at = cv[i].at;
+				f->bad_len = cv[i].end - cv[i].at;
 			}
 			continue;
 		}
-		if (s[i] == 's' && ++f->strings == 2)
-			f->second_s = st;
+		if (cv[i].c == 's' && ++f->strings == 2)
+			f->second_s = cv[i].at;
 		f->conversions++;
 	}
 }

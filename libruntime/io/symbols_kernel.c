@@ -6,60 +6,73 @@
 #include "io/symbols.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "error.h"
+#include "kernel/kallsyms.h"
 
 /* Sort key: address, then global symbols (T) before local (t) ones, then
- * file order, so that the name shown for an address is stable. */
+ * file order, so that the name shown for an address is stable. Names are
+ * offsets into the text until it stops growing. */
 struct entry {
 	struct ember__ksym sym;
+	size_t name_off, module_off; /* module_off 0: none */
 	uint32_t rank;
 };
 
-static char *read_all(const char *path, size_t *len)
+struct loading {
+	struct entry *entries;
+	size_t n, cap;
+	char *text;
+	size_t len, text_cap;
+	bool any_addr;
+};
+
+static size_t keep(struct loading *l, const char *s)
 {
-	size_t cap = 1 << 22, n = 0;
-	char *buf = malloc(cap + 1), *grown;
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = strlen(s) + 1, off = l->len;
+	char *grown;
 
-	if (fd < 0 || !buf) {
-		int err = fd < 0 ? errno : ENOMEM;
+	if (l->len + n > l->text_cap) {
+		l->text_cap = (l->len + n) * 2;
+		grown = realloc(l->text, l->text_cap);
+		if (!grown)
+			return 0;
+		l->text = grown;
+	}
+	memcpy(l->text + off, s, n);
+	l->len += n;
+	return off;
+}
 
-		if (fd >= 0)
-			close(fd);
-		free(buf);
-		errno = err;
-		return NULL;
+static int add(const struct ember__kallsym *s, void *ctx)
+{
+	struct loading *l = ctx;
+	struct entry *e;
+
+	/* absolute symbols (per-CPU offsets and such) are not code */
+	if (s->type == 'a' || s->type == 'A' || s->type == 'U')
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1 << 16;
+		e = realloc(l->entries, l->cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		l->entries = e;
 	}
-	/* proc files have no size: read until EOF, growing */
-	while ((r = read(fd, buf + n, cap - n)) > 0) {
-		n += (size_t)r;
-		if (n == cap) {
-			cap *= 2;
-			grown = realloc(buf, cap + 1);
-			if (!grown) {
-				free(buf);
-				close(fd);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = grown;
-		}
-	}
-	close(fd);
-	if (r < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
+	e = &l->entries[l->n];
+	e->sym.addr = s->addr;
+	e->rank = ((s->type >= 'a' && s->type <= 'z') ? 1u << 31 : 0) |
+		  (uint32_t)l->n;
+	e->name_off = keep(l, s->name);
+	e->module_off = s->module ? keep(l, s->module) : 0;
+	if (!e->name_off || (s->module && !e->module_off))
+		return -ENOMEM;
+	l->any_addr |= s->addr != 0;
+	l->n++;
+	return 0;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -71,85 +84,36 @@ static int cmp_entry(const void *a, const void *b)
 	return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
-/* "ffffffff81000000 T name" or "... t name\t[module]"; modifies line. */
-static bool parse_line(char *line, struct entry *e, uint32_t order)
-{
-	char *end, *name, *tab;
-	char type;
-
-	e->sym.addr = strtoull(line, &end, 16);
-	if (end == line || end[0] != ' ' || !end[1] || end[2] != ' ')
-		return false;
-	type = end[1];
-	/* absolute symbols (per-CPU offsets and such) are not code */
-	if (type == 'a' || type == 'A' || type == 'U')
-		return false;
-	name = end + 3;
-	e->sym.module = NULL;
-	tab = strchr(name, '\t');
-	if (tab) {
-		*tab = 0;
-		if (tab[1] == '[') {
-			char *close = strchr(tab + 2, ']');
-
-			if (close)
-				*close = 0;
-			e->sym.module = tab + 2;
-		}
-	}
-	e->sym.name = name;
-	e->rank = ((type >= 'a' && type <= 'z') ? 1u << 31 : 0) | order;
-	return *name != 0;
-}
-
 int ember__ksyms_load(const char *path, struct ember__ksyms *out)
 {
-	struct entry *entries;
-	size_t len, lines = 0, n = 0, i;
-	bool any_addr = false;
-	char *text, *p, *nl;
+	struct loading l = { 0 };
+	size_t i;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	text = read_all(path, &len);
-	if (!text)
-		return -errno;
-	for (p = text; (p = memchr(p, '\n', len - (size_t)(p - text))); p++)
-		lines++;
-	entries = malloc((lines + 1) * sizeof(*entries));
-	if (!entries) {
-		free(text);
-		return -ENOMEM;
+	keep(&l, ""); /* offset 0: no module */
+	err = l.text ? ember__kallsyms_each(path, add, &l) : -ENOMEM;
+	if (!err && l.n && !l.any_addr)
+		err = -EACCES;
+	out->syms = err ? NULL : malloc((l.n ? l.n : 1) * sizeof(*out->syms));
+	if (!err && !out->syms)
+		err = -ENOMEM;
+	if (err) {
+		free(l.entries);
+		free(l.text);
+		return err;
 	}
-	for (p = text; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl)
-			nl = p + strlen(p) - 1;
-		else
-			*nl = 0;
-		if (parse_line(p, &entries[n], (uint32_t)n)) {
-			any_addr |= entries[n].sym.addr != 0;
-			n++;
-		}
-		if (!nl[1])
-			break;
+	qsort(l.entries, l.n, sizeof(*l.entries), cmp_entry);
+	for (i = 0; i < l.n; i++) {
+		out->syms[i] = l.entries[i].sym;
+		out->syms[i].name = l.text + l.entries[i].name_off;
+		out->syms[i].module = l.entries[i].module_off
+					      ? l.text + l.entries[i].module_off
+					      : NULL;
 	}
-	if (n && !any_addr) {
-		free(entries);
-		free(text);
-		return -EACCES;
-	}
-	qsort(entries, n, sizeof(*entries), cmp_entry);
-	out->syms = malloc((n ? n : 1) * sizeof(*out->syms));
-	if (!out->syms) {
-		free(entries);
-		free(text);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++)
-		out->syms[i] = entries[i].sym;
-	free(entries);
-	out->count = n;
-	out->text = text;
+	free(l.entries);
+	out->count = l.n;
+	out->text = l.text;
 	return 0;
 }
 

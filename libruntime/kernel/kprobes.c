@@ -9,6 +9,7 @@
 
 #include "ember/ember.h"
 #include "error.h"
+#include "kernel/kallsyms.h"
 #include "kernel/tracefs.h"
 
 bool ember__kernel_has_kprobes(void)
@@ -43,22 +44,15 @@ bool ember__syscall_of_function(const char *fn, char *buf, size_t size)
 	return false;
 }
 
-/* Does /proc/kallsyms have a text symbol named sym? */
+static int is_named(const struct ember__kallsym *s, void *name)
+{
+	return !strcmp(s->name, name);
+}
+
+/* Does /proc/kallsyms have a symbol named sym? */
 static bool kallsyms_has(const char *sym)
 {
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512], name[256], type;
-	unsigned long long addr;
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) == 3 &&
-		    !strcmp(name, sym))
-			found = true;
-	fclose(f);
-	return found;
+	return ember__kallsyms_each(NULL, is_named, (void *)sym) == 1;
 }
 
 int ember_syscall_fnname(const char *name, char *buf, size_t size)

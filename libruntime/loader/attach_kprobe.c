@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "kernel/kallsyms.h"
 #include "kernel/kprobes.h"
 #include "kernel/tracepoint_format.h"
 #include "loader/attach.h"
@@ -123,43 +124,28 @@ bool ember_kernel_has_kprobes(void)
 	return ember__kernel_has_kprobes();
 }
 
-/* Text symbols of /proc/kallsyms that match re, each given to fn. */
-static int for_each_kernel_function(const regex_t *re,
-				    int (*fn)(const char *name, void *ctx),
-				    void *ctx)
-{
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512], name[256], type;
-	unsigned long long addr;
-	int err = 0;
-
-	if (!f)
-		return ember__error(errno, "cannot read /proc/kallsyms: %s",
-				    strerror(errno));
-	while (!err && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) == 3 &&
-		    (type == 't' || type == 'T') && !strchr(name, '.') &&
-		    !regexec(re, name, 0, NULL, 0))
-			err = fn(name, ctx);
-	fclose(f);
-	return err;
-}
-
 struct regex_attach {
+	const regex_t *re;
 	struct ember_module *m;
 	struct ember_prog *p;
 	bool retprobe;
 	int count;
+	int err; /* the last attach's, with its message */
 	char syscalls[64][64]; /* syscalls attached through their tracepoint */
 	int syscalls_cnt;
 };
 
-static int attach_one(const char *name, void *ctx)
+/* Each text symbol of /proc/kallsyms that matches the pattern. */
+static int attach_one(const struct ember__kallsym *s, void *ctx)
 {
 	struct regex_attach *ra = ctx;
+	const char *name = s->name;
 	char sc[64];
 	int err;
 
+	if ((s->type != 't' && s->type != 'T') || strchr(name, '.') ||
+	    regexec(ra->re, name, 0, NULL, 0))
+		return 0;
 	/* __x64_sys_X and __ia32_sys_X are one tracepoint when kprobes are
 	 * missing: attach it once */
 	if (!ember__kernel_has_kprobes() &&
@@ -171,14 +157,16 @@ static int attach_one(const char *name, void *ctx)
 			strcpy(ra->syscalls[ra->syscalls_cnt++], sc);
 	}
 	if (ra->count >= EMBER_KPROBE_REGEX_MAX)
-		return ember__error(E2BIG,
-				    "more than %d kernel functions match; "
-				    "narrow the pattern",
-				    EMBER_KPROBE_REGEX_MAX);
-	err = ember__attach_kprobe(ra->m, ra->p, name, ra->retprobe, NULL);
+		err = ember__error(E2BIG,
+				   "more than %d kernel functions match; "
+				   "narrow the pattern",
+				   EMBER_KPROBE_REGEX_MAX);
+	else
+		err = ember__attach_kprobe(ra->m, ra->p, name, ra->retprobe,
+					   NULL);
 	if (!err)
 		ra->count++;
-	return err;
+	return ra->err = err;
 }
 
 int ember_module_attach_kprobe_regex(struct ember_module *m,
@@ -199,7 +187,11 @@ int ember_module_attach_kprobe_regex(struct ember_module *m,
 		return ember__error(EINVAL, "bad regular expression '%s'",
 				    pattern);
 	before = m->links;
-	err = for_each_kernel_function(&re, attach_one, &ra);
+	ra.re = &re;
+	err = ember__kallsyms_each(NULL, attach_one, &ra);
+	if (err && err != ra.err)
+		err = ember__error(-err, "cannot read /proc/kallsyms: %s",
+				   strerror(-err));
 	regfree(&re);
 	if (!err && !ra.count)
 		err = ember__error(ENOENT, "no kernel function matches '%s'",
