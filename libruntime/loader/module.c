@@ -69,7 +69,10 @@ int ember_module_compile(const char *text, const struct ember_module_opts *opts,
 	m->log = o.log;
 	m->log_ctx = o.log_ctx;
 	m->name = strdup(co.name);
-	if (!m->name) {
+	m->text = strdup(text);
+	if (!m->name || !m->text) {
+		free(m->name);
+		free(m->text);
 		free(m);
 		return ember__error(ENOMEM, "out of memory");
 	}
@@ -232,7 +235,17 @@ static int load_error(const struct ember_module *m, int err,
 			ember__module_logf(m, EMBER_LOG_DEBUG,
 					   "verifier log of '%s':\n%s", failed,
 					   verifier_log);
-		return ember__verifier_error(EINVAL, failed, verifier_log);
+		{
+			struct ember_verifier_source src = {
+				.obj = m->compiled.obj,
+				.obj_len = m->compiled.obj_len,
+				.name = m->name,
+				.text = m->text,
+			};
+
+			return ember__verifier_error(EINVAL, failed,
+						     verifier_log, &src);
+		}
 	}
 	return ember__error(-err, "%s: loading failed%s%s (%s)\n%s", m->name,
 			    failed ? " at program " : "", failed ? failed : "",
@@ -584,5 +597,6 @@ void ember_module_free(struct ember_module *m)
 	free(m->progs); /* names are owned by compiled */
 	ember__compiled_free(&m->compiled);
 	free(m->name);
+	free(m->text);
 	free(m);
 }

@@ -46,6 +46,7 @@ struct ember__table_set; /* io/table_impl.h */
 struct ember_module {
 	struct ember_compiled compiled;
 	char *name;
+	char *text; /* the caller's program text: to quote a rejected line */
 	unsigned int debug_flags;
 	ember_log_fn log;
 	void *log_ctx;

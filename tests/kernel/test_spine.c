@@ -4,6 +4,7 @@
  * verifier errors, explicit attach, and nothing left behind.
  */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -250,10 +251,16 @@ static void tracefs_mounted_when_missing(void **state)
 	struct statfs st;
 
 	(void)state;
-	/* Unmount (if we can: nobody else in this test process uses it) and
-	 * check ember mounts it again. A fresh machine starts unmounted. */
+	/* A fresh machine starts with neither tracefs nor debugfs (whose
+	 * tracing/ ember would use) mounted: make it so in a mount namespace
+	 * of this test alone, and check ember mounts tracefs itself. */
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		fail_msg("private mount namespace: %s", strerror(errno));
 	if (umount2("/sys/kernel/tracing", MNT_DETACH) != 0 && errno != EINVAL)
 		fail_msg("umount /sys/kernel/tracing: %s", strerror(errno));
+	if (umount2("/sys/kernel/debug", MNT_DETACH) != 0 && errno != EINVAL)
+		fail_msg("umount /sys/kernel/debug: %s", strerror(errno));
 	assert_int_equal(ember_trace_pipe_open(&tp), 0);
 	ember_trace_pipe_free(tp);
 	assert_int_equal(statfs("/sys/kernel/tracing", &st), 0);
