@@ -23,5 +23,8 @@ int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
 int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 			 const char *fn, bool retprobe,
 			 struct ember_link **out);
+/* A tracepoint ("category:event") that sees what kernel function fn does,
+ * for error messages; NULL when none is known. */
+const char *ember__kprobe_alternative(const char *fn);
 
 #endif

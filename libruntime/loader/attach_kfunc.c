@@ -51,6 +51,8 @@ static void alternative(const char *fn, bool ret, bool lsm, char *buf,
 		snprintf(ev, sizeof(ev), "syscalls:sys_%s_%s",
 			 ret ? "exit" : "enter", sys);
 		tp = ev;
+	} else {
+		tp = ember__kprobe_alternative(fn);
 	}
 	if (tp)
 		snprintf(buf, size,

@@ -43,14 +43,19 @@ static const struct {
 	{ "kfree_skb", "skb:kfree_skb" },
 };
 
-static int no_kprobes(struct ember_prog *p, const char *fn, bool retprobe)
+const char *ember__kprobe_alternative(const char *fn)
 {
-	const char *alt = NULL;
-
 	for (size_t i = 0;
 	     i < sizeof(known_alternatives) / sizeof(*known_alternatives); i++)
 		if (!strcmp(known_alternatives[i].fn, fn))
-			alt = known_alternatives[i].tracepoint;
+			return known_alternatives[i].tracepoint;
+	return NULL;
+}
+
+static int no_kprobes(struct ember_prog *p, const char *fn, bool retprobe)
+{
+	const char *alt = ember__kprobe_alternative(fn);
+
 	return ember__error(
 		EOPNOTSUPP,
 		"cannot attach '%s' as a %s on %s: this kernel has no kprobes "

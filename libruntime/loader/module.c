@@ -359,6 +359,22 @@ int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 
 		if (have == type && ctx_mode == p->ctx_mode)
 			return 0;
+		if (have == type)
+			/* the kprobe fallback: one tracepoint program reads
+			 * either entry or exit arguments, not both */
+			return ember__error(
+				EINVAL,
+				"function '%s' is loaded for a system call's "
+				"%s tracepoint (standing in for a %s): it "
+				"cannot serve the %s as well; use a second "
+				"function",
+				p->name,
+				p->ctx_mode == EMBER_CTX_SYS_EXIT ? "exit"
+								  : "entry",
+				p->ctx_mode == EMBER_CTX_SYS_EXIT ? "kretprobe"
+								  : "kprobe",
+				ctx_mode == EMBER_CTX_SYS_EXIT ? "exit"
+							       : "entry");
 		return ember__error(EINVAL,
 				    "function '%s' is loaded as a %s program, "
 				    "not %s",

@@ -22,6 +22,121 @@
 #ifndef __EMBER_KERNEL_CONSTANTS_H
 #define __EMBER_KERNEL_CONSTANTS_H
 
+/* ---- error numbers (asm-generic/errno-base.h, errno.h): what LSM_PROBE and
+ * KMOD_RET programs return, negated ------------------------------------- */
+
+#ifndef EPERM
+#define EPERM 1
+#endif
+#ifndef ENOENT
+#define ENOENT 2
+#endif
+#ifndef ESRCH
+#define ESRCH 3
+#endif
+#ifndef EINTR
+#define EINTR 4
+#endif
+#ifndef EIO
+#define EIO 5
+#endif
+#ifndef ENXIO
+#define ENXIO 6
+#endif
+#ifndef E2BIG
+#define E2BIG 7
+#endif
+#ifndef ENOEXEC
+#define ENOEXEC 8
+#endif
+#ifndef EBADF
+#define EBADF 9
+#endif
+#ifndef ECHILD
+#define ECHILD 10
+#endif
+#ifndef EAGAIN
+#define EAGAIN 11
+#endif
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
+#ifndef EACCES
+#define EACCES 13
+#endif
+#ifndef EFAULT
+#define EFAULT 14
+#endif
+#ifndef EBUSY
+#define EBUSY 16
+#endif
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+#ifndef EXDEV
+#define EXDEV 18
+#endif
+#ifndef ENODEV
+#define ENODEV 19
+#endif
+#ifndef ENOTDIR
+#define ENOTDIR 20
+#endif
+#ifndef EISDIR
+#define EISDIR 21
+#endif
+#ifndef EINVAL
+#define EINVAL 22
+#endif
+#ifndef ENFILE
+#define ENFILE 23
+#endif
+#ifndef EMFILE
+#define EMFILE 24
+#endif
+#ifndef ENOTTY
+#define ENOTTY 25
+#endif
+#ifndef EFBIG
+#define EFBIG 27
+#endif
+#ifndef ENOSPC
+#define ENOSPC 28
+#endif
+#ifndef ESPIPE
+#define ESPIPE 29
+#endif
+#ifndef EROFS
+#define EROFS 30
+#endif
+#ifndef EMLINK
+#define EMLINK 31
+#endif
+#ifndef EPIPE
+#define EPIPE 32
+#endif
+#ifndef EDOM
+#define EDOM 33
+#endif
+#ifndef ERANGE
+#define ERANGE 34
+#endif
+#ifndef ENOSYS
+#define ENOSYS 38
+#endif
+#ifndef EOPNOTSUPP
+#define EOPNOTSUPP 95
+#endif
+#ifndef EADDRINUSE
+#define EADDRINUSE 98
+#endif
+#ifndef ECONNREFUSED
+#define ECONNREFUSED 111
+#endif
+#ifndef ETIMEDOUT
+#define ETIMEDOUT 110
+#endif
+
 /* ---- block layer: request operation and flags (linux/blk_types.h) ------ */
 
 #ifdef __EMBER_KERNEL_TYPES__

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kprobes, kretprobes, fentry/fexit, fmod_ret and LSM programs, checked
+ * against what this test itself did: the pid, the file it opened and the
+ * value the system call returned to it. They run for real on kernels that
+ * have these attach kinds (Debian's 5.10, 6.1 and 6.12 in tests/vm); on a
+ * kernel without them (this project's CI host) the same programs must fail
+ * with a message that says so and names what to use instead, leaving
+ * nothing attached.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ember/ember.h"
+#include "test_support.h"
+
+static struct ember_module *load(const char *name, const char *text)
+{
+	char me[32];
+	const char *cflags[] = { me };
+	struct ember_module_opts o = {
+		.sz = sizeof(o), .name = name, .cflags = cflags, .cflags_cnt = 1
+	};
+	struct ember_module *m = NULL;
+
+	snprintf(me, sizeof(me), "-DME=%d", (int)getpid());
+	if (ember_module_new(text, &o, &m))
+		fail_msg("%s: load failed: %s", name, ember_errmsg());
+	return m;
+}
+
+/* ember_errmsg() has every one of the words, else fail showing it. */
+static void message_has(const char *a, const char *b)
+{
+	if (!strstr(ember_errmsg(), a) || (b && !strstr(ember_errmsg(), b)))
+		fail_msg("expected '%s'%s%s in: %s", a, b ? " and " : "",
+			 b ? b : "", ember_errmsg());
+}
+
+static uint64_t table_u64(struct ember_module *m, const char *name,
+			  uint32_t key)
+{
+	struct ember_table *t;
+	uint64_t v = 0;
+
+	assert_int_equal(ember_module_table(m, name, &t), 0);
+	if (ember_table_lookup(t, &key, &v))
+		return 0;
+	return v;
+}
+
+/* Open path (O_RDONLY | O_CLOEXEC) and close it; the open's result. */
+static int open_close(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? fd : -errno;
+}
+
+/* kprobe__/kretprobe__ names with typed arguments: the file name this
+ * process opened, and the descriptor or error it got back. */
+static void kprobe_typed_arguments_and_return(void **state)
+{
+	struct ember_trace_pipe *tp;
+	struct ember_trace_fields f;
+	struct ember_module *m;
+	char path[64], missing[64], want[160];
+	int fd, err;
+
+	(void)state;
+	m = load("kprobe_args.c",
+		 "int kprobe__do_sys_openat2(struct pt_regs *ctx, int dfd,\n"
+		 "\tconst char __user *filename, struct open_how *how)\n"
+		 "{\n"
+		 "\tchar name[64];\n"
+		 "\n"
+		 "\tif ((bpf_get_current_pid_tgid() >> 32) != ME)\n"
+		 "\t\treturn 0;\n"
+		 "\tbpf_probe_read_user_str(name, sizeof(name), filename);\n"
+		 "\tbpf_trace_printk(\"kp-open %d %s %llx\", dfd, name,\n"
+		 "\t\t\t how->flags);\n"
+		 "\treturn 0;\n"
+		 "}\n"
+		 "int kretprobe__do_sys_openat2(struct pt_regs *ctx)\n"
+		 "{\n"
+		 "\tif ((bpf_get_current_pid_tgid() >> 32) == ME)\n"
+		 "\t\tbpf_trace_printk(\"kp-ret %ld\", PT_REGS_RC(ctx));\n"
+		 "\treturn 0;\n"
+		 "}\n");
+	err = ember_module_attach_auto(m);
+	if (!ember_kernel_has_kprobes()) {
+		/* do_sys_openat2 is no system call entry: nothing stands in */
+		assert_int_equal(err, -EOPNOTSUPP);
+		message_has("no kprobes", "syscalls:sys_enter_openat");
+		assert_int_equal(ember_module_link_count(m), 0);
+		ember_module_free(m);
+		return;
+	}
+	if (err != 2)
+		fail_msg("attach: %d %s", err, ember_errmsg());
+	assert_int_equal(ember_trace_pipe_open(&tp), 0);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)getpid());
+	snprintf(missing, sizeof(missing), "/nonexistent-ember-%d",
+		 (int)getpid());
+	fd = open_close(path);
+	assert_true(fd >= 0);
+	assert_int_equal(open_close(missing), -ENOENT);
+	/* open(2) is openat(AT_FDCWD, ...); the kernel adds O_LARGEFILE */
+	snprintf(want, sizeof(want), "kp-open %d %s", AT_FDCWD, path);
+	assert_true(test_wait_trace_line(tp, getpid(), want, &f));
+	{
+		unsigned long long flags = 0;
+		const char *hex = strrchr(f.msg, ' ');
+
+		assert_non_null(hex);
+		assert_int_equal(sscanf(hex, " %llx", &flags), 1);
+		assert_int_equal(flags & ~0100000ULL, O_RDONLY | O_CLOEXEC);
+	}
+	snprintf(want, sizeof(want), "kp-ret %d", fd);
+	assert_true(test_wait_trace_line(tp, getpid(), want, &f));
+	snprintf(want, sizeof(want), "kp-open %d %s", AT_FDCWD, missing);
+	assert_true(test_wait_trace_line(tp, getpid(), want, &f));
+	assert_true(test_wait_trace_line(tp, getpid(), "kp-ret -2", &f));
+	ember_trace_pipe_free(tp);
+	ember_module_free(m);
+}
+
+/* attach_kprobe(event_re=...): every matching function fires. */
+static void kprobe_regex_each_function(void **state)
+{
+	struct ember_module *m;
+	int pipefd[2], n;
+	char buf[16] = "0123456789ab";
+
+	(void)state;
+	m = load("kprobe_re.c",
+		 "BPF_HASH(sizes, u32, u64);\n"
+		 "int count(struct pt_regs *ctx)\n"
+		 "{\n"
+		 "\tu32 size = PT_REGS_PARM3(ctx);\n"
+		 "\n"
+		 "\tif ((bpf_get_current_pid_tgid() >> 32) == ME)\n"
+		 "\t\tsizes.increment(size);\n"
+		 "\treturn 0;\n"
+		 "}\n");
+	n = ember_module_attach_kprobe_regex(m, "count", "^vfs_(read|write)$",
+					     0);
+	if (!ember_kernel_has_kprobes()) {
+		/* neither is a system call entry: all or nothing */
+		assert_int_equal(n, -EOPNOTSUPP);
+		message_has("no kprobes", "syscalls:sys_enter_");
+		assert_int_equal(ember_module_link_count(m), 0);
+		ember_module_free(m);
+		return;
+	}
+	if (n != 2)
+		fail_msg("attach: %d %s", n, ember_errmsg());
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(write(pipefd[1], buf, 7), 7);
+	assert_int_equal(read(pipefd[0], buf, 11), 7);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	/* vfs_write(file, buf, 7, pos) and vfs_read(file, buf, 11, pos) */
+	assert_true(table_u64(m, "sizes", 7) >= 1);
+	assert_true(table_u64(m, "sizes", 11) >= 1);
+	ember_module_free(m);
+}
+
+/* A kprobe on a function of a module loaded after the test started. */
+static void kprobe_module_function(void **state)
+{
+	char *modprobe[] = { "modprobe", "dummy", NULL };
+	char name[32];
+	char *add[] = { "ip", "link", "add", name, "type", "dummy", NULL };
+	char *del[] = { "ip", "link", "del", name, NULL };
+	struct ember_module *m;
+	int err, pid;
+
+	(void)state;
+	m = load("kprobe_mod.c",
+		 "BPF_HASH(seen, u32, u64);\n"
+		 "int init(struct pt_regs *ctx)\n"
+		 "{\n"
+		 "\tu32 pid = bpf_get_current_pid_tgid() >> 32;\n"
+		 "\n"
+		 "\tseen.increment(pid);\n"
+		 "\treturn 0;\n"
+		 "}\n");
+	if (!ember_kernel_has_kprobes()) {
+		err = ember_module_attach_kprobe(m, "init", "dummy_dev_init", 0,
+						 NULL);
+		assert_int_equal(err, -EOPNOTSUPP);
+		message_has("no kprobes", "RAW_TRACEPOINT_PROBE");
+		ember_module_free(m);
+		return;
+	}
+	/* dummy_dev_init runs when a dummy device registers, in the process
+	 * that asked for it */
+	test_spawn_wait(modprobe);
+	err = ember_module_attach_kprobe(m, "init", "dummy_dev_init", 0, NULL);
+	if (err)
+		fail_msg("attach: %s", ember_errmsg());
+	snprintf(name, sizeof(name), "emb%d", (int)getpid() % 100000);
+	pid = test_spawn_wait(add);
+	test_spawn_wait(del);
+	assert_true(pid > 0);
+	assert_int_equal(table_u64(m, "seen", (uint32_t)pid), 1);
+	ember_module_free(m);
+}
+
+/* KFUNC_PROBE / KRETFUNC_PROBE: typed arguments, and the return value. */
+static void kfunc_typed_arguments_and_return(void **state)
+{
+	struct ember_trace_pipe *tp;
+	struct ember_trace_fields f;
+	struct ember_module *m;
+	char path[64], want[128];
+	int err, fd;
+
+	(void)state;
+	m = load("kfunc.c",
+		 "KFUNC_PROBE(do_sys_openat2, int dfd, const char *filename,\n"
+		 "\tstruct open_how *how)\n"
+		 "{\n"
+		 "\tchar name[64];\n"
+		 "\n"
+		 "\tif ((bpf_get_current_pid_tgid() >> 32) != ME)\n"
+		 "\t\treturn 0;\n"
+		 "\tbpf_probe_read_user_str(name, sizeof(name), filename);\n"
+		 "\tbpf_trace_printk(\"kf-open %d %s\", dfd, name);\n"
+		 "\treturn 0;\n"
+		 "}\n"
+		 "KRETFUNC_PROBE(do_sys_openat2, int dfd, const char "
+		 "*filename,\n"
+		 "\tstruct open_how *how, long ret)\n"
+		 "{\n"
+		 "\tchar name[64];\n"
+		 "\n"
+		 "\tif ((bpf_get_current_pid_tgid() >> 32) != ME)\n"
+		 "\t\treturn 0;\n"
+		 "\tbpf_probe_read_user_str(name, sizeof(name), filename);\n"
+		 "\tbpf_trace_printk(\"kf-ret %s %ld\", name, ret);\n"
+		 "\treturn 0;\n"
+		 "}\n");
+	err = ember_module_attach_auto(m);
+	if (ember_feature(EMBER_FEATURE_FENTRY) != 1) {
+		assert_int_equal(err, -EOPNOTSUPP);
+		message_has("KFUNC_PROBE", "syscalls:sys_enter_openat");
+		assert_int_equal(ember_module_link_count(m), 0);
+		ember_module_free(m);
+		return;
+	}
+	if (err != 2)
+		fail_msg("attach: %d %s", err, ember_errmsg());
+	assert_int_equal(ember_trace_pipe_open(&tp), 0);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)getpid());
+	fd = open_close(path);
+	assert_true(fd >= 0);
+	snprintf(want, sizeof(want), "kf-open %d %s", AT_FDCWD, path);
+	assert_true(test_wait_trace_line(tp, getpid(), want, &f));
+	snprintf(want, sizeof(want), "kf-ret %s %d", path, fd);
+	assert_true(test_wait_trace_line(tp, getpid(), want, &f));
+	ember_trace_pipe_free(tp);
+	ember_module_free(m);
+}
+
+/* KMOD_RET on a system call (error injection allows it): the value the
+ * program returns is what this process's getppid() gets. */
+static void kmod_ret_changes_return(void **state)
+{
+	struct ember_module *m;
+	int err;
+	long r;
+
+	(void)state;
+	m = load("kmod_ret.c",
+		 "KMOD_RET(__x64_sys_getppid, struct pt_regs *regs, int ret)\n"
+		 "{\n"
+		 "\treturn (bpf_get_current_pid_tgid() >> 32) == ME ? -EXDEV "
+		 ": 0;\n"
+		 "}\n");
+	err = ember_module_attach_auto(m);
+	if (ember_feature(EMBER_FEATURE_FENTRY) != 1) {
+		assert_int_equal(err, -EOPNOTSUPP);
+		message_has("KMOD_RET", "this kernel does not run");
+		assert_int_equal(ember_module_link_count(m), 0);
+		ember_module_free(m);
+		return;
+	}
+	if (err != 1)
+		fail_msg("attach: %d %s", err, ember_errmsg());
+	r = syscall(SYS_getppid);
+	assert_int_equal(r, -1);
+	assert_int_equal(errno, EXDEV);
+	ember_module_free(m);
+	/* detached: the real answer again */
+	assert_int_equal(syscall(SYS_getppid), getppid());
+}
+
+/* LSM_PROBE(file_open): while armed, this process's opens are refused with
+ * the program's error. */
+static void lsm_probe_refuses_open(void **state)
+{
+	struct ember_module *m;
+	struct ember_table *armed;
+	uint32_t zero = 0, on = 1, off = 0;
+	int err;
+
+	(void)state;
+	m = load("lsm.c", "BPF_ARRAY(armed, u32, 1);\n"
+			  "LSM_PROBE(file_open, struct file *file)\n"
+			  "{\n"
+			  "\tu32 zero = 0, *on = armed.lookup(&zero);\n"
+			  "\n"
+			  "\tif (on && *on && "
+			  "(bpf_get_current_pid_tgid() >> 32) == ME)\n"
+			  "\t\treturn -EPERM;\n"
+			  "\treturn 0;\n"
+			  "}\n");
+	err = ember_module_attach_auto(m);
+	if (ember_feature(EMBER_FEATURE_LSM) != 1) {
+		assert_int_equal(err, -EOPNOTSUPP);
+		message_has("LSM_PROBE", "syscalls:sys_enter_openat");
+		assert_int_equal(ember_module_link_count(m), 0);
+		ember_module_free(m);
+		return;
+	}
+	if (err != 1)
+		fail_msg("attach: %d %s", err, ember_errmsg());
+	assert_int_equal(ember_module_table(m, "armed", &armed), 0);
+	assert_int_equal(open_close("/dev/null") >= 0, 1);
+	assert_int_equal(ember_table_update(armed, &zero, &on, 0), 0);
+	err = open_close("/dev/null");
+	assert_int_equal(ember_table_update(armed, &zero, &off, 0), 0);
+	assert_int_equal(err, -EPERM);
+	assert_int_equal(open_close("/dev/null") >= 0, 1);
+	ember_module_free(m);
+}
+
+/* Lines of path that contain what (0 when path cannot be read). */
+static int lines_with(const char *path, const char *what)
+{
+	char *text = test_read_file(path, NULL), *p;
+	int n = 0;
+
+	for (p = text; p && (p = strstr(p, what)); p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* 1,000 attach/detach cycles: no kprobe, kprobe event or descriptor stays
+ * behind (on a kernel without kprobes: no tracepoint link either). */
+static void kprobe_cycles_leave_nothing(void **state)
+{
+	const char *list = "/sys/kernel/debug/kprobes/list";
+	struct ember_module *m;
+	char fn[64];
+	int before_fds, before_probes, before_events, cycles;
+
+	(void)state;
+	/* two functions: where a syscall tracepoint stands in for the
+	 * kprobes, one program reads entry or exit arguments, not both */
+	m = load("kprobe_cycles.c", "int hit(struct pt_regs *ctx)\n"
+				    "{ return 0; }\n"
+				    "int hit_ret(struct pt_regs *ctx)\n"
+				    "{ return 0; }\n");
+	assert_int_equal(ember_syscall_fnname("sync", fn, sizeof(fn)), 0);
+	/* warm up: each program loads on its first attach */
+	assert_int_equal(ember_module_attach_kprobe(m, "hit", fn, 0, NULL), 0);
+	assert_int_equal(ember_module_attach_kprobe(m, "hit_ret", fn, 1, NULL),
+			 0);
+	while (ember_module_next_link(m, NULL))
+		ember_link_detach(ember_module_next_link(m, NULL));
+	/* without kprobes these are tracepoint links, whose 1,000 cycles
+	 * test_attach_leaks runs: a few here */
+	cycles = ember_kernel_has_kprobes() ? 1000 : 50;
+	before_fds = test_count_fds();
+	before_probes = lines_with(list, fn);
+	before_events = lines_with("/sys/kernel/tracing/kprobe_events", fn);
+	for (int i = 0; i < cycles; i++) {
+		struct ember_link *l = NULL;
+
+		if (ember_module_attach_kprobe(m, i & 1 ? "hit_ret" : "hit", fn,
+					       i & 1, &l))
+			fail_msg("cycle %d: %s", i, ember_errmsg());
+		assert_int_equal(ember_link_detach(l), 0);
+	}
+	assert_int_equal(ember_module_link_count(m), 0);
+	assert_int_equal(test_count_fds(), before_fds);
+	assert_int_equal(lines_with(list, fn), before_probes);
+	assert_int_equal(lines_with("/sys/kernel/tracing/kprobe_events", fn),
+			 before_events);
+	ember_module_free(m);
+	if (ember_kernel_has_kprobes())
+		assert_int_equal(lines_with(list, fn), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(kprobe_typed_arguments_and_return),
+		cmocka_unit_test(kprobe_regex_each_function),
+		cmocka_unit_test(kprobe_module_function),
+		cmocka_unit_test(kfunc_typed_arguments_and_return),
+		cmocka_unit_test(kmod_ret_changes_return),
+		cmocka_unit_test(lsm_probe_refuses_open),
+		cmocka_unit_test(kprobe_cycles_leave_nothing),
+	};
+
+	test_require_root();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
