@@ -227,7 +227,7 @@ static void no_kprobes_error_names_tracepoint(void **state)
 		assert_true(err < 0);
 		if (!strstr(ember_errmsg(), "no_such_function_ember"))
 			fail_msg("message: %s", ember_errmsg());
-		assert_int_equal(ember_module_link_count(m), 0);
+		assert_int_equal(ember_module_link_cnt(m), 0);
 		ember_module_free(m);
 		return;
 	}

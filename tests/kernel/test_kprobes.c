@@ -106,7 +106,7 @@ static void kprobe_typed_arguments_and_return(void **state)
 		/* do_sys_openat2 is no system call entry: nothing stands in */
 		assert_int_equal(err, -EOPNOTSUPP);
 		message_has("no kprobes", "syscalls:sys_enter_openat");
-		assert_int_equal(ember_module_link_count(m), 0);
+		assert_int_equal(ember_module_link_cnt(m), 0);
 		ember_module_free(m);
 		return;
 	}
@@ -163,7 +163,7 @@ static void kprobe_regex_each_function(void **state)
 		/* neither is a system call entry: all or nothing */
 		assert_int_equal(n, -EOPNOTSUPP);
 		message_has("no kprobes", "syscalls:sys_enter_");
-		assert_int_equal(ember_module_link_count(m), 0);
+		assert_int_equal(ember_module_link_cnt(m), 0);
 		ember_module_free(m);
 		return;
 	}
@@ -260,7 +260,7 @@ static void kfunc_typed_arguments_and_return(void **state)
 	if (ember_feature(EMBER_FEATURE_FENTRY) != 1) {
 		assert_int_equal(err, -EOPNOTSUPP);
 		message_has("KFUNC_PROBE", "syscalls:sys_enter_openat");
-		assert_int_equal(ember_module_link_count(m), 0);
+		assert_int_equal(ember_module_link_cnt(m), 0);
 		ember_module_free(m);
 		return;
 	}
@@ -297,7 +297,7 @@ static void kmod_ret_changes_return(void **state)
 	if (ember_feature(EMBER_FEATURE_FENTRY) != 1) {
 		assert_int_equal(err, -EOPNOTSUPP);
 		message_has("KMOD_RET", "this kernel does not run");
-		assert_int_equal(ember_module_link_count(m), 0);
+		assert_int_equal(ember_module_link_cnt(m), 0);
 		ember_module_free(m);
 		return;
 	}
@@ -335,7 +335,7 @@ static void lsm_probe_refuses_open(void **state)
 	if (ember_feature(EMBER_FEATURE_LSM) != 1) {
 		assert_int_equal(err, -EOPNOTSUPP);
 		message_has("LSM_PROBE", "syscalls:sys_enter_openat");
-		assert_int_equal(ember_module_link_count(m), 0);
+		assert_int_equal(ember_module_link_cnt(m), 0);
 		ember_module_free(m);
 		return;
 	}
@@ -400,7 +400,7 @@ static void kprobe_cycles_leave_nothing(void **state)
 			fail_msg("cycle %d: %s", i, ember_errmsg());
 		assert_int_equal(ember_link_detach(l), 0);
 	}
-	assert_int_equal(ember_module_link_count(m), 0);
+	assert_int_equal(ember_module_link_cnt(m), 0);
 	assert_int_equal(test_count_fds(), before_fds);
 	assert_int_equal(lines_with(list, fn), before_probes);
 	assert_int_equal(lines_with("/sys/kernel/tracing/kprobe_events", fn),
