@@ -52,12 +52,6 @@ int ember__error_prefix(int err, const char *fmt, ...)
 	return -err;
 }
 
-void ember__error_clear(void)
-{
-	free(last_message);
-	last_message = NULL;
-}
-
 const char *ember_errmsg(void)
 {
 	return last_message ? last_message : "no error";

@@ -14,6 +14,5 @@ int ember__error(int err, const char *fmt, ...)
 /* Prepend context to the current message: "ctx: old message". */
 int ember__error_prefix(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void ember__error_clear(void);
 
 #endif

@@ -114,7 +114,6 @@ const char *ember__kr_callee_name(const struct kr_tree *t, int call);
  * declaration and the method name; false otherwise. */
 bool ember__kr_table_method(const struct kr_tree *t, int call, CXCursor *table,
 			    char *method, size_t method_sz);
-bool ember__kr_is_pointer(CXType t);
 bool ember__kr_is_array(CXType t);
 bool ember__kr_is_user_type(CXType t);
 /* Where a pointer with provenance p points. */

@@ -151,11 +151,6 @@ int ember__kr_strip(const struct kr_tree *t, int n)
 	return n;
 }
 
-bool ember__kr_is_pointer(CXType t)
-{
-	return t.kind == CXType_Pointer;
-}
-
 bool ember__kr_is_array(CXType t)
 {
 	return t.kind == CXType_ConstantArray ||

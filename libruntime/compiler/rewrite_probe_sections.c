@@ -47,42 +47,53 @@ static int add_program(struct ember_rewriter *rw, const char *name,
 	return 0;
 }
 
+/*
+ * BCC's conventional function names and the libbpf sections they stand for.
+ * What a section loads as and attaches to is the loader's table
+ * (loader/sections.c); this one stays here because the compiler sits below
+ * the loader and runs without it (ember check).
+ */
+static const struct {
+	const char *name_prefix, *section_prefix;
+	/* the rest of the name is CATEGORY__EVENT, the section's CATEGORY/EVENT */
+	bool category;
+} bcc_names[] = {
+	{ "tracepoint__", "tracepoint/", true },
+	{ "raw_tracepoint__", "raw_tracepoint/", false },
+	{ "kretprobe__", "kretprobe/", false },
+	{ "kprobe__", "kprobe/", false },
+	{ "kfunc__vmlinux__", "fentry/", false },
+	{ "kretfunc__vmlinux__", "fexit/", false },
+	{ "kmod_ret__vmlinux__", "fmod_ret/", false },
+	{ "lsm__", "lsm/", false },
+};
+
 /* The section a function's name asks for; NULL for a plain function. */
 static char *section_for_name(const char *name)
 {
-	static const struct {
-		const char *prefix, *kind;
-	} kinds[] = {
-		{ "raw_tracepoint__", "raw_tracepoint" },
-		{ "kretprobe__", "kretprobe" },
-		{ "kprobe__", "kprobe" },
-		{ "kfunc__vmlinux__", "fentry" },
-		{ "kretfunc__vmlinux__", "fexit" },
-		{ "kmod_ret__vmlinux__", "fmod_ret" },
-		{ "lsm__", "lsm" },
-	};
+	const char *rest, *sep;
 	char *s = NULL;
-	size_t i;
+	size_t i, pl;
 
-	if (!strncmp(name, "tracepoint__", 12)) {
-		const char *cat = name + 12, *sep = strstr(cat, "__");
-
-		if (sep && sep != cat && sep[2] &&
-		    asprintf(&s, "tracepoint/%.*s/%s", (int)(sep - cat), cat,
-			     sep + 2) < 0)
+	for (i = 0; i < sizeof(bcc_names) / sizeof(bcc_names[0]); i++) {
+		pl = strlen(bcc_names[i].name_prefix);
+		if (!strncmp(name, bcc_names[i].name_prefix, pl) && name[pl])
+			break;
+	}
+	if (i == sizeof(bcc_names) / sizeof(bcc_names[0]))
+		return NULL;
+	rest = name + pl;
+	if (!bcc_names[i].category) {
+		if (asprintf(&s, "%s%s", bcc_names[i].section_prefix, rest) < 0)
 			s = NULL;
 		return s;
 	}
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		size_t pl = strlen(kinds[i].prefix);
-
-		if (!strncmp(name, kinds[i].prefix, pl) && name[pl]) {
-			if (asprintf(&s, "%s/%s", kinds[i].kind, name + pl) < 0)
-				s = NULL;
-			return s;
-		}
-	}
-	return NULL;
+	sep = strstr(rest, "__");
+	if (sep && sep != rest && sep[2] &&
+	    asprintf(&s, "%s%.*s/%s", bcc_names[i].section_prefix,
+		     (int)(sep - rest), rest, sep + 2) < 0)
+		s = NULL;
+	return s;
 }
 
 /*

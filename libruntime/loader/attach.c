@@ -11,9 +11,8 @@
 #include "error.h"
 #include "kernel/tracefs.h"
 #include "kernel/tracepoint_format.h"
-#include "loader/libbpf_log.h"
 #include "loader/attach.h"
-#include "loader/attach_kinds.h"
+#include "loader/libbpf_log.h"
 #include "loader/module.h"
 
 int ember__attach_lookup(struct ember_module *m, const char *fn_name,
@@ -25,25 +24,6 @@ int ember__attach_lookup(struct ember_module *m, const char *fn_name,
 		err = ember__error(EINVAL, "%s: load the module first",
 				   m->name);
 	return err;
-}
-
-int ember__finish_link(struct ember_module *m, struct bpf_link *l,
-		       const char *what, const char *fn_name,
-		       struct ember_link **out)
-{
-	const char *libbpf_says = ember__libbpf_log_end();
-	int err;
-
-	if (!l) {
-		err = errno ? errno : EINVAL;
-		return ember__error(err, "cannot attach '%s' to %s: %s\n%s",
-				    fn_name, what, strerror(err), libbpf_says);
-	}
-	ember__module_logf(m, EMBER_LOG_DEBUG, "attached '%s' to %s", fn_name,
-			   what);
-	/* described as "tracepoint syscalls:sys_enter_execve → hello" */
-	return ember__module_add_attachment(m, l, NULL, NULL, what, fn_name,
-					    out);
 }
 
 int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
@@ -69,7 +49,7 @@ int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
 	snprintf(what, sizeof(what), "tracepoint %s:%s", category, event);
 	ember__libbpf_log_begin(m->log, m->log_ctx);
 	l = bpf_program__attach_tracepoint(p->prog, category, event);
-	return ember__finish_link(m, l, what, p->name, out);
+	return ember__attach_record(m, p, l, what, out);
 }
 
 static int attach_raw_tracepoint(struct ember_module *m, struct ember_prog *p,
@@ -85,7 +65,7 @@ static int attach_raw_tracepoint(struct ember_module *m, struct ember_prog *p,
 	snprintf(what, sizeof(what), "raw tracepoint %s", tp);
 	ember__libbpf_log_begin(m->log, m->log_ctx);
 	l = bpf_program__attach_raw_tracepoint(p->prog, tp);
-	return ember__finish_link(m, l, what, p->name, out);
+	return ember__attach_record(m, p, l, what, out);
 }
 
 int ember_module_attach_tracepoint(struct ember_module *m, const char *fn_name,
@@ -128,29 +108,41 @@ int ember_module_attach_raw_tracepoint(struct ember_module *m,
 	return err ? err : attach_raw_tracepoint(m, p, tp, link);
 }
 
+int ember__attach_tracepoint_section(struct ember_module *m,
+				     struct ember_prog *p,
+				     const struct ember_section_def *def,
+				     const char *target,
+				     struct ember_link **out)
+{
+	const char *slash = strchr(target, '/');
+	char category[128];
+
+	(void)def;
+	if (!slash || (size_t)(slash - target) >= sizeof(category))
+		return ember__error(EINVAL, "bad section '%s'", p->section);
+	snprintf(category, sizeof(category), "%.*s", (int)(slash - target),
+		 target);
+	return ember__attach_tracepoint(m, p, category, slash + 1, 0, out);
+}
+
+int ember__attach_raw_tracepoint_section(struct ember_module *m,
+					 struct ember_prog *p,
+					 const struct ember_section_def *def,
+					 const char *target,
+					 struct ember_link **out)
+{
+	(void)def;
+	return attach_raw_tracepoint(m, p, target, out);
+}
+
+/* 0 or -errno when p's section names what it attaches to, 1 when not. */
 static int attach_by_section(struct ember_module *m, struct ember_prog *p)
 {
-	const char *s = p->section;
+	const struct ember_section_def *def = ember__section_def(p->section);
 
-	if (!strncmp(s, "tracepoint/", 11)) {
-		char category[128];
-		const char *slash = strchr(s + 11, '/');
-
-		if (!slash || (size_t)(slash - s - 11) >= sizeof(category))
-			return ember__error(EINVAL, "bad section '%s'", s);
-		snprintf(category, sizeof(category), "%.*s",
-			 (int)(slash - s - 11), s + 11);
-		return ember__attach_tracepoint(m, p, category, slash + 1, 0,
-						NULL);
-	}
-	if (!strncmp(s, "raw_tracepoint/", 15))
-		return attach_raw_tracepoint(m, p, s + 15, NULL);
-	if (!strncmp(s, "kprobe/", 7))
-		return ember__attach_kprobe(m, p, s + 7, false, NULL);
-	if (!strncmp(s, "kretprobe/", 10))
-		return ember__attach_kprobe(m, p, s + 10, true, NULL);
-	/* fentry/, fexit/, lsm/: KFUNC_PROBE, KRETFUNC_PROBE, LSM_PROBE */
-	return ember__attach_section_kinds(m, p);
+	if (!def || !def->attach)
+		return 1;
+	return def->attach(m, p, def, p->section + strlen(def->prefix), NULL);
 }
 
 int ember_module_attach_auto(struct ember_module *m)

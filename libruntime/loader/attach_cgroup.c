@@ -15,7 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "error.h"
-#include "loader/attach_kinds.h"
+#include "loader/attach.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270

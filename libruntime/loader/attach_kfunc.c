@@ -14,7 +14,7 @@
 #include "error.h"
 #include "kernel/features.h"
 #include "kernel/kprobes.h"
-#include "loader/attach_kinds.h"
+#include "loader/attach.h"
 #include "loader/libbpf_log.h"
 
 /* LSM hooks and a tracepoint that sees the same operation. */
@@ -66,56 +66,45 @@ static void alternative(const char *fn, bool ret, bool lsm, char *buf,
 			 lsm ? " to observe the operation" : "");
 }
 
-/* Section prefix s of p, and what follows it; NULL when p has another. */
-static const char *section_target(const struct ember_prog *p, const char *s)
+int ember__attach_trampoline(struct ember_module *m, struct ember_prog *p,
+			     const struct ember_section_def *def,
+			     const char *target, struct ember_link **out)
 {
-	size_t n = strlen(s);
-
-	return strncmp(p->section, s, n) ? NULL : p->section + n;
-}
-
-static int attach_trampoline(struct ember_module *m, struct ember_prog *p,
-			     const char *target, const char *kind,
-			     const char *section, const char *macro,
-			     struct ember_link **out)
-{
-	enum ember_feature f =
-		strcmp(kind, "lsm") ? EMBER_FEATURE_FENTRY : EMBER_FEATURE_LSM;
-	const char *why, *have = section_target(p, section);
+	bool lsm = def->prog_type == BPF_PROG_TYPE_LSM;
+	enum ember_feature f = lsm ? EMBER_FEATURE_LSM : EMBER_FEATURE_FENTRY;
+	const struct ember_section_def *have = ember__section_def(p->section);
+	const char *why;
 	char what[256], alt[512];
 	struct bpf_link *l;
 	int ok, err;
 
-	snprintf(what, sizeof(what), "%s %s", kind, target);
+	snprintf(what, sizeof(what), "%s %s", def->kind, target);
 	ok = ember__feature(f, &why);
 	if (ok < 0)
 		return ok;
 	if (!ok) {
-		alternative(target, !strcmp(kind, "fexit"),
-			    f == EMBER_FEATURE_LSM, alt, sizeof(alt));
+		alternative(target, def->flags & EMBER_SEC_RETURN, lsm, alt,
+			    sizeof(alt));
 		return ember__error(EOPNOTSUPP,
 				    "cannot attach '%s' as %s on %s (%s): "
 				    "this kernel does not run %s programs. "
 				    "%s.\n(%s)",
-				    p->name, kind, target, macro,
+				    p->name, def->kind, target, def->bcc_macro,
 				    ember_feature_name(f), alt, why);
 	}
-	if (!have || strcmp(have, target))
+	if (have != def || strcmp(p->section + strlen(def->prefix), target))
 		return ember__error(EINVAL,
 				    "cannot attach '%s' to %s: the function "
 				    "must be declared for it, with "
 				    "SEC(\"%s%s\") (as %s does)",
-				    p->name, what, section, target, macro);
-	err = ember__module_load_prog(m, p,
-				      f == EMBER_FEATURE_LSM
-					      ? BPF_PROG_TYPE_LSM
-					      : BPF_PROG_TYPE_TRACING,
-				      EMBER_CTX_PT_REGS);
+				    p->name, what, def->prefix, target,
+				    def->bcc_macro);
+	err = ember__module_load_prog(m, p, def->prog_type, EMBER_CTX_PT_REGS);
 	if (err)
 		return err;
 	ember__libbpf_log_begin(m->log, m->log_ctx);
-	l = f == EMBER_FEATURE_LSM ? bpf_program__attach_lsm(p->prog)
-				   : bpf_program__attach_trace(p->prog);
+	l = lsm ? bpf_program__attach_lsm(p->prog)
+		: bpf_program__attach_trace(p->prog);
 	return ember__attach_record(m, p, l, what, out);
 }
 
@@ -131,10 +120,9 @@ int ember_module_attach_kfunc(struct ember_module *m, const char *fn_name,
 	err = ember__attach_lookup(m, fn_name, &p);
 	if (err)
 		return err;
-	return attach_trampoline(m, p, kernel_fn, retfunc ? "fexit" : "fentry",
-				 retfunc ? "fexit/" : "fentry/",
-				 retfunc ? "KRETFUNC_PROBE" : "KFUNC_PROBE",
-				 link);
+	return ember__attach_trampoline(
+		m, p, ember__section_def_of(retfunc ? "fexit/" : "fentry/"),
+		kernel_fn, link);
 }
 
 int ember_module_attach_lsm(struct ember_module *m, const char *fn_name,
@@ -148,24 +136,6 @@ int ember_module_attach_lsm(struct ember_module *m, const char *fn_name,
 	err = ember__attach_lookup(m, fn_name, &p);
 	if (err)
 		return err;
-	return attach_trampoline(m, p, hook, "lsm", "lsm/", "LSM_PROBE", link);
-}
-
-int ember__attach_section_kinds(struct ember_module *m, struct ember_prog *p)
-{
-	const char *t;
-
-	if ((t = section_target(p, "fentry/")))
-		return attach_trampoline(m, p, t, "fentry", "fentry/",
-					 "KFUNC_PROBE", NULL);
-	if ((t = section_target(p, "fexit/")))
-		return attach_trampoline(m, p, t, "fexit", "fexit/",
-					 "KRETFUNC_PROBE", NULL);
-	if ((t = section_target(p, "fmod_ret/")))
-		return attach_trampoline(m, p, t, "fmod_ret", "fmod_ret/",
-					 "KMOD_RET", NULL);
-	if ((t = section_target(p, "lsm/")))
-		return attach_trampoline(m, p, t, "lsm", "lsm/", "LSM_PROBE",
-					 NULL);
-	return 1;
+	return ember__attach_trampoline(m, p, ember__section_def_of("lsm/"),
+					hook, link);
 }

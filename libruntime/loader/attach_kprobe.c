@@ -91,7 +91,7 @@ int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 			 retprobe ? "kretprobe" : "kprobe", fn);
 		ember__libbpf_log_begin(m->log, m->log_ctx);
 		l = bpf_program__attach_kprobe(p->prog, retprobe, fn);
-		return ember__finish_link(m, l, what, p->name, out);
+		return ember__attach_record(m, p, l, what, out);
 	}
 
 	if (!ember__syscall_of_function(fn, syscall, sizeof(syscall)))
@@ -208,4 +208,12 @@ int ember_module_attach_kprobe_regex(struct ember_module *m,
 		return err;
 	}
 	return ra.count;
+}
+
+int ember__attach_kprobe_section(struct ember_module *m, struct ember_prog *p,
+				 const struct ember_section_def *def,
+				 const char *target, struct ember_link **out)
+{
+	return ember__attach_kprobe(m, p, target, def->flags & EMBER_SEC_RETURN,
+				    out);
 }

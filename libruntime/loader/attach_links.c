@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "loader/attach_kinds.h"
+#include "loader/attach.h"
 #include "loader/libbpf_log.h"
 
 int ember__attach_prepare(struct ember_module *m, const char *fn_name,

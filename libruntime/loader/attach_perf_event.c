@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "loader/attach_kinds.h"
+#include "loader/attach.h"
 #include "loader/libbpf_log.h"
 
 struct perf_links {

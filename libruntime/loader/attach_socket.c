@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "loader/attach_kinds.h"
+#include "loader/attach.h"
 
 #ifndef SO_ATTACH_BPF
 #define SO_ATTACH_BPF 50

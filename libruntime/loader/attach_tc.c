@@ -16,7 +16,7 @@
 
 #include "error.h"
 #include "kernel/features.h"
-#include "loader/attach_kinds.h"
+#include "loader/attach.h"
 
 #ifndef BPF_TCX_INGRESS
 #define BPF_TCX_INGRESS 46 /* linux 6.6 */

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "loader/attach_kinds.h"
+#include "loader/attach.h"
 #include "loader/libbpf_log.h"
 
 /* Debian's library directory and the ELF machine of this process. */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "loader/attach_kinds.h"
+#include "loader/attach.h"
 #include "loader/libbpf_log.h"
 
 /* libbpf keeps the argument specs in these tables of the program's object;

@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "error.h"
-#include "loader/attach_kinds.h"
+#include "loader/attach.h"
 
 #define XDP_MODES (EMBER_XDP_SKB_MODE | EMBER_XDP_DRV_MODE | EMBER_XDP_HW_MODE)
 

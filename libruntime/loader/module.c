@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "opts.h"
+#include "loader/attach.h"
 #include "loader/libbpf_log.h"
 #include "loader/shared_tables.h"
 #include "loader/verifier_log.h"
@@ -111,20 +112,12 @@ struct ember_prog *ember__module_find_prog(const struct ember_module *m,
 	return NULL;
 }
 
-/* Programs whose type is only known at attach time: plain functions, and
- * kprobes (which run as syscall tracepoints on kernels without kprobes).
- * Also those that run through BPF trampolines (fentry, fexit, LSM): some
- * kernels refuse them, and the rest of the module should still load and
- * their attach say why (loader/attach_kfunc.c). */
+/* See ember_section_def.flags: EMBER_SEC_ON_REQUEST. */
 static bool loaded_on_request(const struct ember_prog *p)
 {
-	return !strncmp(p->section, "ember/", 6) ||
-	       !strncmp(p->section, "kprobe/", 7) ||
-	       !strncmp(p->section, "kretprobe/", 10) ||
-	       !strncmp(p->section, "fentry/", 7) ||
-	       !strncmp(p->section, "fexit/", 6) ||
-	       !strncmp(p->section, "fmod_ret/", 9) ||
-	       !strncmp(p->section, "lsm/", 4);
+	const struct ember_section_def *def = ember__section_def(p->section);
+
+	return def && (def->flags & EMBER_SEC_ON_REQUEST);
 }
 
 static bool is_rodata(const struct bpf_map *map)
@@ -533,12 +526,6 @@ const struct btf *ember__module_btf(const struct ember_module *m)
 const char *ember_module_rewritten_source(const struct ember_module *m)
 {
 	return m ? m->compiled.rewritten : NULL;
-}
-
-int ember__module_add_link(struct ember_module *m, struct bpf_link *l,
-			   const char *what, struct ember_link **out)
-{
-	return ember__module_add_attachment(m, l, NULL, NULL, what, NULL, out);
 }
 
 int ember__module_add_attachment(struct ember_module *m, struct bpf_link *l,

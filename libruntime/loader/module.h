@@ -78,9 +78,6 @@ int ember__module_prog(const struct ember_module *m, const char *fn_name,
  */
 int ember__module_load_prog(struct ember_module *m, struct ember_prog *p,
 			    enum bpf_prog_type type, int ctx_mode);
-/* Take ownership of a libbpf link and record it; returns 0 or -errno. */
-int ember__module_add_link(struct ember_module *m, struct bpf_link *l,
-			   const char *what, struct ember_link **out);
 /*
  * Record an attachment: libbpf link l, or (l NULL) one that detach(data)
  * undoes. Its description is "what → fn" (just what when fn is NULL).

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "ember/ember.h"
-#include "loader/attach_kinds.h"
+#include "loader/attach.h"
 #include "loader/module.h"
 
 static char detached[64];
@@ -147,12 +147,53 @@ static void usdt_support_only_where_read(void **state)
 	ember_module_free(m);
 }
 
+/* What a function's section makes of it: when it loads, what auto-attach
+ * does, for sections the compiler gives and libbpf's own. */
+static void kinds_by_section(void **state)
+{
+	const struct ember_section_def *d;
+	struct ember_module *m;
+
+	(void)state;
+	d = ember__section_def("kretprobe/do_sys_open");
+	assert_non_null(d);
+	assert_string_equal(d->prefix, "kretprobe/");
+	assert_int_equal(d->prog_type, BPF_PROG_TYPE_KPROBE);
+	assert_true(d->flags & EMBER_SEC_ON_REQUEST);
+	assert_true(d->flags & EMBER_SEC_RETURN);
+	d = ember__section_def("tracepoint/sched/sched_switch");
+	assert_non_null(d);
+	assert_false(d->flags & EMBER_SEC_ON_REQUEST);
+	assert_non_null(d->attach);
+	d = ember__section_def("ember/helper");
+	assert_non_null(d);
+	assert_true(d->flags & EMBER_SEC_ON_REQUEST);
+	assert_null(d->attach);
+	/* libbpf's sections: loaded with the module, never auto-attached */
+	assert_null(ember__section_def("xdp"));
+	assert_null(ember__section_def("uprobe/bin:fn"));
+	assert_ptr_equal(ember__section_def_of("fexit/"),
+			 ember__section_def("fexit/vfs_read"));
+
+	/* the compiler's sections for BCC's names are rows of the table */
+	m = compiled(
+		"int kprobe__vfs_read(void *ctx) { return 0; }\n"
+		"int kfunc__vmlinux__vfs_write(void *ctx) { return 0; }\n"
+		"int tracepoint__sched__sched_switch(void *a) { return 0; }\n"
+		"int plain(void *ctx) { return 0; }\n");
+	assert_int_equal(m->progs_cnt, 4);
+	for (size_t i = 0; i < m->progs_cnt; i++)
+		assert_non_null(ember__section_def(m->progs[i].section));
+	ember_module_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(links_in_attach_order),
 		cmocka_unit_test(binaries_and_names),
 		cmocka_unit_test(usdt_support_only_where_read),
+		cmocka_unit_test(kinds_by_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
