@@ -12,7 +12,8 @@
 #include "compiler/codegen.h"
 #include "compiler/cache.h"
 #include "compiler/digest.h"
-#include "compiler/codegen_isolation.h"
+#include "compiler/include_check.h"
+#include "compiler/isolation.h"
 #include "compiler/kernel_headers.h"
 #include "compiler/object_cache.h"
 #include "compiler/prelude_pch.h"
@@ -143,6 +144,11 @@ static bool vfile_has(const struct vfiles *f, const char *rel)
 		    !strcmp(f->v[i].path + n + 1, rel))
 			return true;
 	return false;
+}
+
+static bool vfile_is_virtual(const void *ctx, const char *rel)
+{
+	return vfile_has(ctx, rel);
 }
 
 static void vfiles_free(struct vfiles *f)
@@ -593,28 +599,6 @@ static void rewriter_free(struct ember_rewriter *rw)
 	/* programs are handed over to the result or freed by the caller */
 }
 
-void ember__compiled_free(struct ember_compiled *c)
-{
-	size_t i;
-
-	free(c->obj);
-	free(c->warnings);
-	free(c->rewritten);
-	for (i = 0; i < c->progs_cnt; i++) {
-		free(c->progs[i].name);
-		free(c->progs[i].section);
-	}
-	free(c->progs);
-	for (i = 0; i < c->tables_cnt; i++) {
-		free(c->tables[i].name);
-		free(c->tables[i].kind);
-		free(c->tables[i].event_type);
-		free(c->tables[i].pin_path);
-	}
-	free(c->tables);
-	memset(c, 0, sizeof(*c));
-}
-
 static int compose_final(const struct ember_compile_opts *o,
 			 const struct ember_rewriter *rw, const char *body,
 			 const char *program_h, char **out, size_t *out_len)
@@ -662,25 +646,228 @@ static void warn_without_config(const struct ember_compile_opts *o)
 	free(m);
 }
 
+/* What the isolated part of a compile works from, prepared by the host. */
+struct compile_input {
+	const char *text;
+	size_t len;
+	const struct ember_compile_opts *o;
+	const struct vfiles *vf;
+	const struct ember_kernel_headers *kh; /* NULL: BTF mode */
+	const char *pch; /* NULL: the prelude is parsed as text */
+	const char *program_h;
+};
+
+/* Parse, rewrite and generate code (in the isolated copy: see isolation.h). */
+static int compile_text(const struct compile_input *in,
+			const struct ember_compile_opts *o,
+			struct ember_compiled *out)
+{
+	const struct ember_kernel_headers *kh = in->kh;
+	const struct vfiles *vf = in->vf;
+	const char *text = in->text, *pch = in->pch;
+	size_t len = in->len, nargs = 0, kh_args_cnt = kh ? kh->args_cnt : 0;
+	struct ember_rewriter rw = { 0 };
+	struct CXUnsavedFile *unsaved = NULL;
+	const char **args = NULL;
+	size_t i, body_len;
+	char *body = NULL, *diags = NULL;
+	CXIndex index = NULL;
+	CXTranslationUnit tu = NULL;
+	int err = 0;
+
+	/* Phase 1: parse the user's text as written (BCC vocabulary). */
+	args = calloc(32 + o->cflags_cnt + kh_args_cnt, sizeof(*args));
+	unsaved = calloc(vf->cnt + 1, sizeof(*unsaved));
+	if (!args || !unsaved) {
+		err = ember__error(ENOMEM, "out of memory");
+		goto out;
+	}
+	args[nargs++] = "-target";
+	args[nargs++] = kh ? kh->host_triple : "bpf";
+	args[nargs++] = "-std=gnu11";
+	args[nargs++] = "-O2";
+	if (!kh) /* as codegen.cc: a PCH needs the same */
+		args[nargs++] = "-mcpu=v3";
+	args[nargs++] = "-nostdinc";
+	args[nargs++] = "-isystem";
+	args[nargs++] = EMBER_CLANG_RESOURCE_DIR "/include";
+	/* the tree's include dirs and -include linux/kconfig.h, which must
+	 * come before the prelude */
+	for (i = 0; i < kh_args_cnt; i++)
+		args[nargs++] = kh->args[i];
+	if (pch) {
+		args[nargs++] = "-include-pch";
+		args[nargs++] = pch;
+		/* Its inputs are virtual files: nothing on disk to check. */
+		args[nargs++] = "-Xclang";
+		args[nargs++] = "-fno-validate-pch";
+	} else {
+		args[nargs++] = "-include";
+		args[nargs++] = VINC "/ember/prelude.h";
+	}
+	args[nargs++] = "-include";
+	args[nargs++] = VINC "/ember/program.h";
+	for (i = 0; i < COMMON_ARGS_CNT; i++)
+		args[nargs++] = common_args[i];
+	for (i = 0; i < o->cflags_cnt; i++)
+		args[nargs++] = o->cflags[i];
+	unsaved[0] = (struct CXUnsavedFile){ MAIN_PATH, text, len };
+	for (i = 0; i < vf->cnt; i++)
+		unsaved[i + 1] =
+			(struct CXUnsavedFile){ vf->v[i].path, vf->v[i].text,
+						vf->v[i].len };
+	/* excludeDeclarationsFromPCH: walking the AST then visits only the
+	 * user's declarations, not the precompiled kernel types. */
+	index = clang_createIndex(1, 0);
+	if (clang_parseTranslationUnit2(
+		    index, MAIN_PATH, args, (int)nargs, unsaved,
+		    (unsigned int)vf->cnt + 1,
+		    CXTranslationUnit_DetailedPreprocessingRecord,
+		    &tu) != CXError_Success) {
+		err = ember__error(EINVAL, "%s: libclang could not parse",
+				   o->name);
+		goto out;
+	}
+	rw = (struct ember_rewriter){ .tu = tu,
+				      .main_file = clang_getFile(tu, MAIN_PATH),
+				      .text = text,
+				      .len = len,
+				      .name = o->name };
+	if (parse_diagnostics(tu, rw.main_file, o->name, &rw.errors,
+			      &rw.warnings)) {
+		err = ember__error(EINVAL, "%s", rw.errors);
+		goto out;
+	}
+	err = ember__check_inclusions(tu, MAIN_PATH, o->name, text, len);
+	if (err)
+		goto out;
+
+	/* Rewriters, then the edits applied to the user's text. A user error
+	 * in one does not stop the others: report everything at once. */
+	for (i = 0; i < sizeof(rewriters) / sizeof(rewriters[0]); i++) {
+		int e = rewriters[i](&rw);
+
+		if (e && e != -EINVAL) {
+			err = e;
+			break;
+		}
+	}
+	if (rw.error_cnt) {
+		err = ember__error(EINVAL, "%s", rw.errors);
+		goto out;
+	}
+	if (err) {
+		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));
+		goto out;
+	}
+	err = ember__edits_apply(&rw.edits, text, len, &body, &body_len);
+	if (!err)
+		err = compose_final(o, &rw, body, in->program_h,
+				    &out->rewritten, &out->rewritten_len);
+	if (err) {
+		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));
+		goto out;
+	}
+
+	/* Phase 2: compile the plain eBPF C to a BPF object. */
+	nargs = 0;
+	if (kh) {
+		/* cc1 without the driver: the kernel's headers want __GNUC__ */
+		args[nargs++] = "-fgnuc-version=4.2.1";
+		for (i = 0; i < kh_args_cnt; i++)
+			args[nargs++] = kh->args[i];
+	}
+	if (pch) {
+		args[nargs++] = "-include-pch";
+		args[nargs++] = pch;
+		args[nargs++] = "-fno-validate-pch";
+	}
+	for (i = 0; i < COMMON_ARGS_CNT; i++)
+		args[nargs++] = common_args[i];
+	for (i = 0; i < o->cflags_cnt; i++)
+		args[nargs++] = o->cflags[i];
+	err = ember__codegen_bpf(
+		&(struct ember_codegen_input){
+			.main_path = MAIN_PATH,
+			.main_text = out->rewritten,
+			.main_len = out->rewritten_len,
+			.files = vf->v,
+			.files_cnt = vf->cnt,
+			.args = args,
+			.args_cnt = nargs,
+			.host_triple = kh ? kh->host_triple : NULL },
+		&out->obj, &out->obj_len, &diags);
+	if (err) {
+		char *mapped = diags ? map_codegen_diags(diags, &rw) : NULL;
+
+		ember__error(-err, "%s",
+			     mapped ? mapped : "code generation failed");
+		free(mapped);
+		goto out;
+	}
+	out->progs = rw.progs;
+	out->progs_cnt = rw.progs_cnt;
+	rw.progs = NULL;
+	rw.progs_cnt = 0;
+	out->tables = rw.tables;
+	out->tables_cnt = rw.tables_cnt;
+	rw.tables = NULL;
+	rw.tables_cnt = 0;
+	out->warnings = rw.warnings;
+	rw.warnings = NULL;
+out:
+	/* a result carries its warnings to the host (and the cache) */
+	if (err)
+		log_warnings(o, rw.warnings);
+	for (i = 0; i < rw.progs_cnt; i++) {
+		free(rw.progs[i].name);
+		free(rw.progs[i].section);
+	}
+	free(rw.progs);
+	rewriter_free(&rw);
+	free(diags);
+	free(body);
+	if (tu)
+		clang_disposeTranslationUnit(tu);
+	if (index)
+		clang_disposeIndex(index);
+	free(args);
+	free(unsaved);
+	return err;
+}
+
+/* The isolated copy's side: compile, hand the result over as bytes. */
+static int compile_isolated(void *arg, ember_log_fn log, void *log_ctx,
+			    FILE *reply)
+{
+	const struct compile_input *in = arg;
+	struct ember_compile_opts o = *in->o;
+	struct ember_compiled c = { 0 };
+	int err;
+
+	o.log = log;
+	o.log_ctx = log_ctx;
+	err = compile_text(in, &o, &c);
+	if (!err)
+		ember__compiled_pack(&c, reply);
+	ember__compiled_free(&c);
+	return err;
+}
+
 int ember__compile(const char *text, const struct ember_compile_opts *o,
 		   struct ember_compiled *out)
 {
 	struct ember_source_scan scan = { 0 };
-	struct ember_rewriter rw = { 0 };
 	struct vfiles vf = { 0 };
 	struct ember_kernel_headers kh = { 0 };
 	bool headers = o->kernel_headers != NULL;
-	struct CXUnsavedFile *unsaved = NULL;
-	const char **args = NULL;
-	size_t nargs = 0, i, len = strlen(text), body_len;
-	char *program_h = NULL, *body = NULL, *diags = NULL;
+	size_t len = strlen(text), reply_len = 0;
+	char *program_h = NULL, *reply = NULL;
 	const char *pch = NULL;
 	struct ember_cache cache = { .dirfd = -1 };
 	struct ember_digest prelude, key;
 	struct ember_pch pch_file = { .fd = -1 };
 	bool cached = false;
-	CXIndex index = NULL;
-	CXTranslationUnit tu = NULL;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -692,6 +879,9 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		if (err)
 			return err;
 	}
+	err = ember__check_text_size(o->name, len);
+	if (err)
+		goto out;
 	if (!headers)
 		cached = open_cache(o, &cache, &prelude);
 	err = ember__source_scan(text, len, &scan);
@@ -723,169 +913,45 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		err = add_kernel_types(&vf);
 	if (!headers)
 		warn_without_config(o);
+	if (!headers)
+		warn_without_config(o);
 	if (err) {
 		if (err == -ENOMEM)
 			ember__error(ENOMEM, "out of memory");
 		goto out;
 	}
 
-	/* Phase 1: parse the user's text as written (BCC vocabulary). */
-	args = calloc(32 + o->cflags_cnt + kh.args_cnt, sizeof(*args));
-	unsaved = calloc(vf.cnt + 1, sizeof(*unsaved));
-	if (!args || !unsaved) {
-		err = ember__error(ENOMEM, "out of memory");
+	err = ember__check_includes(
+		o->name, text, len, &scan,
+		&(struct ember_include_search){
+			.args = { (const char *const *)kh.args, o->cflags },
+			.args_cnt = { kh.args_cnt, o->cflags_cnt },
+			.is_virtual = vfile_is_virtual,
+			.ctx = &vf });
+	if (err)
 		goto out;
-	}
-	args[nargs++] = "-target";
-	args[nargs++] = headers ? kh.host_triple : "bpf";
-	args[nargs++] = "-std=gnu11";
-	args[nargs++] = "-O2";
-	if (!headers) /* as codegen.cc: a PCH needs the same */
-		args[nargs++] = "-mcpu=v3";
-	args[nargs++] = "-nostdinc";
-	args[nargs++] = "-isystem";
-	args[nargs++] = EMBER_CLANG_RESOURCE_DIR "/include";
-	/* the tree's include dirs and -include linux/kconfig.h, which must
-	 * come before the prelude */
-	for (i = 0; i < kh.args_cnt; i++)
-		args[nargs++] = kh.args[i];
-	if (pch) {
-		args[nargs++] = "-include-pch";
-		args[nargs++] = pch;
-		/* Its inputs are virtual files: nothing on disk to check. */
-		args[nargs++] = "-Xclang";
-		args[nargs++] = "-fno-validate-pch";
-	} else {
-		args[nargs++] = "-include";
-		args[nargs++] = VINC "/ember/prelude.h";
-	}
-	args[nargs++] = "-include";
-	args[nargs++] = VINC "/ember/program.h";
-	for (i = 0; i < COMMON_ARGS_CNT; i++)
-		args[nargs++] = common_args[i];
-	for (i = 0; i < o->cflags_cnt; i++)
-		args[nargs++] = o->cflags[i];
-	unsaved[0] = (struct CXUnsavedFile){ MAIN_PATH, text, len };
-	for (i = 0; i < vf.cnt; i++)
-		unsaved[i + 1] =
-			(struct CXUnsavedFile){ vf.v[i].path, vf.v[i].text,
-						vf.v[i].len };
-	/* excludeDeclarationsFromPCH: walking the AST then visits only the
-	 * user's declarations, not the precompiled kernel types. */
-	index = clang_createIndex(1, 0);
-	if (clang_parseTranslationUnit2(
-		    index, MAIN_PATH, args, (int)nargs, unsaved,
-		    (unsigned int)vf.cnt + 1,
-		    CXTranslationUnit_DetailedPreprocessingRecord,
-		    &tu) != CXError_Success) {
-		err = ember__error(EINVAL, "%s: libclang could not parse",
+
+	err = ember__isolated_run(
+		o->name, compile_isolated,
+		&(struct compile_input){ .text = text,
+					 .len = len,
+					 .o = o,
+					 .vf = &vf,
+					 .kh = headers ? &kh : NULL,
+					 .pch = pch,
+					 .program_h = program_h },
+		o->log, o->log_ctx, &reply, &reply_len);
+	if (!err && ember__compiled_unpack(reply, reply_len, out))
+		err = ember__error(EIO, "%s: the compiler's result was damaged",
 				   o->name);
-		goto out;
-	}
-	rw = (struct ember_rewriter){ .tu = tu,
-				      .main_file = clang_getFile(tu, MAIN_PATH),
-				      .text = text,
-				      .len = len,
-				      .name = o->name };
-	if (parse_diagnostics(tu, rw.main_file, o->name, &rw.errors,
-			      &rw.warnings)) {
-		err = ember__error(EINVAL, "%s", rw.errors);
-		goto out;
-	}
-
-	/* Rewriters, then the edits applied to the user's text. A user error
-	 * in one does not stop the others: report everything at once. */
-	for (i = 0; i < sizeof(rewriters) / sizeof(rewriters[0]); i++) {
-		int e = rewriters[i](&rw);
-
-		if (e && e != -EINVAL) {
-			err = e;
-			break;
-		}
-	}
-	if (rw.error_cnt) {
-		err = ember__error(EINVAL, "%s", rw.errors);
-		goto out;
-	}
-	if (err) {
-		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));
-		goto out;
-	}
-	err = ember__edits_apply(&rw.edits, text, len, &body, &body_len);
-	if (!err)
-		err = compose_final(o, &rw, body, program_h, &out->rewritten,
-				    &out->rewritten_len);
-	if (err) {
-		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));
-		goto out;
-	}
-
-	/* Phase 2: compile the plain eBPF C to a BPF object. */
-	nargs = 0;
-	if (headers) {
-		/* cc1 without the driver: the kernel's headers want __GNUC__ */
-		args[nargs++] = "-fgnuc-version=4.2.1";
-		for (i = 0; i < kh.args_cnt; i++)
-			args[nargs++] = kh.args[i];
-	}
-	if (pch) {
-		args[nargs++] = "-include-pch";
-		args[nargs++] = pch;
-		args[nargs++] = "-fno-validate-pch";
-	}
-	for (i = 0; i < COMMON_ARGS_CNT; i++)
-		args[nargs++] = common_args[i];
-	for (i = 0; i < o->cflags_cnt; i++)
-		args[nargs++] = o->cflags[i];
-	err = ember__codegen_bpf_isolated(
-		&(struct ember_codegen_input){
-			.main_path = MAIN_PATH,
-			.main_text = out->rewritten,
-			.main_len = out->rewritten_len,
-			.files = vf.v,
-			.files_cnt = vf.cnt,
-			.args = args,
-			.args_cnt = nargs,
-			.host_triple = headers ? kh.host_triple : NULL },
-		&out->obj, &out->obj_len, &diags);
-	if (err) {
-		char *mapped = diags ? map_codegen_diags(diags, &rw) : NULL;
-
-		ember__error(-err, "%s",
-			     mapped ? mapped : "code generation failed");
-		free(mapped);
-		goto out;
-	}
-	out->progs = rw.progs;
-	out->progs_cnt = rw.progs_cnt;
-	rw.progs = NULL;
-	rw.progs_cnt = 0;
-	out->tables = rw.tables;
-	out->tables_cnt = rw.tables_cnt;
-	rw.tables = NULL;
-	rw.tables_cnt = 0;
-	out->warnings = rw.warnings;
-	rw.warnings = NULL;
-	if (cached)
+	if (!err && cached)
 		ember__object_cache_store(&cache, &key, out);
 out:
-	log_warnings(o, err ? rw.warnings : out->warnings);
-	for (i = 0; i < rw.progs_cnt; i++) {
-		free(rw.progs[i].name);
-		free(rw.progs[i].section);
-	}
-	free(rw.progs);
-	rewriter_free(&rw);
-	free(diags);
-	free(body);
+	if (!err)
+		log_warnings(o, out->warnings);
+	free(reply);
 	ember__prelude_pch_close(&pch_file);
 	ember__cache_close(&cache);
-	if (tu)
-		clang_disposeTranslationUnit(tu);
-	if (index)
-		clang_disposeIndex(index);
-	free(args);
-	free(unsaved);
 	vfiles_free(&vf);
 	ember__kernel_headers_free(&kh);
 	ember__source_scan_free(&scan);

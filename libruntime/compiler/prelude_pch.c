@@ -18,6 +18,7 @@
 #include <llvm/Config/llvm-config.h>
 
 #include "compiler/codegen.h"
+#include "compiler/isolation.h"
 #include "compiler/virtual_files.h"
 #include "error.h"
 #include "kernel/btf_header.h"
@@ -222,6 +223,7 @@ static int build(const char *path, const char *const *args, size_t args_cnt)
 		err = -ENOMEM;
 		goto out;
 	}
+	ember__in_process_llvm_begin();
 	err = ember__codegen_pch(
 		&(struct ember_codegen_input){ .main_path = abs,
 					       .main_text = prelude->text,
@@ -231,6 +233,7 @@ static int build(const char *path, const char *const *args, size_t args_cnt)
 					       .args = args,
 					       .args_cnt = args_cnt },
 		path, &diags);
+	ember__in_process_llvm_end();
 	if (err)
 		ember__error(-err, "precompiling the kernel types failed:\n%s",
 			     diags ? diags : "");

@@ -15,13 +15,7 @@
 
 #include "compiler/edits.h"
 
-struct ember_table_decl;
-
-/* A function of the text that becomes a BPF program. */
-struct ember_program_info {
-	char *name;
-	char *section; /* ELF section: "tracepoint/C/E", "ember/NAME", ... */
-};
+#include "compiler/compiled.h"
 
 struct ember_rewriter {
 	CXTranslationUnit tu;

@@ -26,20 +26,28 @@ static int add_unique(char ***v, size_t *cnt, const char *s, size_t n)
 	return 0;
 }
 
+/* add_unique, and the offset of a name added */
+static int add_located(char ***v, size_t **offsets, size_t *cnt, const char *s,
+		       size_t n, size_t offset)
+{
+	size_t before = *cnt, *o;
+	int err = add_unique(v, cnt, s, n);
+
+	if (err || *cnt == before)
+		return err;
+	o = realloc(*offsets, *cnt * sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	*offsets = o;
+	o[before] = offset;
+	return 0;
+}
+
 static int add_tracepoint(struct ember_source_scan *s, const char *name,
 			  size_t n, size_t offset)
 {
-	size_t before = s->tracepoints_cnt, *v;
-	int err = add_unique(&s->tracepoints, &s->tracepoints_cnt, name, n);
-
-	if (err || s->tracepoints_cnt == before)
-		return err;
-	v = realloc(s->tracepoint_offsets, s->tracepoints_cnt * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	s->tracepoint_offsets = v;
-	v[before] = offset;
-	return 0;
+	return add_located(&s->tracepoints, &s->tracepoint_offsets,
+			   &s->tracepoints_cnt, name, n, offset);
 }
 
 static bool ident_char(char c)
@@ -190,7 +198,8 @@ static int include_line(struct ember_source_scan *s, const char *t, size_t len,
 		i++;
 	if (i >= len || t[i] != close || i == start)
 		return 0;
-	return add_unique(&s->includes, &s->includes_cnt, t + start, i - start);
+	return add_located(&s->includes, &s->include_offsets, &s->includes_cnt,
+			   t + start, i - start, start - 1);
 }
 
 int ember__source_scan(const char *t, size_t len, struct ember_source_scan *s)
@@ -268,5 +277,6 @@ void ember__source_scan_free(struct ember_source_scan *s)
 	free(s->tracepoints);
 	free(s->tracepoint_offsets);
 	free(s->includes);
+	free(s->include_offsets);
 	memset(s, 0, sizeof(*s));
 }

@@ -17,8 +17,10 @@ struct ember_source_scan {
 	char **tracepoints;
 	size_t *tracepoint_offsets; /* where each is first named */
 	size_t tracepoints_cnt;
-	/* Header names of #include <...> and #include "..." lines. */
+	/* Header names of #include <...> and #include "..." lines, unique,
+	 * and where each is first named (the offset of its '<' or '"'). */
 	char **includes;
+	size_t *include_offsets;
 	size_t includes_cnt;
 	/* The text declares its own bpf_trace_printk pointer, as in
 	 * "static int (*bpf_trace_printk)(const char *fmt, int size, ...)". */

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MIT
+#include "compiler/isolation.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+
+/* Held across fork and around the host's own LLVM work, so that no copy is
+ * made while another ember thread is inside LLVM. */
+static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Bounds on what the host accepts from the copy. */
+#define LOG_LINE_MAX (1u << 20)
+#define MESSAGE_MAX (16u << 20)
+#define REPLY_MAX (1ull << 30)
+/* The copy's stderr (LLVM's fatal errors) kept for the explanation. */
+#define STDERR_KEEP 16384
+
+enum record { RECORD_LOG = 'L', RECORD_RESULT = 'R' };
+
+void ember__in_process_llvm_begin(void)
+{
+	pthread_mutex_lock(&fork_lock);
+}
+
+void ember__in_process_llvm_end(void)
+{
+	pthread_mutex_unlock(&fork_lock);
+}
+
+/* ---- the copy ---- */
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_record(int fd, char type, int32_t num, const char *a,
+			uint64_t a_len, const char *b, uint64_t b_len)
+{
+	return write_all(fd, &type, 1) || write_all(fd, &num, sizeof(num)) ||
+	       write_all(fd, &a_len, sizeof(a_len)) ||
+	       write_all(fd, a, a_len) ||
+	       write_all(fd, &b_len, sizeof(b_len)) || write_all(fd, b, b_len);
+}
+
+static void log_to_host(enum ember_log_level level, const char *msg, void *ctx)
+{
+	if (write_record(*(int *)ctx, RECORD_LOG, (int32_t)level, msg,
+			 strlen(msg), NULL, 0))
+		_exit(1);
+}
+
+/* Address space the copy may add to what it inherited (the host may map a
+ * lot: count from there). */
+static void set_limits(void)
+{
+	struct rlimit cpu = { EMBER_COMPILE_CPU_SECONDS,
+			      EMBER_COMPILE_CPU_SECONDS + 1 };
+	struct rlimit none = { 0, 0 };
+	unsigned long long pages = 0;
+	char buf[128];
+	ssize_t n;
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = 0;
+			pages = strtoull(buf, NULL, 10);
+		}
+	}
+	if (pages) {
+		rlim_t as = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) +
+			    ((rlim_t)EMBER_COMPILE_MEMORY_MB << 20);
+		struct rlimit mem = { as, as };
+
+		setrlimit(RLIMIT_AS, &mem);
+	}
+	setrlimit(RLIMIT_CPU, &cpu);
+	setrlimit(RLIMIT_CORE, &none);
+	/* the host may ignore or catch it */
+	signal(SIGXCPU, SIG_DFL);
+}
+
+static void child(int fd, int err_fd, ember_isolated_fn fn, void *arg,
+		  ember_log_fn log)
+{
+	char *reply = NULL;
+	size_t reply_len = 0;
+	const char *msg;
+	FILE *f;
+	int32_t res;
+
+	set_limits();
+	if (err_fd >= 0)
+		dup2(err_fd, STDERR_FILENO);
+	f = open_memstream(&reply, &reply_len);
+	if (!f)
+		_exit(1);
+	res = fn(arg, log ? log_to_host : NULL, &fd, f);
+	if (fclose(f) && !res)
+		res = ember__error(ENOMEM, "out of memory");
+	msg = res ? ember_errmsg() : "";
+	if (write_record(fd, RECORD_RESULT, res, msg, strlen(msg),
+			 res ? NULL : reply, res ? 0 : reply_len))
+		_exit(1);
+	_exit(0);
+}
+
+/* ---- the host ---- */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Read len bytes before the deadline: 0, -ETIME, or -EIO at EOF. */
+static int read_until(int fd, void *buf, size_t len, double deadline)
+{
+	char *p = buf;
+
+	while (len) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		double left = deadline - now();
+		ssize_t n;
+		int r;
+
+		if (left <= 0)
+			return -ETIME;
+		r = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -EIO;
+		if (r == 0)
+			continue;
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A length-prefixed string from the copy, NUL-terminated. */
+static int read_bytes(int fd, uint64_t max, double deadline, char **out,
+		      uint64_t *len)
+{
+	int err = read_until(fd, len, sizeof(*len), deadline);
+
+	*out = NULL;
+	if (err)
+		return err;
+	if (*len > max)
+		return -EIO;
+	*out = malloc(*len + 1);
+	if (!*out)
+		return -ENOMEM;
+	err = read_until(fd, *out, *len, deadline);
+	if (err) {
+		free(*out);
+		*out = NULL;
+		return err;
+	}
+	(*out)[*len] = 0;
+	return 0;
+}
+
+struct outcome {
+	bool done; /* a result record arrived */
+	int32_t res;
+	char *msg;
+	char *reply;
+	uint64_t reply_len;
+	int io_err; /* why reading stopped before a result */
+};
+
+static void read_records(int fd, ember_log_fn log, void *log_ctx,
+			 struct outcome *o)
+{
+	double deadline = now() + EMBER_COMPILE_WALL_SECONDS;
+
+	for (;;) {
+		char type, *a = NULL;
+		uint64_t a_len, empty;
+		int32_t num;
+		int err = read_until(fd, &type, 1, deadline);
+
+		err = err ? err : read_until(fd, &num, sizeof(num), deadline);
+		err = err ? err
+			  : read_bytes(fd,
+				       type == RECORD_LOG ? LOG_LINE_MAX
+							  : MESSAGE_MAX,
+				       deadline, &a, &a_len);
+		if (err) {
+			o->io_err = err;
+			return;
+		}
+		if (type == RECORD_LOG) {
+			err = read_until(fd, &empty, sizeof(empty), deadline);
+			if (!err && log)
+				log((enum ember_log_level)num, a, log_ctx);
+			free(a);
+			if (err || empty) {
+				o->io_err = err ? err : -EIO;
+				return;
+			}
+			continue;
+		}
+		if (type != RECORD_RESULT) {
+			free(a);
+			o->io_err = -EIO;
+			return;
+		}
+		o->msg = a;
+		o->res = num;
+		err = read_bytes(fd, REPLY_MAX, deadline, &o->reply,
+				 &o->reply_len);
+		if (err) {
+			o->io_err = err;
+			return;
+		}
+		o->done = true;
+		return;
+	}
+}
+
+/* What the copy printed to stderr (LLVM's fatal errors), NUL-terminated. */
+static void read_stderr(int fd, char *buf, size_t size)
+{
+	ssize_t n = fd >= 0 ? pread(fd, buf, size - 1, 0) : -1;
+
+	buf[n > 0 ? n : 0] = 0;
+}
+
+static bool out_of_memory(const char *err_text)
+{
+	return strstr(err_text, "out of memory") ||
+	       strstr(err_text, "Allocation failed") ||
+	       strstr(err_text, "bad_alloc");
+}
+
+/* The copy did not report a result, or reported running out of memory. */
+static int explain(const char *name, const struct outcome *o, int status,
+		   bool killed, const char *err_text)
+{
+	if (killed)
+		return ember__error(ETIME,
+				    "%s: compiling took longer than %d s and "
+				    "was stopped (does the text include a "
+				    "FIFO or a device?)",
+				    name, EMBER_COMPILE_WALL_SECONDS);
+	if ((o->done && o->res == -ENOMEM) || out_of_memory(err_text))
+		return ember__error(E2BIG,
+				    "%s: compiling needed more than %d MB of "
+				    "memory (the compile's limit) and was "
+				    "stopped",
+				    name, EMBER_COMPILE_MEMORY_MB);
+	if (WIFSIGNALED(status) &&
+	    (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL))
+		return ember__error(ETIME,
+				    "%s: compiling used more than %d s of CPU "
+				    "time (the compile's limit) and was "
+				    "stopped",
+				    name, EMBER_COMPILE_CPU_SECONDS);
+	if (WIFSIGNALED(status))
+		return ember__error(EIO, "%s: the compiler crashed (%s)%s%s",
+				    name, strsignal(WTERMSIG(status)),
+				    *err_text ? ":\n" : "", err_text);
+	return ember__error(EIO,
+			    "%s: the compiler stopped without a result%s%s",
+			    name, *err_text ? ":\n" : "", err_text);
+}
+
+int ember__isolated_run(const char *name, ember_isolated_fn fn, void *arg,
+			ember_log_fn log, void *log_ctx, char **reply,
+			size_t *reply_len)
+{
+	struct outcome o = { 0 };
+	char err_text[STDERR_KEEP];
+	int pipefd[2], err_fd, status = 0, err;
+	bool killed = false;
+	pid_t pid;
+
+	*reply = NULL;
+	*reply_len = 0;
+	if (pipe2(pipefd, O_CLOEXEC))
+		return ember__error(errno, "%s: cannot compile: pipe: %s", name,
+				    strerror(errno));
+	err_fd = memfd_create("ember-compile-stderr", MFD_CLOEXEC);
+	pthread_mutex_lock(&fork_lock);
+	pid = fork();
+	pthread_mutex_unlock(&fork_lock);
+	if (pid == 0) {
+		close(pipefd[0]);
+		child(pipefd[1], err_fd, fn, arg, log);
+	}
+	err = -errno;
+	close(pipefd[1]);
+	if (pid < 0) {
+		close(pipefd[0]);
+		if (err_fd >= 0)
+			close(err_fd);
+		return ember__error(-err, "%s: cannot compile: fork: %s", name,
+				    strerror(-err));
+	}
+	read_records(pipefd[0], log, log_ctx, &o);
+	close(pipefd[0]);
+	if (!o.done && o.io_err == -ETIME) {
+		kill(pid, SIGKILL);
+		killed = true;
+	}
+	/* A host that reaps every child itself may take the status: the
+	 * result record is what counts. */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	read_stderr(err_fd, err_text, sizeof(err_text));
+	if (err_fd >= 0)
+		close(err_fd);
+	if (*err_text && log)
+		log(EMBER_LOG_DEBUG, err_text, log_ctx);
+	if (o.done && !o.res) {
+		*reply = o.reply;
+		*reply_len = o.reply_len;
+		free(o.msg);
+		return 0;
+	}
+	if (o.done && o.res != -ENOMEM && !out_of_memory(err_text))
+		err = ember__error(o.res < 0 ? -o.res : EIO, "%s", o.msg);
+	else
+		err = explain(name, &o, status, killed, err_text);
+	free(o.msg);
+	free(o.reply);
+	return err;
+}
