@@ -114,8 +114,8 @@ char *ember__btf_type_spelling(const struct btf *btf, __u32 id)
 /* Finding a type by its spelling                                    */
 
 #define S BTF_INT_SIGNED
-/* C base types: a spelling, the other spelling compilers also give the type
- * in BTF (gcc's "long int" for clang's "long"), size and encoding. */
+/* C base types by their two spellings (gcc names "long" "long int" in BTF,
+ * clang "long"; "unsigned" is "unsigned int"), size and encoding. */
 static const struct {
 	const char *c, *alt;
 	int size, enc;
@@ -124,23 +124,14 @@ static const struct {
 	{ "signed char", NULL, 1, S | BTF_INT_CHAR },
 	{ "unsigned char", NULL, 1, BTF_INT_CHAR },
 	{ "short", "short int", 2, S },
-	{ "short int", "short", 2, S },
 	{ "unsigned short", "short unsigned int", 2, 0 },
-	{ "short unsigned int", "unsigned short", 2, 0 },
-	{ "int", NULL, 4, S },
-	{ "signed", "int", 4, S },
-	{ "unsigned", "unsigned int", 4, 0 },
-	{ "unsigned int", NULL, 4, 0 },
+	{ "int", "signed", 4, S },
+	{ "unsigned int", "unsigned", 4, 0 },
 	{ "long", "long int", 8, S },
-	{ "long int", "long", 8, S },
 	{ "unsigned long", "long unsigned int", 8, 0 },
-	{ "long unsigned int", "unsigned long", 8, 0 },
 	{ "long long", "long long int", 8, S },
-	{ "long long int", "long long", 8, S },
 	{ "unsigned long long", "long long unsigned int", 8, 0 },
-	{ "long long unsigned int", "unsigned long long", 8, 0 },
-	{ "_Bool", NULL, 1, BTF_INT_BOOL },
-	{ "bool", "_Bool", 1, BTF_INT_BOOL },
+	{ "_Bool", "bool", 1, BTF_INT_BOOL },
 };
 
 /* u32, __s16, uint64_t, int8_t: the kernel's and stdint's fixed-width
@@ -195,16 +186,18 @@ static int find_base(struct btf *btf, const char *name)
 		if (id > 0)
 			return id;
 	}
-	/* a base type the program never used is still a type we know */
+	/* the other spelling, or a base type the program never used: still
+	 * a type we know */
 	for (i = 0; i < sizeof(base_types) / sizeof(base_types[0]); i++) {
-		const char *alt = base_types[i].alt;
+		const char *c = base_types[i].c, *alt = base_types[i].alt;
+		const char *other = strcmp(name, c) ? c : alt;
 
-		if (strcmp(name, base_types[i].c))
+		if (strcmp(name, c) && (!alt || strcmp(name, alt)))
 			continue;
-		id = alt ? btf__find_by_name_kind(btf, alt, BTF_KIND_INT) : 0;
+		id = other ? btf__find_by_name_kind(btf, other, BTF_KIND_INT)
+			   : 0;
 		return id > 0 ? id
-			      : btf__add_int(btf, alt ? alt : name,
-					     base_types[i].size,
+			      : btf__add_int(btf, c, base_types[i].size,
 					     base_types[i].enc);
 	}
 	size = fixed_width(name, &enc);

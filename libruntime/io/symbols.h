@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "ember/ember.h"
@@ -39,6 +40,36 @@ const struct ember__ksym *ember__ksyms_find(const struct ember__ksyms *k,
 /* The first symbol named name, or NULL. */
 const struct ember__ksym *ember__ksyms_by_name(const struct ember__ksyms *k,
 					       const char *name);
+
+/*
+ * In syms, count elements of size bytes sorted by address, each starting
+ * with its uint64_t address: the index of the first of the run of elements
+ * at the greatest address <= addr (a run's first is its preferred name), or
+ * count when every element is above addr.
+ */
+static inline size_t ember__syms_at(const void *syms, size_t count, size_t size,
+				    uint64_t addr)
+{
+	const char *base = syms;
+	size_t lo = 0, hi = count;
+	uint64_t at;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		memcpy(&at, base + mid * size, sizeof(at));
+		if (at <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return count;
+	memcpy(&at, base + --lo * size, sizeof(at));
+	while (lo && !memcmp(base + (lo - 1) * size, &at, sizeof(at)))
+		lo--;
+	return lo;
+}
 
 /* ---- user space: ELF symbol tables ---- */
 

@@ -282,23 +282,12 @@ bool ember__elf_vaddr(const struct ember__elf *e, uint64_t off, uint64_t *vaddr)
 const struct ember__elf_sym *ember__elf_find(const struct ember__elf *e,
 					     uint64_t vaddr)
 {
-	size_t lo = 0, hi = e->count;
-	const struct ember__elf_sym *s;
+	size_t i = ember__syms_at(e->syms, e->count, sizeof(*e->syms), vaddr);
+	const struct ember__elf_sym *s = i < e->count ? &e->syms[i] : NULL;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (e->syms[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return NULL;
 	/* the run of symbols at this address starts with the sized one */
-	s = &e->syms[lo - 1];
-	while (s > e->syms && s[-1].addr == s->addr)
-		s--;
+	if (!s)
+		return NULL;
 	if (s->size && vaddr >= s->addr + s->size)
 		return NULL;
 	return s;

@@ -127,24 +127,9 @@ void ember__ksyms_free(struct ember__ksyms *k)
 const struct ember__ksym *ember__ksyms_find(const struct ember__ksyms *k,
 					    uint64_t addr)
 {
-	size_t lo = 0, hi = k->count;
+	size_t i = ember__syms_at(k->syms, k->count, sizeof(*k->syms), addr);
 
-	/* first symbol above addr, then step back to the start of its run of
-	 * equal addresses (the preferred name comes first) */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (k->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return NULL;
-	lo--;
-	while (lo && k->syms[lo - 1].addr == k->syms[lo].addr)
-		lo--;
-	return &k->syms[lo];
+	return i < k->count ? &k->syms[i] : NULL;
 }
 
 const struct ember__ksym *ember__ksyms_by_name(const struct ember__ksyms *k,

@@ -335,6 +335,11 @@ static void spellings(void **state)
 		{ "u32", 4, 0 },
 		{ "unsigned int", 4, 0 },
 		{ "unsigned long", 8, 0 }, /* not in the BTF: added */
+		{ "signed char", 1, 0 }, /* nor this, in either spelling */
+		{ "long int", 8, 0 },
+		{ "signed", 4, 0 }, /* "int" by its other name */
+		{ "__s16", 2, 0 }, /* fixed-width names */
+		{ "uint64_t[2]", 16, 0 },
 		{ "long long", 8, 0 },
 		{ "char[16]", 16, 0 },
 		{ "u32 [4]", 16, 0 },
