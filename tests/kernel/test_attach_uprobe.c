@@ -86,128 +86,48 @@ static const char prog_text[] =
 	"	return 0;\n"
 	"}\n";
 
-static char dir[64], target[128];
-
-struct child {
-	pid_t pid;
-	int go, out;
-	unsigned long long fn_addr;
-};
-
-static int map_lookup(int fd, uint32_t key, uint64_t *value)
-{
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = (uint32_t)fd;
-	attr.key = (uint64_t)(uintptr_t)&key;
-	attr.value = (uint64_t)(uintptr_t)value;
-	return (int)syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr));
-}
+static const char *target;
 
 static uint64_t val(struct ember_module *m, uint32_t key)
 {
-	uint64_t v = 0;
-	int fd = test_table_fd(m, "vals");
-
-	assert_true(fd >= 0);
-	assert_int_equal(map_lookup(fd, key, &v), 0);
-	return v;
+	return test_table_u64(m, "vals", key);
 }
 
-/* Compile the target program with the system C compiler. */
 static int setup(void **state)
 {
-	char src[128], *argv[8];
-	FILE *f;
-	pid_t pid;
-	int status;
+	static const char *const flags[] = { "-no-pie", NULL };
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/ember-uprobe-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(src, sizeof(src), "%s/target.c", dir);
-	snprintf(target, sizeof(target), "%s/target", dir);
-	f = fopen(src, "w");
-	assert_non_null(f);
-	fputs(target_src, f);
-	fclose(f);
-	if (access("/usr/bin/cc", X_OK) && access("/bin/cc", X_OK))
-		test_skip("no C compiler (cc) to build the uprobe target");
-	argv[0] = "cc";
-	argv[1] = "-O1";
-	argv[2] = "-no-pie";
-	argv[3] = "-o";
-	argv[4] = target;
-	argv[5] = src;
-	argv[6] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	assert_true(waitpid(pid, &status, 0) == pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	target = test_target_build(target_src, flags);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char path[160];
-
 	(void)state;
-	snprintf(path, sizeof(path), "%s/target.c", dir);
-	unlink(path);
-	unlink(target);
-	rmdir(dir);
+	test_target_remove();
 	return 0;
 }
 
-/* Start the target; it prints its function's address and waits. */
+/* The target prints its function's address and waits. */
+struct child {
+	struct test_child t;
+	unsigned long long fn_addr;
+};
+
 static void start(struct child *c, int n)
 {
-	int in[2], out[2];
-	char arg[16], line[64];
-	ssize_t r;
-
-	assert_int_equal(pipe(in), 0);
-	assert_int_equal(pipe(out), 0);
-	snprintf(arg, sizeof(arg), "%d", n);
-	c->pid = fork();
-	if (c->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[1]);
-		close(out[0]);
-		execl(target, target, arg, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	c->go = in[1];
-	c->out = out[0];
-	r = read(c->out, line, sizeof(line) - 1);
-	assert_true(r > 0);
-	line[r] = 0;
-	c->fn_addr = strtoull(line, NULL, 16);
+	test_child_start(&c->t, target, n);
+	c->fn_addr = strtoull(c->t.first_line, NULL, 16);
 	assert_true(c->fn_addr != 0);
 }
 
 /* Let it run; returns the sum it printed. */
 static long finish(struct child *c)
 {
-	char line[64] = "";
-	ssize_t r;
-	int status;
+	char line[64];
 
-	assert_int_equal(write(c->go, "g", 1), 1);
-	r = read(c->out, line, sizeof(line) - 1);
-	assert_true(r > 0);
-	line[r] = 0;
-	assert_true(waitpid(c->pid, &status, 0) == c->pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	close(c->go);
-	close(c->out);
+	test_child_finish(&c->t, line, sizeof(line));
 	return strtol(line, NULL, 10);
 }
 
@@ -231,7 +151,7 @@ static void uprobe_and_uretprobe_by_symbol(void **state)
 
 	(void)state;
 	start(&c, 5);
-	o.pid = c.pid;
+	o.pid = c.t.pid;
 	assert_int_equal(ember_module_attach_uprobe(m, "on_add", target,
 						    "ember_target_add", &o,
 						    &up),
@@ -253,13 +173,14 @@ static void uprobe_and_uretprobe_by_symbol(void **state)
 	k = ember_module_next_link(m, NULL);
 	assert_ptr_equal(k, up);
 	snprintf(want, sizeof(want),
-		 "uprobe %s:ember_target_add (pid %d) → on_add", target, c.pid);
+		 "uprobe %s:ember_target_add (pid %d) → on_add", target,
+		 c.t.pid);
 	assert_string_equal(ember_link_description(k), want);
 	k = ember_module_next_link(m, k);
 	assert_ptr_equal(k, ret);
 	snprintf(want, sizeof(want),
 		 "uretprobe %s:ember_target_add (pid %d) → on_add_ret", target,
-		 c.pid);
+		 c.t.pid);
 	assert_string_equal(ember_link_description(k), want);
 	assert_null(ember_module_next_link(m, k));
 
@@ -300,7 +221,7 @@ static void uprobe_on_libc_by_short_name(void **state)
 
 	(void)state;
 	start(&c, 7);
-	o.pid = c.pid;
+	o.pid = c.t.pid;
 	if (ember_module_attach_uprobe(m, "on_getpid", "c", "getpid", &o, &l))
 		fail_msg("%s", ember_errmsg());
 	assert_non_null(strstr(ember_link_description(l), "libc.so"));

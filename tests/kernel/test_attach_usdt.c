@@ -95,123 +95,43 @@ static const char prog_text[] =
 	"	return 0;\n"
 	"}\n";
 
-static char dir[64], target[128];
-
-struct child {
-	pid_t pid;
-	int go, out;
-};
-
-static int map_lookup(int fd, uint32_t key, uint64_t *value)
-{
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = (uint32_t)fd;
-	attr.key = (uint64_t)(uintptr_t)&key;
-	attr.value = (uint64_t)(uintptr_t)value;
-	return (int)syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr));
-}
+static const char *target;
 
 static uint64_t val(struct ember_module *m, uint32_t key)
 {
-	uint64_t v = 0;
-	int fd = test_table_fd(m, "vals");
-
-	assert_true(fd >= 0);
-	assert_int_equal(map_lookup(fd, key, &v), 0);
-	return v;
+	return test_table_u64(m, "vals", key);
 }
 
 static int setup(void **state)
 {
-	char src[128], *argv[8];
-	FILE *f;
-	pid_t pid;
-	int status;
-
 	(void)state;
 	if (access("/usr/include/x86_64-linux-gnu/sys/sdt.h", R_OK) &&
 	    access("/usr/include/sys/sdt.h", R_OK) &&
 	    access("/usr/include/aarch64-linux-gnu/sys/sdt.h", R_OK))
 		test_skip("no <sys/sdt.h>: install systemtap-sdt-dev");
-	snprintf(dir, sizeof(dir), "/tmp/ember-usdt-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(src, sizeof(src), "%s/target.c", dir);
-	snprintf(target, sizeof(target), "%s/usdt_target", dir);
-	f = fopen(src, "w");
-	assert_non_null(f);
-	fputs(target_src, f);
-	fclose(f);
-	argv[0] = "cc";
-	argv[1] = "-O1";
-	argv[2] = "-o";
-	argv[3] = target;
-	argv[4] = src;
-	argv[5] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	assert_true(waitpid(pid, &status, 0) == pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) == 127)
-		test_skip("no C compiler (cc) to build the USDT target");
-	assert_int_equal(WEXITSTATUS(status), 0);
+	target = test_target_build(target_src, NULL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char path[160];
-
 	(void)state;
-	snprintf(path, sizeof(path), "%s/target.c", dir);
-	unlink(path);
-	unlink(target);
-	rmdir(dir);
+	test_target_remove();
 	return 0;
 }
 
-static void start(struct child *c, int n)
+/* The target prints "ready" and waits. */
+static void start(struct test_child *c, int n)
 {
-	int in[2], out[2];
-	char arg[16], line[64];
-
-	assert_int_equal(pipe(in), 0);
-	assert_int_equal(pipe(out), 0);
-	snprintf(arg, sizeof(arg), "%d", n);
-	c->pid = fork();
-	if (c->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[1]);
-		close(out[0]);
-		execl(target, target, arg, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	c->go = in[1];
-	c->out = out[0];
-	assert_true(read(c->out, line, sizeof(line)) > 0); /* "ready" */
+	test_child_start(c, target, n);
 }
 
 /* Let it run; returns how many times it saw the tick semaphore set. */
-static int finish(struct child *c)
+static int finish(struct test_child *c)
 {
-	char line[64] = "";
-	ssize_t r;
-	int status;
+	char line[64];
 
-	assert_int_equal(write(c->go, "g", 1), 1);
-	r = read(c->out, line, sizeof(line) - 1);
-	assert_true(r > 0);
-	line[r] = 0;
-	assert_true(waitpid(c->pid, &status, 0) == c->pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	close(c->go);
-	close(c->out);
+	test_child_finish(c, line, sizeof(line));
 	return atoi(line);
 }
 
@@ -231,7 +151,7 @@ static void usdt_arguments_by_pid(void **state)
 	struct ember_module *m = load();
 	struct ember_link *l;
 	char want[256];
-	struct child c;
+	struct test_child c;
 
 	(void)state;
 	start(&c, 6);
@@ -262,7 +182,7 @@ static void usdt_arguments_by_pid(void **state)
 static void usdt_every_process(void **state)
 {
 	struct ember_module *m = load();
-	struct child c;
+	struct test_child c;
 
 	(void)state;
 	if (ember_module_attach_usdt(m, "on_tick", target, "ember_test", "tick",

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "test_support.h"
 
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+
 #include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -9,6 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "ember/ember.h"
 
@@ -132,4 +139,140 @@ int test_table_fd(struct ember_module *m, const char *name)
 	int err = ember_module_table(m, name, &t);
 
 	return err ? err : ember_table_fd(t);
+}
+
+uint64_t test_table_u64(struct ember_module *m, const char *name, uint32_t key)
+{
+	struct ember_table *t;
+	uint64_t v = 0;
+
+	if (ember_module_table(m, name, &t) ||
+	    ember_table_value_size(t) != sizeof(v) ||
+	    ember_table_lookup(t, &key, &v))
+		fail_msg("table %s[%u]: %s", name, key, ember_errmsg());
+	return v;
+}
+
+void test_check_golden(const char *text, const char *path)
+{
+	const char *a = text, *b;
+	char *expected;
+	int line = 1;
+
+	if (getenv("EMBER_UPDATE_GOLDEN")) {
+		FILE *f = fopen(path, "w");
+
+		if (!f || fputs(text, f) < 0 || fclose(f))
+			fail_msg("cannot write %s", path);
+	}
+	expected = test_read_file(path, NULL);
+	if (!expected)
+		fail_msg("cannot read %s (EMBER_UPDATE_GOLDEN=1 writes it)",
+			 path);
+	for (b = expected; *a && *a == *b; a++, b++)
+		line += *a == '\n';
+	if (*a || *b) {
+		const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+
+		/* back to the start of the line that differs */
+		while (a > text && a[-1] != '\n')
+			a--, b--;
+		fail_msg("%s: line %d differs\nexpected: %.*s\nactual:   %.*s",
+			 path, line, eb ? (int)(eb - b) : (int)strlen(b), b,
+			 ea ? (int)(ea - a) : (int)strlen(a), a);
+	}
+	free(expected);
+}
+
+static char target_dir[64], target_path[128];
+
+const char *test_target_build(const char *src, const char *const *flags)
+{
+	char src_path[160];
+	const char *argv[16];
+	size_t n = 0;
+	int status;
+	pid_t pid;
+	FILE *f;
+
+	if (access("/usr/bin/cc", X_OK) && access("/bin/cc", X_OK))
+		test_skip("no C compiler (cc) to build the target program");
+	snprintf(target_dir, sizeof(target_dir), "/tmp/ember-target-XXXXXX");
+	if (!mkdtemp(target_dir))
+		fail_msg("mkdtemp: %s", strerror(errno));
+	snprintf(src_path, sizeof(src_path), "%s/target.c", target_dir);
+	snprintf(target_path, sizeof(target_path), "%s/target", target_dir);
+	f = fopen(src_path, "w");
+	if (!f || fputs(src, f) < 0 || fclose(f))
+		fail_msg("cannot write %s", src_path);
+	argv[n++] = "cc";
+	argv[n++] = "-O1";
+	for (; flags && *flags && n < 12; flags++)
+		argv[n++] = *flags;
+	argv[n++] = "-o";
+	argv[n++] = target_path;
+	argv[n++] = src_path;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		fail_msg("cc could not build %s", src_path);
+	return target_path;
+}
+
+void test_target_remove(void)
+{
+	if (target_dir[0])
+		test_remove_tree(target_dir);
+}
+
+static void read_line(int fd, char *line, size_t size)
+{
+	ssize_t r = read(fd, line, size - 1);
+
+	if (r <= 0)
+		fail_msg("the target printed nothing");
+	line[r] = 0;
+}
+
+void test_child_start(struct test_child *c, const char *path, int n)
+{
+	int in[2], out[2];
+	char arg[16];
+
+	if (pipe(in) || pipe(out))
+		fail_msg("pipe: %s", strerror(errno));
+	snprintf(arg, sizeof(arg), "%d", n);
+	c->pid = fork();
+	if (c->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl(path, path, arg, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	c->go = in[1];
+	c->out = out[0];
+	read_line(c->out, c->first_line, sizeof(c->first_line));
+}
+
+void test_child_finish(struct test_child *c, char *line, size_t size)
+{
+	int status;
+
+	if (write(c->go, "g", 1) != 1)
+		fail_msg("the target is gone");
+	read_line(c->out, line, size);
+	if (waitpid(c->pid, &status, 0) != c->pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		fail_msg("the target did not exit cleanly");
+	close(c->go);
+	close(c->out);
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Kernel tests call this first. Without root it exits 77 (ctest: skipped)
@@ -38,5 +39,40 @@ struct ember_module;
 /* The fd of table name of loaded module m (ember_module_table() then
  * ember_table_fd()), or a negative errno. */
 int test_table_fd(struct ember_module *m, const char *name);
+/* The value at key of table name, a table of u64 values (asserts). */
+uint64_t test_table_u64(struct ember_module *m, const char *name, uint32_t key);
+
+/*
+ * Compare text with the golden file at path; with EMBER_UPDATE_GOLDEN=1 in
+ * the environment, first write text into it (to update the expectation,
+ * then review the diff). Fails the test, showing the first line that
+ * differs, unless they match.
+ */
+void test_check_golden(const char *text, const char *path);
+
+/* ------------------------------------------------------------------ */
+/* Target programs of the uprobe and USDT tests                        */
+
+/*
+ * Write src into a new temporary directory and build it with cc and flags
+ * (NULL-terminated; NULL for none) into an executable there, whose path is
+ * returned (static storage: one target per test program). Skips (CI=true:
+ * fails) when there is no C compiler.
+ */
+const char *test_target_build(const char *src, const char *const *flags);
+/* Remove what test_target_build() made. */
+void test_target_remove(void);
+
+/* A running target: it prints one line, then waits for a byte on stdin. */
+struct test_child {
+	int pid;
+	int go, out; /* the target's stdin and stdout */
+	char first_line[64]; /* the line it printed before waiting */
+};
+
+/* Start target path with the argument n (how many rounds to run). */
+void test_child_start(struct test_child *c, const char *path, int n);
+/* Let it run; it must exit 0. Its last output line goes into line. */
+void test_child_finish(struct test_child *c, char *line, size_t size);
 
 #endif

@@ -36,7 +36,7 @@ static void check_golden(const char *name)
 {
 	char src_path[512], exp_path[512];
 	struct ember_compiled c;
-	char *src, *expected;
+	char *src;
 	int err;
 
 	snprintf(src_path, sizeof(src_path), "%s/rewrite/%s.c",
@@ -49,17 +49,7 @@ static void check_golden(const char *name)
 	if (err)
 		fail_msg("%s: %s", name, ember_errmsg());
 	assert_non_null(c.obj);
-	if (getenv("EMBER_UPDATE_GOLDEN")) {
-		FILE *f = fopen(exp_path, "w");
-
-		assert_non_null(f);
-		fputs(c.rewritten, f);
-		fclose(f);
-	}
-	expected = test_read_file(exp_path, NULL);
-	assert_non_null(expected);
-	assert_string_equal(c.rewritten, expected);
-	free(expected);
+	test_check_golden(c.rewritten, exp_path);
 	free(src);
 	ember__compiled_free(&c);
 }
