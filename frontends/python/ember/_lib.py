@@ -88,9 +88,8 @@ class TraceFields(ct.Structure):
 
 
 class PerfReaderOpts(_Opts):
-    _fields_ = [("sz", ct.c_size_t), ("sample", PERF_SAMPLE_FN),
-                ("lost", PERF_LOST_FN), ("ctx", vp),
-                ("page_cnt", ct.c_size_t), ("wakeup_events", ct.c_uint)]
+    _fields_ = [("sz", ct.c_size_t), ("page_cnt", ct.c_size_t),
+                ("wakeup_events", ct.c_uint)]
 
 
 class PerfReaderStats(_Opts):
@@ -148,13 +147,14 @@ _PROTOS = {
     "ember_module_attach_tracepoint": (i32, [vp, cp, cp, ct.POINTER(vp)]),
     "ember_module_attach_raw_tracepoint": (i32, [vp, cp, cp,
                                                  ct.POINTER(vp)]),
-    "ember_module_attach_kprobe": (i32, [vp, cp, cp, i32, ct.POINTER(vp)]),
-    "ember_module_attach_kprobe_regex": (i32, [vp, cp, cp, i32]),
+    "ember_module_attach_kprobe": (i32, [vp, cp, cp, ct.c_bool,
+                                         ct.POINTER(vp)]),
+    "ember_module_attach_kprobe_regex": (i32, [vp, cp, cp, ct.c_bool]),
     "ember_module_load_func": (i32, [vp, cp, i32]),
     "ember_syscall_fnname": (i32, [cp, cp, ct.c_size_t]),
-    "ember_kernel_has_kprobes": (i32, []),
+    "ember_kernel_has_kprobes": (ct.c_bool, []),
     "ember_link_detach": (i32, [vp]),
-    "ember_module_link_count": (ct.c_size_t, [vp]),
+    "ember_module_link_cnt": (ct.c_size_t, [vp]),
     "ember_module_prog_fd": (i32, [vp, cp]),
     "ember_module_rewritten_source": (cp, [vp]),
     "ember_module_free": (None, [vp]),
@@ -181,16 +181,16 @@ _PROTOS = {
                                              ct.POINTER(vp)]),
     "ember_module_attach_socket_filter": (i32, [vp, cp, i32,
                                                 ct.POINTER(vp)]),
-    "ember_module_attach_kfunc": (i32, [vp, cp, cp, i32, ct.POINTER(vp)]),
+    "ember_module_attach_kfunc": (i32, [vp, cp, cp, ct.c_bool,
+                                        ct.POINTER(vp)]),
     "ember_module_attach_lsm": (i32, [vp, cp, cp, ct.POINTER(vp)]),
     "ember_module_next_link": (vp, [vp, vp]),
     "ember_link_description": (cp, [vp]),
-    "ember_module_map_fd": (i32, [vp, cp]),
     "ember_feature": (i32, [i32]),
     "ember_feature_describe": (cp, [i32]),
     # table.h
     "ember_module_table": (i32, [vp, cp, ct.POINTER(vp)]),
-    "ember_module_table_count": (ct.c_size_t, [vp]),
+    "ember_module_table_cnt": (ct.c_size_t, [vp]),
     "ember_module_table_at": (vp, [vp, ct.c_size_t]),
     "ember_table_name": (cp, [vp]),
     "ember_table_type": (i32, [vp]),
@@ -241,7 +241,8 @@ _PROTOS = {
     "ember_ksym": (i32, [u64, cp, ct.c_size_t, ct.c_uint]),
     "ember_ksymname": (i32, [cp, ct.POINTER(u64)]),
     # output.h
-    "ember_perf_reader_new": (i32, [vp, cp, ct.POINTER(PerfReaderOpts),
+    "ember_perf_reader_new": (i32, [vp, cp, PERF_SAMPLE_FN, PERF_LOST_FN,
+                                    vp, ct.POINTER(PerfReaderOpts),
                                     ct.POINTER(vp)]),
     "ember_perf_reader_poll": (i32, [vp, i32]),
     "ember_perf_reader_consume": (i32, [vp]),

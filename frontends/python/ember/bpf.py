@@ -318,7 +318,7 @@ class BPF:
         return self._btf_cache
 
     def tables_count(self):
-        return lib.ember_module_table_count(self._m) if self._m else 0
+        return lib.ember_module_table_cnt(self._m) if self._m else 0
 
     # -- links -----------------------------------------------------
     def _all_links(self):
@@ -465,7 +465,7 @@ class BPF:
         return fns
 
     def _attach_k(self, kind, event, fn_name, event_re):
-        ret = 1 if kind == "kretprobe" else 0
+        ret = kind == "kretprobe"
         fn_name = to_bytes(fn_name)
         if event_re:
             before = set(self._all_links())
@@ -577,7 +577,7 @@ class BPF:
         target = fn.split(b"__", 1)[-1]
         return self._attach_one(
             "kfunc", target, fn,
-            lambda p: lib.ember_module_attach_kfunc(self._m, fn, target, 0,
+            lambda p: lib.ember_module_attach_kfunc(self._m, fn, target, False,
                                                     p))
 
     def attach_kretfunc(self, fn_name=b""):
@@ -585,7 +585,7 @@ class BPF:
         target = fn.split(b"__", 1)[-1]
         return self._attach_one(
             "kretfunc", target, fn,
-            lambda p: lib.ember_module_attach_kfunc(self._m, fn, target, 1,
+            lambda p: lib.ember_module_attach_kfunc(self._m, fn, target, True,
                                                     p))
 
     def attach_lsm(self, fn_name=b""):

@@ -72,11 +72,11 @@ class PerfReader:
 
         self._sample = _lib.PERF_SAMPLE_FN(sample)
         self._lost = _lib.PERF_LOST_FN(lost)
-        opts = _lib.PerfReaderOpts(sample=self._sample, lost=self._lost,
-                                   page_cnt=page_cnt,
+        opts = _lib.PerfReaderOpts(page_cnt=page_cnt,
                                    wakeup_events=wakeup_events)
         self._r = _lib.vp()
         check(lib.ember_perf_reader_new(bpf._m, to_bytes(name),
+                                        self._sample, self._lost, None,
                                         ct.byref(opts), ct.byref(self._r)))
         self.fd = lib.ember_perf_reader_fd(self._r)
 
