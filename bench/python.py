@@ -1,0 +1,131 @@
+"""The Python binding against BCC's Python module, side by side in one run
+(BCC's when /usr/bin/python3 can import bcc: apt install python3-bpfcc).
+
+    bench/python.sh [BUILD_DIR]        (runs this for ember, then for BCC)
+
+One measurement per invocation, printed as one line:
+  python.py MODULE events perf|ring N PRODUCER
+      N 64-byte events from bench_events -P (getppid() loop on CPU 0) into
+      a trivial Python callback on CPU 1: delivered/s, delivered + lost
+  python.py MODULE items N
+      items() and clear() of an N-entry hash
+Not a test: numbers only. Needs root.
+"""
+
+import ctypes
+import importlib
+import os
+import subprocess
+import sys
+import time
+
+EVENTS = r"""
+struct ev64 { u64 seq; u64 ts; u32 pid; u32 cpu; char comm[16]; u8 pad[24]; };
+BPF_ARRAY(counter, u64, 1);
+BPF_ARRAY(target, u32, 1);
+OUTPUT;
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid)
+{
+	struct ev64 e = {};
+	int zero = 0;
+	u32 *t = target.lookup(&zero);
+	u64 *c;
+
+	if (!t || bpf_get_current_pid_tgid() >> 32 != *t)
+		return 0;
+	c = counter.lookup(&zero);
+	if (!c)
+		return 0;
+	e.seq = (*c)++;
+	e.ts = bpf_ktime_get_ns();
+	e.pid = *t;
+	e.cpu = bpf_get_smp_processor_id();
+	bpf_get_current_comm(&e.comm, sizeof(e.comm));
+	SUBMIT;
+	return 0;
+}
+"""
+
+
+def events(BPF, kind, n, producer):
+    if kind == "perf":
+        text = EVENTS.replace("OUTPUT", "BPF_PERF_OUTPUT(events)").replace(
+            "SUBMIT", "events.perf_submit(args, &e, sizeof(e))")
+    else:
+        text = EVENTS.replace("OUTPUT", "BPF_RINGBUF_OUTPUT(events, 1024)") \
+            .replace("SUBMIT", "events.ringbuf_output(&e, sizeof(e), 0)")
+    b = BPF(text=text)
+    got = [0]
+    lost = [0]
+
+    def on_perf(cpu, data, size):
+        got[0] += 1
+
+    def on_ring(ctx, data, size):
+        got[0] += 1
+
+    def on_lost(count):
+        lost[0] += count
+
+    if kind == "perf":
+        b["events"].open_perf_buffer(on_perf, page_cnt=64, lost_cb=on_lost)
+        poll = b.perf_buffer_poll
+    else:
+        b["events"].open_ring_buffer(on_ring)
+        poll = b.ring_buffer_poll
+    os.sched_setaffinity(0, {1})
+    p = subprocess.Popen([producer, "-P", str(n)], stdin=subprocess.PIPE)
+    b["target"][ctypes.c_int(0)] = ctypes.c_uint(p.pid)
+    t0 = time.monotonic()
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+    while p.poll() is None:
+        poll(timeout=20)
+    before = -1
+    while got[0] != before:
+        before = got[0]
+        poll(timeout=50)
+    elapsed = time.monotonic() - t0
+    sent = b["counter"][ctypes.c_int(0)].value
+    b.cleanup()
+    return ("%s: sent %d delivered %d lost(reported) %d unaccounted %d "
+            "%.2fM delivered/s" % (kind, sent, got[0], lost[0],
+                                   sent - got[0] - lost[0],
+                                   got[0] / elapsed / 1e6))
+
+
+def items(BPF, n):
+    b = BPF(text="BPF_HASH(h, u64, u64, %d);" % n)
+    h = b["h"]
+    keys = (h.Key * n)(*range(n))
+    vals = (h.Leaf * n)(*range(n))
+    if hasattr(h, "items_update_batch"):
+        try:
+            h.items_update_batch(keys, vals)
+        except Exception:
+            for i in range(n):
+                h[h.Key(i)] = h.Leaf(i)
+    t0 = time.monotonic()
+    it = h.items()
+    t1 = time.monotonic()
+    assert len(it) == n and sum(v.value for _, v in it) == n * (n - 1) // 2
+    h.clear()
+    t2 = time.monotonic()
+    assert len(h.items()) == 0
+    b.cleanup()
+    return "items() of %d: %.1f ms; clear(): %.1f ms" % (
+        n, (t1 - t0) * 1e3, (t2 - t1) * 1e3)
+
+
+def main():
+    mod, what = sys.argv[1], sys.argv[2]
+    BPF = importlib.import_module(mod).BPF
+    if what == "events":
+        print(events(BPF, sys.argv[3], int(sys.argv[4]), sys.argv[5]))
+    elif what == "items":
+        print(items(BPF, int(sys.argv[3])))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
