@@ -88,6 +88,10 @@ static const char *const sock_alias_includes[] = {
 	"linux/inet.h",	  "linux/sock_diag.h", "linux/netfilter.h",
 };
 static const char sock_alias_header[] = "#include <ember/sock_aliases.h>\n";
+static const char empty_kernel_header[] =
+	"/* served by ember: kernel types come from BTF (ember/kernel_types.h) "
+	"*/\n";
+static const char bcc_proto_header[] = "#include <ember/bcc_proto.h>\n";
 
 struct vfiles {
 	struct ember_virtual_file *v;
@@ -163,17 +167,23 @@ static void vfiles_free(struct vfiles *f)
 
 static int (*const rewriters[])(struct ember_rewriter *) = {
 	ember__rewrite_probe_sections, ember__rewrite_tables,
-	ember__rewrite_inline,	       ember__rewrite_kernel_reads,
-	ember__rewrite_trace_printk,
+	ember__rewrite_inline,	       ember__rewrite_packet_fields,
+	ember__rewrite_kernel_reads,   ember__rewrite_trace_printk,
 };
 
 /* Served empty in kernel_headers mode too: BCC's own headers, not the
  * kernel's (their content is in the prelude). */
 static const char bcc_include_prefix[] = "bcc/";
 
-static const char empty_kernel_header[] =
-	"/* served by ember: kernel types come from BTF (ember/kernel_types.h) "
-	"*/\n";
+/* What a kernel or BCC include is served as. */
+static int add_include(struct vfiles *f, const char *inc)
+{
+	if (!strcmp(inc, "bcc/proto.h"))
+		return vfile_add(f, inc, bcc_proto_header,
+				 sizeof(bcc_proto_header) - 1);
+	return vfile_add(f, inc, empty_kernel_header,
+			 sizeof(empty_kernel_header) - 1);
+}
 
 static bool sock_alias_include(const char *inc)
 {
@@ -307,10 +317,7 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 			if (!strncmp(scan->includes[i], bcc_include_prefix,
 				     strlen(bcc_include_prefix)) &&
 			    !vfile_has(f, scan->includes[i]))
-				err = vfile_add(f, scan->includes[i],
-						empty_kernel_header,
-						sizeof(empty_kernel_header) -
-							1);
+				err = add_include(f, scan->includes[i]);
 		if (err)
 			return err;
 		goto program_h;
@@ -322,8 +329,7 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 		if (!kernel_include(inc) || vfile_has(f, inc))
 			continue;
 		if (!sock_alias_include(inc)) {
-			err = vfile_add(f, inc, empty_kernel_header,
-					sizeof(empty_kernel_header) - 1);
+			err = add_include(f, inc);
 			continue;
 		}
 		if (!vfile_has(f, "ember/sock_aliases.h")) {

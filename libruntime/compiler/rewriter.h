@@ -88,6 +88,7 @@ int ember__rewrite_probe_params(struct ember_rewriter *rw, CXCursor fn,
 				const char *name);
 int ember__rewrite_tables(struct ember_rewriter *rw);
 int ember__rewrite_inline(struct ember_rewriter *rw);
+int ember__rewrite_packet_fields(struct ember_rewriter *rw);
 int ember__rewrite_kernel_reads(struct ember_rewriter *rw);
 int ember__rewrite_trace_printk(struct ember_rewriter *rw);
 

@@ -155,6 +155,12 @@ static void golden_kernel_compat(void **state)
 	check_golden("kernel_compat");
 }
 
+static void golden_packet_fields(void **state)
+{
+	(void)state;
+	check_golden("packet_fields");
+}
+
 static void golden_user_struct(void **state)
 {
 	(void)state;
@@ -486,6 +492,7 @@ int main(void)
 		cmocka_unit_test(golden_method_args),
 		cmocka_unit_test(golden_kernel_compat),
 		cmocka_unit_test(golden_user_struct),
+		cmocka_unit_test(golden_packet_fields),
 		cmocka_unit_test(table_records),
 		cmocka_unit_test(error_wrong_method),
 		cmocka_unit_test(elf_sections),

@@ -221,6 +221,30 @@ static void include_dirs(void **state)
 		"int f(struct in6_addr *a) { return a->s6_addr[0]; }\n");
 }
 
+/* The socket and device tables take every argument form BCC's do. */
+static void socket_table_forms(void **state)
+{
+	(void)state;
+	expect_compiles("struct sock_key { u32 ip; u32 port; };\n"
+			"BPF_SOCKHASH(by_key, struct sock_key, 65535);\n"
+			"BPF_SOCKHASH(by_u32);\n"
+			"BPF_SOCKHASH(by_u64, u64);\n"
+			"BPF_SOCKMAP(socks, 16);\n"
+			"BPF_CGROUP_ARRAY(cgroups, 4);\n"
+			"BPF_XSKMAP(xsks, 4);\n"
+			"BPF_DEVMAP(devs, 4);\n"
+			"BPF_CPUMAP(cpus, 4);\n"
+			"BPF_ARRAY(inner, u32, 4);\n"
+			"BPF_ARRAY_OF_MAPS(outer_a, \"inner\", 4);\n"
+			"BPF_HASH_OF_MAPS(outer_h, \"inner\", 4);\n"
+			"BPF_HASH_OF_MAPS(outer_k, u64, \"inner\", 4);\n"
+			"int f(struct sk_msg_md *msg)\n"
+			"{\n"
+			"\tstruct sock_key k = {};\n"
+			"\treturn by_key.msg_redirect_hash(msg, &k, 0);\n"
+			"}\n");
+}
+
 /* A struct passed by value to a function kept out of line: the backend's
  * error at the user's call, without LLVM's node dump. */
 static void noinline_by_value(void **state)
@@ -265,6 +289,7 @@ int main(void)
 		cmocka_unit_test(macros),
 		cmocka_unit_test(include_dirs),
 		cmocka_unit_test(noinline_by_value),
+		cmocka_unit_test(socket_table_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

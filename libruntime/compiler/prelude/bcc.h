@@ -98,4 +98,78 @@ static __always_inline unsigned int bpf_log2l(unsigned long v)
 
 #define lock_xadd(ptr, val) ((void)__sync_fetch_and_add(ptr, val))
 
+/*
+ * Packet access for socket filters, as BCC: a packet is walked with a
+ * cursor that starts at 0 and holds offsets into it, and the header structs
+ * (bcc/proto.h, or the program's own marked BPF_PACKET_HEADER) are read
+ * through it; ember rewrites those field accesses into the loads below
+ * (rewrite_packet_fields.c).
+ */
+#define BPF_PACKET_HEADER \
+	__attribute__((packed)) __attribute__((annotate("bcc_packet_header")))
+#define cursor_advance(_cursor, _len)         \
+	({                                    \
+		void *__ember_at = (_cursor); \
+		(_cursor) += (_len);          \
+		__ember_at;                   \
+	})
+
+/* The classic BPF packet loads (BPF_LD_ABS/IND): bytes at off of the
+ * packet, in network order, returned in host order. */
+unsigned long long load_byte(void *skb,
+			     unsigned long long off) asm("llvm.bpf.load.byte");
+unsigned long long load_half(void *skb,
+			     unsigned long long off) asm("llvm.bpf.load.half");
+unsigned long long load_word(void *skb,
+			     unsigned long long off) asm("llvm.bpf.load.word");
+
+#define __EMBER_BITS(n) ((n) >= 64 ? ~0ULL : (1ULL << (n)) - 1)
+
+/* The bits [bofs, bofs + bsz) (from the most significant) of the packet
+ * from byte off, as an integer. */
+static __always_inline unsigned long long bpf_dext_pkt(void *pkt,
+						       unsigned long long off,
+						       unsigned long long bofs,
+						       unsigned long long bsz)
+{
+	if (bofs + bsz <= 8)
+		return (load_byte(pkt, off) >> (8 - bofs - bsz)) &
+		       __EMBER_BITS(bsz);
+	if (bofs + bsz <= 16)
+		return (load_half(pkt, off) >> (16 - bofs - bsz)) &
+		       __EMBER_BITS(bsz);
+	if (bofs + bsz <= 32)
+		return (load_word(pkt, off) >> (32 - bofs - bsz)) &
+		       __EMBER_BITS(bsz);
+	if (bofs + bsz <= 64)
+		return ((load_word(pkt, off) << 32 | load_word(pkt, off + 4)) >>
+			(64 - bofs - bsz)) &
+		       __EMBER_BITS(bsz);
+	return 0;
+}
+
+/* Store val into those bits: the bytes around them are read, changed and
+ * written back in network order. */
+static __always_inline void bpf_dins_pkt(void *pkt, unsigned long long off,
+					 unsigned long long bofs,
+					 unsigned long long bsz,
+					 unsigned long long val)
+{
+	unsigned long long width = bofs + bsz <= 8    ? 8
+				   : bofs + bsz <= 16 ? 16
+				   : bofs + bsz <= 32 ? 32
+						      : 64;
+	unsigned long long shift = width - bofs - bsz;
+	unsigned long long mask = __EMBER_BITS(bsz) << shift;
+	unsigned long long v = bpf_dext_pkt(pkt, off, 0, width);
+	unsigned char bytes[8];
+
+	v = (v & ~mask) | ((val << shift) & mask);
+	for (int i = (int)width / 8 - 1; i >= 0; i--) {
+		bytes[i] = v & 0xff;
+		v >>= 8;
+	}
+	bpf_skb_store_bytes(pkt, off, bytes, width / 8, 0);
+}
+
 #endif

@@ -78,7 +78,15 @@
 #define BPF_PERCPU_HASH(...) __EMBER_KV_DEFAULTS(__VA_ARGS__)
 #define BPF_LRU_HASH(...) __EMBER_KV_DEFAULTS(__VA_ARGS__)
 #define BPF_LPM_TRIE(...) __EMBER_KV_DEFAULTS(__VA_ARGS__)
-#define BPF_SOCKHASH(...) __EMBER_KV_DEFAULTS(__VA_ARGS__)
+/* BCC: BPF_SOCKHASH(name[, K=u32][, max]): sockets as values */
+#define __EMBER_SH_DEFAULTS(...)                                        \
+	__EMBER_SEL(__VA_ARGS__, _, _, _, _, __EMBER_SH3, __EMBER_SH2, \
+		    __EMBER_SH1, _)                                     \
+	(__VA_ARGS__)
+#define __EMBER_SH1(n) __EMBER_TABLE_T(__u32, __u32) n
+#define __EMBER_SH2(n, K) __EMBER_TABLE_T(K, __u32) n
+#define __EMBER_SH3(n, K, m) __EMBER_TABLE_T(K, __u32) n
+#define BPF_SOCKHASH(...) __EMBER_SH_DEFAULTS(__VA_ARGS__)
 
 /* name[, V=u64][, max] with an int key */
 #define __EMBER_V_DEFAULTS(...)                                      \
