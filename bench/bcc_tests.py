@@ -289,11 +289,46 @@ def run(cmd, env):
     return p.returncode, p.stderr
 
 
+def load_one(path, lib, cflags):
+    """Load every function of the text at path, as BCC's load_func does
+    (as tracepoint programs); exit 1 with ember's message if one fails."""
+    import ctypes
+    import re
+    ember = ctypes.CDLL(lib)
+    ember.ember_errmsg.restype = ctypes.c_char_p
+
+    class Opts(ctypes.Structure):  # struct ember_module_opts, its start
+        _fields_ = [("sz", ctypes.c_size_t), ("name", ctypes.c_char_p),
+                    ("cflags", ctypes.POINTER(ctypes.c_char_p)),
+                    ("cflags_cnt", ctypes.c_size_t)]
+
+    text = open(path, "rb").read()
+    flags = (ctypes.c_char_p * max(1, len(cflags)))(
+        *[c.encode() for c in cflags])
+    opts = Opts(ctypes.sizeof(Opts), path.encode(), flags, len(cflags))
+    m = ctypes.c_void_p()
+    rc = ember.ember_module_new(text, ctypes.byref(opts), ctypes.byref(m))
+    if rc:
+        print(ember.ember_errmsg().decode(), file=sys.stderr)
+        return 1
+    for name in re.findall(rb"^\s*int\s+(\w+)\s*\(", text, re.M):
+        if ember.ember_module_load_func(m, name, 5) < 0:
+            print(ember.ember_errmsg().decode(), file=sys.stderr)
+            return 1
+    ember.ember_module_free(m)
+    return 0
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--load-one":
+        i = sys.argv.index("--lib")
+        return load_one(sys.argv[2], sys.argv[i + 1], sys.argv[i + 2:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--ember",
                     default=os.path.join(here, "..", "build", "bin", "ember"))
+    ap.add_argument("--lib", default=os.path.join(here, "..", "build", "lib",
+                                                  "libember.so"))
     ap.add_argument("--repo", default=MIRROR)
     ap.add_argument("--rev", default="HEAD")
     ap.add_argument("--load", action="store_true",
@@ -345,8 +380,9 @@ def main():
                         got += ", no such warning"
                 if got == "compiles" and expect == "rejected" and a.load:
                     rc, err2 = run(["flock", "/tmp/ember-kernel.lock",
-                                    a.ember, "run", "--duration", "0"] +
-                                   cmd[2:] + [f], env)
+                                    sys.executable, __file__,
+                                    "--load-one", f, "--lib", a.lib] +
+                                   cflags, env)
                     err += err2
                     got = "compiles" if rc == 0 else "rejected at load"
                 ok = got == expect or (expect == "rejected" and

@@ -618,8 +618,12 @@ static int compose_final(const struct ember_compile_opts *o,
 		"#include <ember/prelude.h>\n%s"
 		"#line 1 \"%s\"\n%s",
 		o->name, program_h, o->name, body);
+	/* As BCC: GPL unless the text says otherwise with its own license
+	 * variable or with #define BPF_LICENSE Dual BSD/GPL. */
 	if (!rw->has_license)
-		fputs("\nchar _license[] SEC(\"license\") = \"GPL\";\n", f);
+		fprintf(f, "\nchar _license[] SEC(\"license\") = %s;\n",
+			rw->license_macro ? "__EMBER_STR(BPF_LICENSE)"
+					  : "\"GPL\"");
 	/* clang puts into BTF only the types of globals and function
 	 * signatures: name each submitted event type in one, so the host can
 	 * decode events by field name. */
@@ -860,6 +864,30 @@ static int compile_isolated(void *arg, ember_log_fn log, void *log_ctx,
 	return err;
 }
 
+/* As BCC: the license is the program's to state, in its text. */
+static int check_cflags(const struct ember_compile_opts *o)
+{
+	for (size_t i = 0; i < o->cflags_cnt; i++) {
+		const char *f = o->cflags[i];
+
+		if (!strcmp(f, "-D") && i + 1 < o->cflags_cnt)
+			f = o->cflags[++i];
+		else if (!strncmp(f, "-D", 2))
+			f += 2;
+		else
+			continue;
+		if (!strncmp(f, "BPF_LICENSE", 11) &&
+		    (f[11] == 0 || f[11] == '='))
+			return ember__error(
+				EINVAL,
+				"%s: error: BPF_LICENSE cannot be specified "
+				"through cflags; #define BPF_LICENSE in the "
+				"program text",
+				o->name);
+	}
+	return 0;
+}
+
 int ember__compile(const char *text, const struct ember_compile_opts *o,
 		   struct ember_compiled *out)
 {
@@ -877,6 +905,9 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	err = check_cflags(o);
+	if (err)
+		return err;
 	/* kernel_headers: types from a real header tree, parsed as text every
 	 * time (no PCH, no object cache: the tree can change under the same
 	 * path), BCC's slow path. */
@@ -917,8 +948,6 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		pch = pch_file.path;
 	if (!err && !headers && !pch)
 		err = add_kernel_types(&vf);
-	if (!headers)
-		warn_without_config(o);
 	if (!headers)
 		warn_without_config(o);
 	if (err) {

@@ -31,7 +31,8 @@ struct ember_rewriter {
 	char *warnings;
 	struct ember_program_info *progs;
 	size_t progs_cnt;
-	bool has_license;
+	bool has_license; /* the text declares its own license variable */
+	bool license_macro; /* the text #defines BPF_LICENSE, as in BCC */
 	/* filled by the tables rewriter */
 	struct ember_table_decl *tables;
 	size_t tables_cnt;

@@ -280,6 +280,26 @@ static void golden_trace_printk(void **state)
 	check_lines_preserved("trace_printk");
 }
 
+/* #define BPF_LICENSE in the text is the object's license, as in BCC. */
+static void golden_license(void **state)
+{
+	char path[512];
+	struct ember_compiled c;
+	char *src;
+	static const char want[] = "Dual BSD/GPL";
+
+	(void)state;
+	check_golden("license");
+	snprintf(path, sizeof(path), "%s/rewrite/license.c",
+		 EMBER_TEST_GOLDEN_DIR);
+	src = test_read_file(path, NULL);
+	assert_int_equal(compile("license.c", src, &c), 0);
+	/* the license section's bytes, NUL included */
+	assert_non_null(memmem(c.obj, c.obj_len, want, sizeof(want)));
+	free(src);
+	ember__compiled_free(&c);
+}
+
 /* The object libbpf will load: programs in the sections their names ask
  * for, static helpers inlined away, a license. */
 static void elf_sections(void **state)
@@ -457,6 +477,52 @@ static void error_printk_missing_args(void **state)
 		     "conversions but only 1 arguments");
 }
 
+/* As BCC: a non-static function is a program of its own, not a callee. */
+static void error_non_static_call(void **state)
+{
+	(void)state;
+	expect_error("int helper(void)\n"
+		     "{\n"
+		     "\treturn 0;\n"
+		     "}\n"
+		     "int probe(void *ctx)\n"
+		     "{\n"
+		     "\treturn sizeof(helper()) + helper();\n"
+		     "}\n",
+		     "prog.c:7:28: error: cannot call non-static function "
+		     "'helper': each non-static function is a BPF program of "
+		     "its own; make it static (inlined, or a BPF-to-BPF call "
+		     "with __noinline)");
+}
+
+/* As BCC: the license is stated in the text, never in cflags. */
+static void error_license_in_cflags(void **state)
+{
+	static const char *const forms[][2] = {
+		{ "-DBPF_LICENSE=GPL", NULL },
+		{ "-DBPF_LICENSE", NULL },
+		{ "-D", "BPF_LICENSE=Proprietary" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct ember_compile_opts o = { .name = "prog.c",
+						.cflags = forms[i],
+						.cflags_cnt =
+							forms[i][1] ? 2 : 1 };
+		struct ember_compiled c;
+
+		assert_int_equal(
+			ember__compile("int f(void *ctx) { return 0; }", &o,
+				       &c),
+			-EINVAL);
+		assert_string_equal(ember_errmsg(),
+				    "prog.c: error: BPF_LICENSE cannot be "
+				    "specified through cflags; #define "
+				    "BPF_LICENSE in the program text");
+	}
+}
+
 static void error_unknown_tracepoint(void **state)
 {
 	struct ember_compiled c;
@@ -488,6 +554,7 @@ int main(void)
 		cmocka_unit_test(golden_probe_params),
 		cmocka_unit_test(golden_explicit_sections),
 		cmocka_unit_test(golden_kfunc_probes),
+		cmocka_unit_test(golden_license),
 		cmocka_unit_test(golden_maps_of_maps),
 		cmocka_unit_test(golden_method_args),
 		cmocka_unit_test(golden_kernel_compat),
@@ -503,6 +570,8 @@ int main(void)
 		cmocka_unit_test(warning_printk_conversions),
 		cmocka_unit_test(warning_from_clang),
 		cmocka_unit_test(error_printk_missing_args),
+		cmocka_unit_test(error_non_static_call),
+		cmocka_unit_test(error_license_in_cflags),
 		cmocka_unit_test(error_unknown_tracepoint),
 		cmocka_unit_test(error_unknown_include),
 	};

@@ -54,6 +54,18 @@
 #define TASK_COMM_LEN 16
 #endif
 
+/* Library functions BCC programs call without an #include, as clang's
+ * builtins: with a constant size clang expands them inline (BPF has no
+ * libc to call). In parentheses: kernel headers may define them as macros. */
+void *(memset)(void *s, int c, unsigned long n);
+void *(memcpy)(void *dst, const void *src, unsigned long n);
+void *(memmove)(void *dst, const void *src, unsigned long n);
+int(memcmp)(const void *a, const void *b, unsigned long n);
+
+/* The license line ember appends stringizes BPF_LICENSE with these. */
+#define __EMBER_STR_(x) #x
+#define __EMBER_STR(x) __EMBER_STR_(x)
+
 /* floor(log2(v)); 0 for 0 */
 static __always_inline unsigned int __ember_floor_log2(unsigned long long v)
 {
