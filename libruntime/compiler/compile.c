@@ -553,16 +553,24 @@ static bool backend_line(FILE *f, const char *p, size_t ll,
  * columns of the rewritten text: map them back.
  */
 static char *map_codegen_diags(const char *diags,
-			       const struct ember_rewriter *rw)
+			       const struct ember_rewriter *rw,
+			       const char *rewritten)
 {
-	size_t nl = strlen(rw->name);
-	const char *p = diags;
+	static const char vinc[] = VINC "/";
+	const char *p = diags, *body = strstr(rewritten, "\n#line 1 \"");
+	size_t nl = strlen(rw->name), ml = strlen(MAIN_PATH);
+	unsigned int header_lines = 0;
 	char *out = NULL;
 	size_t len;
 	FILE *f = open_memstream(&out, &len);
 
 	if (!f)
 		return NULL;
+	/* Inside a macro's expansion clang names the rewritten file itself:
+	 * its lines after the #line directive are the user's lines. */
+	body = body ? strchr(body + 1, '\n') : NULL; /* end of #line */
+	for (const char *q = rewritten; body && q <= body; q++)
+		header_lines += *q == '\n';
 	while (*p) {
 		const char *eol = strchr(p, '\n');
 		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
@@ -579,6 +587,18 @@ static char *map_codegen_diags(const char *diags,
 						      rw->len, line, col);
 			fprintf(f, "%s:%u:%u:%.*s\n", rw->name, line, col,
 				(int)(ll - nl - used), p + nl + used);
+		} else if (body && !strncmp(p, MAIN_PATH, ml) &&
+			   sscanf(p + ml, ":%u:%u:%n", &line, &col, &used) ==
+				   2 &&
+			   used && line > header_lines) {
+			line -= header_lines;
+			col = ember__edits_map_column(&rw->edits, rw->text,
+						      rw->len, line, col);
+			fprintf(f, "%s:%u:%u:%.*s\n", rw->name, line, col,
+				(int)(ll - ml - used), p + ml + used);
+		} else if (!strncmp(p, vinc, sizeof(vinc) - 1) &&
+			   memmem(p, ll, ": note: ", 8)) {
+			/* inside ember's prelude: nothing the user wrote */
 		} else {
 			fprintf(f, "%.*s\n", (int)ll, p);
 		}
@@ -808,7 +828,9 @@ static int compile_text(const struct compile_input *in,
 			.host_triple = kh ? kh->host_triple : NULL },
 		&out->obj, &out->obj_len, &diags);
 	if (err) {
-		char *mapped = diags ? map_codegen_diags(diags, &rw) : NULL;
+		char *mapped =
+			diags ? map_codegen_diags(diags, &rw, out->rewritten)
+			      : NULL;
 
 		ember__error(-err, "%s",
 			     mapped ? mapped : "code generation failed");

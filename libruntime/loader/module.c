@@ -2,11 +2,15 @@
 #include "loader/module.h"
 
 #include <ctype.h>
+#include <linux/capability.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "opts.h"
@@ -200,29 +204,112 @@ static struct bpf_object *open_object(const struct ember_module *m)
 	return bpf_object__open_mem(m->compiled.obj, m->compiled.obj_len, &oo);
 }
 
-/* Explain a failed bpf_object__load: the verifier's words if it spoke,
- * libbpf's otherwise. */
+/* The capabilities loading and attaching tracing programs needs that the
+ * process lacks, as "CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)". */
+static void missing_caps(char *buf, size_t size)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { 0 };
+	bool bpf, perfmon, admin;
+
+	if (syscall(SYS_capget, &h, d)) {
+		snprintf(buf, size,
+			 "CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN");
+		return;
+	}
+#define HAS(cap) (d[(cap) / 32].effective & (1u << ((cap) % 32)))
+	bpf = HAS(CAP_BPF);
+	perfmon = HAS(CAP_PERFMON);
+	admin = HAS(CAP_SYS_ADMIN);
+#undef HAS
+	if (admin || (bpf && perfmon))
+		snprintf(buf, size,
+			 "nothing it lacks (it has %s): check "
+			 "kernel.unprivileged_bpf_disabled, lockdown and "
+			 "RLIMIT_MEMLOCK",
+			 admin ? "CAP_SYS_ADMIN" : "CAP_BPF and CAP_PERFMON");
+	else
+		snprintf(buf, size,
+			 "the process lacks %s%s%s (or CAP_SYS_ADMIN)",
+			 bpf ? "" : "CAP_BPF", !bpf && !perfmon ? " and " : "",
+			 perfmon ? "" : "CAP_PERFMON");
+}
+
+static int permission_error(const struct ember_module *m)
+{
+	char caps[160];
+
+	missing_caps(caps, sizeof(caps));
+	return ember__error(EPERM,
+			    "%s: the kernel refused to load BPF (EPERM): %s",
+			    m->name, caps);
+}
+
+/* The last line of libbpf's captured warnings (the one that says why). */
+static const char *last_line(const char *text, int *len)
+{
+	const char *end = text + strlen(text), *start;
+
+	while (end > text && end[-1] == '\n')
+		end--;
+	for (start = end; start > text && start[-1] != '\n'; start--)
+		;
+	*len = (int)(end - start);
+	return start;
+}
+
+/* A table the kernel would not create, in one line: its name, kind and
+ * size, and the kernel's errno. */
+static int map_error(const struct ember_module *m, struct bpf_object *obj,
+		     const char *name, int err)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+	const struct ember_table_decl *d = ember__module_table_decl(m, name);
+	const char *kind = d ? d->kind : NULL;
+	unsigned long long entries, value;
+
+	if (err == EPERM)
+		return permission_error(m);
+	if (!map)
+		return ember__error(err,
+				    "%s: table '%s' could not be created: %s "
+				    "(%s)",
+				    m->name, name, strerror(err),
+				    strerrorname_np(err));
+	if (!kind)
+		kind = libbpf_bpf_map_type_str(bpf_map__type(map));
+	entries = bpf_map__max_entries(map);
+	value = bpf_map__value_size(map);
+	return ember__error(err,
+			    "%s: table '%s' (%s, %llu entries x %llu-byte "
+			    "values = %llu bytes) could not be created: %s "
+			    "(%s)",
+			    m->name, name, kind ? kind : "?", entries, value,
+			    entries * value, strerror(err),
+			    strerrorname_np(err));
+}
+
+/* Explain a failed bpf_object__load: the table the kernel refused, the
+ * verifier's words if it spoke, libbpf's last otherwise. The whole of
+ * libbpf's text went to the log callback (debug level). */
 static int load_error(const struct ember_module *m, int err,
 		      struct bpf_object *obj, const char *verifier_log)
 {
-	const char *libbpf_says = ember__libbpf_log_end();
+	const char *libbpf_says = ember__libbpf_log_end(), *last;
 	struct bpf_program *prog;
-	const char *failed = NULL;
+	const char *failed = NULL, *map;
+	int map_err, last_len;
 
+	map = ember__libbpf_failed_map(&map_err);
+	if (map)
+		return map_error(m, obj, map, map_err ? map_err : -err);
 	bpf_object__for_each_program(prog, obj)
 		if (bpf_program__autoload(prog) && bpf_program__fd(prog) < 0) {
 			failed = bpf_program__name(prog);
 			break;
 		}
 	if (err == -EPERM && !(verifier_log && *verifier_log))
-		return ember__error(
-			EPERM,
-			"%s: the kernel refused to load BPF (EPERM): "
-			"loading needs CAP_BPF and CAP_PERFMON, or "
-			"CAP_SYS_ADMIN; check also "
-			"kernel.unprivileged_bpf_disabled and "
-			"RLIMIT_MEMLOCK on old kernels\n%s",
-			m->name, libbpf_says);
+		return permission_error(m);
 	if (failed && verifier_log && *verifier_log) {
 		if (m->log)
 			ember__module_logf(m, EMBER_LOG_DEBUG,
@@ -240,9 +327,11 @@ static int load_error(const struct ember_module *m, int err,
 						     verifier_log, &src);
 		}
 	}
-	return ember__error(-err, "%s: loading failed%s%s (%s)\n%s", m->name,
+	last = last_line(libbpf_says, &last_len);
+	return ember__error(-err, "%s: loading failed%s%s (%s)%s%.*s", m->name,
 			    failed ? " at program " : "", failed ? failed : "",
-			    strerror(-err), libbpf_says);
+			    strerror(-err), last_len ? ": " : "", last_len,
+			    last);
 }
 
 static void report_verifier_logs(const struct ember_module *m,

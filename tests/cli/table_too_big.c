@@ -1,0 +1,9 @@
+/* 32 GB of array: the kernel refuses it; the error names the table. */
+BPF_ARRAY(t, u64, 4000000000);
+TRACEPOINT_PROBE(syscalls, sys_enter_execve)
+{
+	int k = 0;
+	u64 *v = t.lookup(&k);
+	if (v) (*v)++;
+	return 0;
+}
