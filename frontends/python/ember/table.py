@@ -7,6 +7,7 @@ Keys and values are ctypes objects whose types come from the table's BTF
 
 import ctypes as ct
 import errno
+import gc
 import os
 
 from . import _lib
@@ -171,13 +172,28 @@ class TableBase:
                                                (i + 1) * self._vbuf_size])
 
     def _all(self):
-        keys, vals, n = self._batch(lib.ember_table_lookup_batch)
-        return list(keys)[:n], self._values_of(vals, n)
+        # Creating 2 x 100k ctypes objects triggers the cyclic collector
+        # dozens of times over the growing lists (a third of the time):
+        # none of them can form a cycle, so it is paused meanwhile.
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            keys, vals, n = self._batch(lib.ember_table_lookup_batch)
+            return list(keys)[:n], self._values_of(vals, n)
+        finally:
+            if was:
+                gc.enable()
 
     def items(self):
         """[(key, leaf), ...] for every entry, read in batches."""
         ks, vs = self._all()
-        return list(zip(ks, vs))
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return list(zip(ks, vs))
+        finally:
+            if was:
+                gc.enable()
 
     def keys(self):
         return self._all()[0]
