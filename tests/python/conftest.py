@@ -18,6 +18,25 @@ def _kernel_guard(request):
         pytest.skip("needs root")
 
 
+@pytest.fixture(autouse=True)
+def _cleanup_programs(monkeypatch):
+    """Every BPF object a test made is cleaned up after it, even when the
+    test failed half-way (a program left on sys_enter would flood
+    trace_pipe for the tests after it)."""
+    from ember import BPF
+    made = []
+    init = BPF.__init__
+
+    def tracked(self, *args, **kw):
+        made.append(self)
+        init(self, *args, **kw)
+
+    monkeypatch.setattr(BPF, "__init__", tracked)
+    yield
+    for b in made:
+        b.cleanup()
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "kernel: loads programs (root)")
 

@@ -4,7 +4,7 @@
 import ctypes as ct
 import ctypes.util
 import os
-import stat
+import re
 import time
 
 import pytest
@@ -301,8 +301,11 @@ def test_tail_calls():
     prog_array[ct.c_int(59)] = ct.c_int(exec_fn.fd)
     for n in (222, 223, 224, 225, 226):
         prog_array[ct.c_int(n)] = ct.c_int(timer_fn.fd)
-    # Ignore some syscalls that come up a lot (getpid, 39, among them).
-    for n in (21, 22, 25, 29, 39, 56, 57, 63, 64, 66, 72, 73, 79, 98):
+    # Ignore some syscalls that come up a lot (getpid, 39, among them),
+    # and those of this test reading trace_pipe (read, poll, the sleeps):
+    # slowed down (ASan) it would otherwise read mostly its own reads.
+    for n in (0, 7, 21, 22, 25, 29, 35, 39, 56, 57, 63, 64, 66, 72, 73, 79,
+              98, 230, 232, 271):
         prog_array[ct.c_int(n)] = ct.c_int(ignore_fn.fd)
     drain_trace(b)
 
@@ -311,10 +314,21 @@ def test_tail_calls():
         os.getppid()  # 110: no program, the caller prints
         exec_true()
 
-    pid = run_child(child)
-    msgs = []
-    while b"Executing a program" not in msgs:
-        msgs.append(trace_until(b, lambda f: f[1] == pid)[5])
+    # The program prints for every system call of the machine: a slow
+    # reader (the ASan build) can fall behind and the kernel then drops
+    # lines, the child's among them. Try a few children.
+    for _ in range(5):
+        drain_trace(b)
+        pid = run_child(child)
+        msgs = []
+        try:
+            while b"Executing a program" not in msgs:
+                msgs.append(trace_until(b, lambda f: f[1] == pid, 3.0)[5])
+        except AssertionError:
+            continue
+        if b"Another syscall: 110" in msgs:
+            break
+    assert b"Executing a program" in msgs
     assert b"Another syscall: 110" in msgs
     assert b"Another syscall: 39" not in msgs
     b.cleanup()
@@ -421,7 +435,8 @@ def test_disksnoop():
     seen = []
     REQ_WRITE = 1
     while len([s for s in sizes if s in seen]) < len(sizes):
-        f = trace_until(b, lambda f: f[5].count(b" ") == 2)
+        f = trace_until(b, lambda f: re.fullmatch(
+            rb"[0-9]+ [0-9a-f]+ [0-9]+", f[5]) is not None)
         nbytes, flags, us = f[5].split()
         if int(flags, 16) & REQ_WRITE:
             seen.append(int(nbytes))
