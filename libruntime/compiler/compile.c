@@ -798,6 +798,8 @@ static int compile_text(const struct compile_input *in,
 		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));
 		goto out;
 	}
+	if (o->rewrite_only)
+		goto done;
 
 	/* Phase 2: compile the plain eBPF C to a BPF object. */
 	nargs = 0;
@@ -837,6 +839,7 @@ static int compile_text(const struct compile_input *in,
 		free(mapped);
 		goto out;
 	}
+done:
 	out->progs = rw.progs;
 	out->progs_cnt = rw.progs_cnt;
 	rw.progs = NULL;
@@ -948,7 +951,7 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 		err = build_vfiles(o, text, &scan, headers ? &kh : NULL, &vf,
 				   &program_h);
 	/* A program compiled before under the same prelude is reused. */
-	if (!err && cached) {
+	if (!err && cached && !o->rewrite_only) {
 		err = object_key(o, text, len, &prelude, program_h, &key);
 		if (!err && !ember__object_cache_load(&cache, &key, out))
 			goto out;
@@ -988,6 +991,20 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 	if (err)
 		goto out;
 
+	if (o->rewrite_only) {
+		ember__in_process_llvm_begin();
+		err = compile_text(
+			&(struct compile_input){ .text = text,
+						 .len = len,
+						 .o = o,
+						 .vf = &vf,
+						 .kh = headers ? &kh : NULL,
+						 .pch = pch,
+						 .program_h = program_h },
+			o, out);
+		ember__in_process_llvm_end();
+		goto out;
+	}
 	err = ember__isolated_run(
 		o->name, compile_isolated,
 		&(struct compile_input){ .text = text,

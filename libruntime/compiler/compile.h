@@ -21,6 +21,14 @@ struct ember_compile_opts {
 	const char *kernel_headers;
 	ember_log_fn log;
 	void *log_ctx;
+	/*
+	 * Stop at the rewritten C (out->obj stays NULL), in this process: no
+	 * forked copy, no limits, no code generation, no object cache. For
+	 * the fuzz target (tests/fuzz): coverage is seen only in the process
+	 * that runs the code, and LLVM's BPF backend must not run twice in
+	 * one process (isolation.h says why).
+	 */
+	bool rewrite_only;
 };
 
 /*

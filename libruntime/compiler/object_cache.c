@@ -11,7 +11,6 @@
 
 /* Small files, but many programs: keep the most recent ones. */
 #define OBJECTS_KEEP 256
-#define MAGIC "EMBOBJ04"
 /* Far above any object (a 10 MB program text gives a ~20 MB entry). */
 #define ENTRY_MAX (256u << 20)
 #define NAME_LEN (sizeof("obj-.bin") + 2 * EMBER_DIGEST_LEN)
@@ -40,8 +39,9 @@ void ember__object_cache_store(const struct ember_cache *cache,
 	ember__compiled_pack(c, f);
 	if (fclose(f) == 0) {
 		entry_name(key, name);
-		if (!ember__cache_entry_write(cache, name, MAGIC, key, buf,
-					      len))
+		if (!ember__cache_entry_write(cache, name,
+					      EMBER_OBJECT_CACHE_MAGIC, key,
+					      buf, len))
 			ember__cache_prune(cache, "obj-", ".bin", OBJECTS_KEEP);
 	}
 	free(buf);
@@ -60,8 +60,8 @@ int ember__object_cache_load(const struct ember_cache *cache,
 	if (cache->dirfd < 0)
 		return -ENOENT;
 	entry_name(key, name);
-	err = ember__cache_entry_read(cache, name, MAGIC, key, ENTRY_MAX, &buf,
-				      &len);
+	err = ember__cache_entry_read(cache, name, EMBER_OBJECT_CACHE_MAGIC,
+				      key, ENTRY_MAX, &buf, &len);
 	if (!err) {
 		err = ember__compiled_unpack(buf, len, out) ? -EBADMSG : 0;
 		if (err)

@@ -14,6 +14,9 @@
 #include "compiler/compile.h"
 #include "compiler/digest.h"
 
+/* The entries' magic: a new layout of ember_compiled bytes bumps it. */
+#define EMBER_OBJECT_CACHE_MAGIC "EMBOBJ04"
+
 /*
  * Fill out from the entry for key: 0, or -ENOENT on a miss. An entry that is
  * present but refused (damaged, foreign, another uid's...) is a miss too, and

@@ -136,7 +136,7 @@ static int tracepoint_macro(struct ember_source_scan *s, const char *t,
 		return 0;
 	memcpy(buf, t + c0, c1 - c0);
 	buf[c1 - c0] = '/';
-	memcpy(buf + c1 - c0 + 1, t + e0, e1 - e0);
+	memcpy(buf + (c1 - c0) + 1, t + e0, e1 - e0);
 	return add_tracepoint(s, buf, c1 - c0 + 1 + e1 - e0, offset);
 }
 

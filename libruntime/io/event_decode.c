@@ -411,6 +411,10 @@ static int get_number(const struct ember_event *ev, const char *field,
 		return err;
 	id = f.type_id;
 	t = ember__btf_skip_mods(ev->type->btf, &id, true);
+	/* a float bitfield (BTF allows one) spans fewer bytes than its type */
+	if (t && btf_is_float(t) && n < t->size)
+		return ember__error(EINVAL, "'%s' of %s is a float bitfield",
+				    field_name(field), ev->type->name);
 	if (d && t && btf_is_float(t) && t->size == sizeof(float)) {
 		float v;
 

@@ -103,7 +103,8 @@ int ember__ksyms_load(const char *path, struct ember__ksyms *out)
 		free(l.text);
 		return err;
 	}
-	qsort(l.entries, l.n, sizeof(*l.entries), cmp_entry);
+	if (l.n) /* l.entries is NULL for an empty file */
+		qsort(l.entries, l.n, sizeof(*l.entries), cmp_entry);
 	for (i = 0; i < l.n; i++) {
 		out->syms[i] = l.entries[i].sym;
 		out->syms[i].name = l.text + l.entries[i].name_off;
