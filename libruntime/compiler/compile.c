@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <clang-c/Index.h>
 
@@ -373,6 +374,13 @@ program_h:
 	/* Variadic on purpose: BCC programs call bpf_trace_printk("fmt", a)
 	 * and ember rewrites that to bpf_trace_printk(fmt, sizeof(fmt), a);
 	 * both match. Helper 6 is BPF_FUNC_trace_printk. */
+	/* BCC's bpf_num_cpus(): the online CPUs now (this file is part of
+	 * the object cache's key, so a new count compiles anew) */
+	if (strstr(text, "bpf_num_cpus"))
+		fprintf(tp, "#define __EMBER_NUM_CPUS %ld\n",
+			sysconf(_SC_NPROCESSORS_ONLN) > 0
+				? sysconf(_SC_NPROCESSORS_ONLN)
+				: 1L);
 	if (!scan->declares_trace_printk)
 		fputs("static long (*bpf_trace_printk)(const char *fmt, ...) = "
 		      "(void *)6;\n",

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -208,6 +209,31 @@ static void golden_method_args(void **state)
 	(void)state;
 	check_golden("method_args");
 	check_lines_preserved("method_args");
+}
+
+/* BCC's helpers.h vocabulary and libc builtins compile as written. */
+static void golden_helpers_vocabulary(void **state)
+{
+	(void)state;
+	check_golden("helpers_vocabulary");
+	check_lines_preserved("helpers_vocabulary");
+}
+
+/* bpf_num_cpus() is the online CPU count at compile time, as in BCC. */
+static void num_cpus(void **state)
+{
+	struct ember_compiled c;
+	char want[64];
+
+	(void)state;
+	assert_int_equal(compile("prog.c",
+				 "int f(void *ctx) { return bpf_num_cpus(); }",
+				 &c),
+			 0);
+	snprintf(want, sizeof(want), "#define __EMBER_NUM_CPUS %ld\n",
+		 sysconf(_SC_NPROCESSORS_ONLN));
+	assert_non_null(strstr(c.rewritten, want));
+	ember__compiled_free(&c);
 }
 
 /* What the host learns about the tables: kinds, submitted event types,
@@ -555,6 +581,8 @@ int main(void)
 		cmocka_unit_test(golden_explicit_sections),
 		cmocka_unit_test(golden_kfunc_probes),
 		cmocka_unit_test(golden_license),
+		cmocka_unit_test(golden_helpers_vocabulary),
+		cmocka_unit_test(num_cpus),
 		cmocka_unit_test(golden_maps_of_maps),
 		cmocka_unit_test(golden_method_args),
 		cmocka_unit_test(golden_kernel_compat),

@@ -184,4 +184,40 @@ static __always_inline void bpf_dins_pkt(void *pkt, unsigned long long off,
 	bpf_skb_store_bytes(pkt, off, bytes, width / 8, 0);
 }
 
+/* ---- the rest of BCC's helpers.h vocabulary ---- */
+
+/* perf_read(), perf_counter_value(): the counter of the running CPU */
+#define CUR_CPU_IDENTIFIER BPF_F_CURRENT_CPU
+#define BPF_MAX_STACK_DEPTH 127
+#define MASK(_n) ((_n) < 64 ? (1ull << (_n)) - 1 : ((__u64)-1LL))
+#define MASK128(_n)                                      \
+	((_n) < 128 ? ((unsigned __int128)1 << (_n)) - 1 \
+		    : ((unsigned __int128)-1))
+
+/* bpf_ntohs/htons/ntohl/htonl come from libbpf's bpf_endian.h */
+#define bpf_ntohll(x) bpf_be64_to_cpu(x)
+#define bpf_htonll(x) bpf_cpu_to_be64(x)
+static __always_inline unsigned __int128 bpf_ntoh128(unsigned __int128 v)
+{
+	return ((unsigned __int128)bpf_ntohll((__u64)v) << 64) |
+	       bpf_ntohll((__u64)(v >> 64));
+}
+#define bpf_hton128(x) bpf_ntoh128(x)
+
+/* BCC's stack id with the table first (BPF_STACK_TRACE's get_stackid()
+ * is the usual way) */
+static __always_inline int bcc_get_stackid(unsigned long map, void *ctx,
+					   __u64 flags)
+{
+	return bpf_get_stackid(ctx, (void *)map, flags);
+}
+
+/* The number of online CPUs when the program was compiled, as BCC (ember
+ * defines __EMBER_NUM_CPUS in ember/program.h for texts that use it). */
+#define bpf_num_cpus() (__EMBER_NUM_CPUS)
+
+#ifdef PT_REGS_PARM6
+#define PT_REGS_PARM6_SYSCALL(ctx) PT_REGS_PARM6(ctx)
+#endif
+
 #endif
