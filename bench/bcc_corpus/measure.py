@@ -37,7 +37,7 @@ ARGS = {
     "tools/funcslower.py": ["vfs_read"],
     "tools/stackcount.py": ["vfs_read"],
     "tools/trace.py": ["do_sys_open"],
-    "tools/inject.py": ["kmalloc", "should_failslab()"],
+    "tools/inject.py": ["kmalloc", "do_sys_openat2()"],
     "tools/biolatpcts.py": ["8:0"],
     "tools/deadlock.py": ["$PID"],
     "tools/dirtop.py": ["-d", "/tmp"],
