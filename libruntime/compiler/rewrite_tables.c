@@ -143,6 +143,57 @@ static const char *unquote(char *s)
 	return s;
 }
 
+struct macro_find {
+	const char *name;
+	CXCursor def;
+};
+
+static enum CXChildVisitResult find_macro(CXCursor c, CXCursor parent,
+					  void *data)
+{
+	struct macro_find *f = data;
+	CXString sp;
+
+	(void)parent;
+	if (clang_getCursorKind(c) != CXCursor_MacroDefinition)
+		return CXChildVisit_Continue;
+	sp = clang_getCursorSpelling(c);
+	if (!strcmp(clang_getCString(sp), f->name))
+		f->def = c; /* the last definition wins */
+	clang_disposeString(sp);
+	return CXChildVisit_Continue;
+}
+
+/*
+ * A table type given through a macro, BPF_TABLE(MAPTYPE, ...) with
+ * -DMAPTYPE="hash" (BCC expands it before it reads the type): the string
+ * the macro stands for, malloc'd; NULL if it is no such macro.
+ */
+static char *macro_string(struct ember_rewriter *rw, const char *name)
+{
+	struct macro_find f = { .name = name, .def = clang_getNullCursor() };
+	CXToken *toks = NULL;
+	unsigned int n = 0;
+	char *out = NULL;
+
+	clang_visitChildren(clang_getTranslationUnitCursor(rw->tu), find_macro,
+			    &f);
+	if (clang_Cursor_isNull(f.def))
+		return NULL;
+	clang_tokenize(rw->tu, clang_getCursorExtent(f.def), &toks, &n);
+	for (unsigned int i = 0; i < n && !out; i++) {
+		CXString sp = clang_getTokenSpelling(rw->tu, toks[i]);
+		const char *t = clang_getCString(sp);
+
+		if (clang_getTokenKind(toks[i]) == CXToken_Literal && t &&
+		    t[0] == '"')
+			out = strdup(t);
+		clang_disposeString(sp);
+	}
+	clang_disposeTokens(rw->tu, toks, n);
+	return out;
+}
+
 struct table_def {
 	const struct ember_table_kind *kind;
 	const char *name, *key, *value, *max, *flags, *pin, *inner;
@@ -174,6 +225,14 @@ static int normalize(struct ember_rewriter *rw, size_t at,
 		     pin = m[10] == 'P' && m[11] == 'I';
 
 		NEED(5, f ? 6 : pin ? 7 : 5);
+		if (a[0][0] != '"') {
+			char *v = macro_string(rw, a[0]);
+
+			if (v) {
+				free(a[0]);
+				a[0] = v;
+			}
+		}
 		kind = unquote(a[0]);
 		d->key = a[1];
 		d->value = a[2];

@@ -245,6 +245,24 @@ static void socket_table_forms(void **state)
 			"}\n");
 }
 
+/* A table type named through a macro (BCC's examples pass it as -D). */
+static void table_type_from_macro(void **state)
+{
+	struct ember_compile_opts o = { .name = "prog.c" };
+	const char *flags[] = { "-DMAPTYPE=\"percpu_array\"" };
+	struct ember_compiled c;
+
+	(void)state;
+	o.cflags = flags;
+	o.cflags_cnt = 1;
+	if (ember__compile("BPF_TABLE(MAPTYPE, u32, long, drops, 256);\n"
+			   "int f(struct xdp_md *ctx) { return 0; }\n",
+			   &o, &c))
+		fail_msg("%s", ember_errmsg());
+	assert_non_null(strstr(c.rewritten, "BPF_MAP_TYPE_PERCPU_ARRAY"));
+	ember__compiled_free(&c);
+}
+
 /* A struct passed by value to a function kept out of line: the backend's
  * error at the user's call, without LLVM's node dump. */
 static void noinline_by_value(void **state)
@@ -290,6 +308,7 @@ int main(void)
 		cmocka_unit_test(include_dirs),
 		cmocka_unit_test(noinline_by_value),
 		cmocka_unit_test(socket_table_forms),
+		cmocka_unit_test(table_type_from_macro),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
