@@ -5,6 +5,7 @@
 // memory: inputs are remapped buffers, the object goes to a vector.
 
 #include "compiler/codegen.h"
+#include "compiler/clang_args.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -30,10 +31,6 @@
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
-
-#ifndef EMBER_CLANG_RESOURCE_DIR
-#error "EMBER_CLANG_RESOURCE_DIR must name clang's resource directory"
-#endif
 
 extern "C" {
 void LLVMInitializeBPFTargetInfo(void);
@@ -75,39 +72,12 @@ bool run_clang(const struct ember_codegen_input *in, const char *triple,
 	       const char *output_file, llvm::SmallVectorImpl<char> *object,
 	       std::string *diag_out)
 {
-	const bool bpf = !std::strcmp(triple, "bpf");
+	// cc1 arguments in step with the parse's (compiler/clang_args.h): a
+	// PCH is only accepted by a compile with the same language and target.
+	const char *base[EMBER_CLANG_ARGS_MAX];
+	std::vector<const char *> args(
+		base, base + ember__clang_cc1_args(base, triple));
 
-	// cc1 arguments: what `clang -target bpf -O2 -g -c` would pass, minus
-	// the host's system headers (kernel types come from the virtual tree).
-	// The parse (compile.c) uses the same target CPU and -O2: a PCH is
-	// only accepted by a compile with the same language and target.
-	std::vector<const char *> args = {
-		"-triple",
-		triple,
-		"-O2",
-		"-debug-info-kind=constructor",
-		"-dwarf-version=4",
-		"-std=gnu11",
-		"-nostdsysteminc",
-		"-nobuiltininc",
-		"-resource-dir",
-		EMBER_CLANG_RESOURCE_DIR,
-		"-internal-isystem",
-		EMBER_CLANG_RESOURCE_DIR "/include",
-		"-fno-common",
-		"-fmessage-length=0",
-		"-ferror-limit",
-		"20",
-		"-mllvm",
-		"-bpf-stack-size=512",
-	};
-	if (bpf) {
-		args.push_back("-target-cpu");
-		args.push_back("v3");
-	} else {
-		// host parse: IR only, optimised later for bpf
-		args.push_back("-disable-llvm-passes");
-	}
 	for (size_t i = 0; i < in->args_cnt; i++)
 		args.push_back(in->args[i]);
 	args.push_back("-x");
@@ -190,20 +160,10 @@ bool host_ir_to_bpf(const struct ember_codegen_input *in,
 		return false;
 
 	// The bpf side's options, from the arguments a bpf compile would get.
-	std::vector<const char *> args = {
-		"-triple",
-		"bpf",
-		"-target-cpu",
-		"v3",
-		"-O2",
-		"-debug-info-kind=constructor",
-		"-dwarf-version=4",
-		"-mllvm",
-		"-bpf-stack-size=512",
-		"-x",
-		"ir",
-		in->main_path,
-	};
+	const char *base[EMBER_CLANG_ARGS_MAX];
+	std::vector<const char *> args(
+		base, base + ember__clang_cc1_backend_args(base));
+	args.insert(args.end(), { "-x", "ir", in->main_path });
 	std::string diag_text;
 	llvm::raw_string_ostream diag_os(diag_text);
 	llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> diag_opts(
