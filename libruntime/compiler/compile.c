@@ -12,6 +12,7 @@
 
 #include "compiler/codegen.h"
 #include "compiler/cache.h"
+#include "compiler/clang_args.h"
 #include "compiler/digest.h"
 #include "compiler/include_check.h"
 #include "compiler/isolation.h"
@@ -28,41 +29,6 @@
 #define MAIN_PATH EMBER_VIRTUAL_MAIN_DIR "/program.c"
 #define USER_RECORD_SUFFIX "___user"
 #define VINC EMBER_VIRTUAL_INCLUDE_DIR
-
-#if defined(__x86_64__)
-#define TARGET_ARCH "-D__TARGET_ARCH_x86"
-#elif defined(__aarch64__)
-#define TARGET_ARCH "-D__TARGET_ARCH_arm64"
-#elif defined(__s390x__)
-#define TARGET_ARCH "-D__TARGET_ARCH_s390"
-#elif defined(__powerpc64__)
-#define TARGET_ARCH "-D__TARGET_ARCH_powerpc"
-#elif defined(__riscv)
-#define TARGET_ARCH "-D__TARGET_ARCH_riscv"
-#else
-#error "unsupported host architecture"
-#endif
-
-/* Flags shared by the parse and the code generation. BPF C idioms trip
- * these warnings without being wrong. */
-static const char *const common_args[] = {
-	"-I",
-	VINC,
-	TARGET_ARCH,
-	"-D__BPF_TRACING__",
-	"-D__EMBER__",
-	"-Wno-unused-value",
-	"-Wno-pointer-sign",
-	"-Wno-compare-distinct-pointer-types",
-	"-Wno-gnu-variable-sized-type-not-at-end",
-	"-Wno-address-of-packed-member",
-	"-Wno-tautological-compare",
-	"-Wno-unknown-warning-option",
-	"-Wno-unused-function",
-	/* an undeclared function cannot be called from BPF: say so early */
-	"-Werror=implicit-function-declaration",
-};
-#define COMMON_ARGS_CNT (sizeof(common_args) / sizeof(common_args[0]))
 
 /* Include prefixes of kernel headers (the directories of the kernel's
  * include/ and arch/.../include/): served empty, since the kernel types are
@@ -275,7 +241,8 @@ static bool open_cache(const struct ember_compile_opts *o,
 	int err = ember__cache_open(cache, o->log, o->log_ctx);
 
 	if (!err)
-		err = ember__prelude_digest(common_args, COMMON_ARGS_CNT,
+		err = ember__prelude_digest(ember__clang_common_args,
+					    ember__clang_common_args_cnt,
 					    prelude);
 	if (!err)
 		return true;
@@ -684,217 +651,400 @@ static void warn_without_config(const struct ember_compile_opts *o)
 	free(m);
 }
 
-/* What the isolated part of a compile works from, prepared by the host. */
-struct compile_input {
+/*
+ * One compile, as its steps (ember__compile) fill it in. The steps up to
+ * the isolation run in the host; parse_args to codegen run in the isolated
+ * copy (isolation.h), on its copy of this struct.
+ */
+struct compile {
 	const char *text;
 	size_t len;
 	const struct ember_compile_opts *o;
-	const struct vfiles *vf;
-	const struct ember_kernel_headers *kh; /* NULL: BTF mode */
-	const char *pch; /* NULL: the prelude is parsed as text */
-	const char *program_h;
+	struct ember_compiled *out;
+	/* prepare_prelude: what the text is compiled with */
+	bool headers; /* o->kernel_headers: kh in use */
+	struct ember_kernel_headers kh;
+	struct ember_source_scan scan;
+	struct vfiles vf;
+	char *program_h;
+	struct ember_cache cache;
+	bool cached; /* the cache may be used; prelude is then set */
+	struct ember_digest prelude;
+	/* lookup_cache */
+	struct ember_digest key;
+	bool hit;
+	/* load_prelude */
+	struct ember_pch pch;
+	/* parse_args, parse, rewrite, codegen (isolated copy) */
+	const char **args;
+	size_t nargs;
+	struct CXUnsavedFile *unsaved;
+	CXIndex index;
+	CXTranslationUnit tu;
+	struct ember_rewriter rw;
+	char *body;
+	size_t body_len;
+	/* run_isolated: the copy's result, for hand_over */
+	char *reply;
+	size_t reply_len;
 };
 
-/* Parse, rewrite and generate code (in the isolated copy: see isolation.h). */
-static int compile_text(const struct compile_input *in,
-			const struct ember_compile_opts *o,
-			struct ember_compiled *out)
+/* Kernel types (BTF or a header tree), the virtual files, and the cache
+ * with the digest of the prelude it keys on. */
+static int prepare_prelude(struct compile *c)
 {
-	const struct ember_kernel_headers *kh = in->kh;
-	const struct vfiles *vf = in->vf;
-	const char *text = in->text, *pch = in->pch;
-	size_t len = in->len, nargs = 0, kh_args_cnt = kh ? kh->args_cnt : 0;
-	struct ember_rewriter rw = { 0 };
-	struct CXUnsavedFile *unsaved = NULL;
-	const char **args = NULL;
-	size_t i, body_len;
-	char *body = NULL, *diags = NULL;
-	CXIndex index = NULL;
-	CXTranslationUnit tu = NULL;
-	int err = 0;
+	const struct ember_compile_opts *o = c->o;
+	int err;
 
-	/* Phase 1: parse the user's text as written (BCC vocabulary). */
-	args = calloc(32 + o->cflags_cnt + kh_args_cnt, sizeof(*args));
-	unsaved = calloc(vf->cnt + 1, sizeof(*unsaved));
-	if (!args || !unsaved) {
-		err = ember__error(ENOMEM, "out of memory");
-		goto out;
+	/* kernel_headers: types from a real header tree, parsed as text every
+	 * time (no PCH, no object cache: the tree can change under the same
+	 * path), BCC's slow path. */
+	if (c->headers) {
+		err = ember__kernel_headers_open(o->kernel_headers, &c->kh);
+		if (err)
+			return err;
 	}
-	args[nargs++] = "-target";
-	args[nargs++] = kh ? kh->host_triple : "bpf";
-	args[nargs++] = "-std=gnu11";
-	args[nargs++] = "-O2";
-	if (!kh) /* as codegen.cc: a PCH needs the same */
-		args[nargs++] = "-mcpu=v3";
-	args[nargs++] = "-nostdinc";
-	args[nargs++] = "-isystem";
-	args[nargs++] = EMBER_CLANG_RESOURCE_DIR "/include";
+	err = ember__check_text_size(o->name, c->len);
+	if (err)
+		return err;
+	if (!c->headers)
+		c->cached = open_cache(o, &c->cache, &c->prelude);
+	err = ember__source_scan(c->text, c->len, &c->scan);
+	if (!err)
+		err = build_vfiles(o, c->text, &c->scan,
+				   c->headers ? &c->kh : NULL, &c->vf,
+				   &c->program_h);
+	if (err == -ENOMEM)
+		ember__error(ENOMEM, "out of memory");
+	return err;
+}
+
+/* A program compiled before under the same prelude is reused. */
+static int lookup_cache(struct compile *c)
+{
+	int err;
+
+	if (!c->cached || c->o->rewrite_only)
+		return 0;
+	err = object_key(c->o, c->text, c->len, &c->prelude, c->program_h,
+			 &c->key);
+	if (err)
+		return ember__error(ENOMEM, "out of memory");
+	c->hit = !ember__object_cache_load(&c->cache, &c->key, c->out);
+	return 0;
+}
+
+/* The precompiled prelude is an optimisation: without it the prelude is
+ * parsed as text. */
+static int load_prelude(struct compile *c)
+{
+	const struct ember_compile_opts *o = c->o;
+	int err;
+
+	if (c->cached &&
+	    ember__prelude_pch(&c->cache, &c->prelude, ember__clang_common_args,
+			       ember__clang_common_args_cnt, &c->pch) &&
+	    o->log) {
+		char *m = NULL;
+
+		if (asprintf(&m, "not using a precompiled prelude: %s",
+			     ember_errmsg()) >= 0)
+			o->log(EMBER_LOG_INFO, m, o->log_ctx);
+		free(m);
+	}
+	if (c->headers)
+		return 0;
+	err = c->pch.fd >= 0 ? 0 : add_kernel_types(&c->vf);
+	warn_without_config(o);
+	if (err == -ENOMEM)
+		ember__error(ENOMEM, "out of memory");
+	return err;
+}
+
+/* Includes of devices, FIFOs or huge files are refused before clang reads
+ * them (include_check.h). */
+static int check_includes(struct compile *c)
+{
+	const struct ember_compile_opts *o = c->o;
+
+	return ember__check_includes(
+		o->name, c->text, c->len, &c->scan,
+		&(struct ember_include_search){
+			.args = { (const char *const *)c->kh.args, o->cflags },
+			.args_cnt = { c->kh.args_cnt, o->cflags_cnt },
+			.is_virtual = vfile_is_virtual,
+			.ctx = &c->vf });
+}
+
+static const char *pch_path(const struct compile *c)
+{
+	return c->pch.fd >= 0 ? c->pch.path : NULL;
+}
+
+static const char *host_triple(const struct compile *c)
+{
+	return c->headers ? c->kh.host_triple : NULL;
+}
+
+/* The parse's flags (clang_args.h) and its in-memory files. */
+static int parse_args(struct compile *c)
+{
+	const struct ember_compile_opts *o = c->o;
+	const struct vfiles *vf = &c->vf;
+	const char **args;
+	size_t i, n;
+
+	c->args = args =
+		calloc(2 * EMBER_CLANG_ARGS_MAX + 4 + o->cflags_cnt +
+			       c->kh.args_cnt + ember__clang_common_args_cnt,
+		       sizeof(*args));
+	c->unsaved = calloc(vf->cnt + 1, sizeof(*c->unsaved));
+	if (!args || !c->unsaved)
+		return ember__error(ENOMEM, "out of memory");
+	n = ember__clang_parse_args(args, host_triple(c));
 	/* the tree's include dirs and -include linux/kconfig.h, which must
 	 * come before the prelude */
-	for (i = 0; i < kh_args_cnt; i++)
-		args[nargs++] = kh->args[i];
-	if (pch) {
-		args[nargs++] = "-include-pch";
-		args[nargs++] = pch;
-		/* Its inputs are virtual files: nothing on disk to check. */
-		args[nargs++] = "-Xclang";
-		args[nargs++] = "-fno-validate-pch";
+	for (i = 0; i < c->kh.args_cnt; i++)
+		args[n++] = c->kh.args[i];
+	if (pch_path(c)) {
+		n += ember__clang_pch_args(args + n, pch_path(c), true);
 	} else {
-		args[nargs++] = "-include";
-		args[nargs++] = VINC "/ember/prelude.h";
+		args[n++] = "-include";
+		args[n++] = VINC "/ember/prelude.h";
 	}
-	args[nargs++] = "-include";
-	args[nargs++] = VINC "/ember/program.h";
-	for (i = 0; i < COMMON_ARGS_CNT; i++)
-		args[nargs++] = common_args[i];
+	args[n++] = "-include";
+	args[n++] = VINC "/ember/program.h";
+	for (i = 0; i < ember__clang_common_args_cnt; i++)
+		args[n++] = ember__clang_common_args[i];
 	for (i = 0; i < o->cflags_cnt; i++)
-		args[nargs++] = o->cflags[i];
-	unsaved[0] = (struct CXUnsavedFile){ MAIN_PATH, text, len };
+		args[n++] = o->cflags[i];
+	c->nargs = n;
+	c->unsaved[0] = (struct CXUnsavedFile){ MAIN_PATH, c->text, c->len };
 	for (i = 0; i < vf->cnt; i++)
-		unsaved[i + 1] =
+		c->unsaved[i + 1] =
 			(struct CXUnsavedFile){ vf->v[i].path, vf->v[i].text,
 						vf->v[i].len };
+	return 0;
+}
+
+/* Parse the user's text as written (BCC vocabulary). */
+static int parse(struct compile *c)
+{
+	const struct ember_compile_opts *o = c->o;
+	int err;
+
 	/* excludeDeclarationsFromPCH: walking the AST then visits only the
 	 * user's declarations, not the precompiled kernel types. */
-	index = clang_createIndex(1, 0);
+	c->index = clang_createIndex(1, 0);
 	if (clang_parseTranslationUnit2(
-		    index, MAIN_PATH, args, (int)nargs, unsaved,
-		    (unsigned int)vf->cnt + 1,
+		    c->index, MAIN_PATH, c->args, (int)c->nargs, c->unsaved,
+		    (unsigned int)c->vf.cnt + 1,
 		    CXTranslationUnit_DetailedPreprocessingRecord,
-		    &tu) != CXError_Success) {
-		err = ember__error(EINVAL, "%s: libclang could not parse",
-				   o->name);
-		goto out;
-	}
-	rw = (struct ember_rewriter){ .tu = tu,
-				      .main_file = clang_getFile(tu, MAIN_PATH),
-				      .text = text,
-				      .len = len,
-				      .name = o->name };
-	if (parse_diagnostics(tu, rw.main_file, o->name, &rw.errors,
-			      &rw.warnings)) {
-		err = ember__error(EINVAL, "%s", rw.errors);
-		goto out;
-	}
-	err = ember__check_inclusions(tu, MAIN_PATH, o->name, text, len);
-	if (err)
-		goto out;
+		    &c->tu) != CXError_Success)
+		return ember__error(EINVAL, "%s: libclang could not parse",
+				    o->name);
+	c->rw = (struct ember_rewriter){ .tu = c->tu,
+					 .main_file = clang_getFile(c->tu,
+								    MAIN_PATH),
+					 .text = c->text,
+					 .len = c->len,
+					 .name = o->name };
+	if (parse_diagnostics(c->tu, c->rw.main_file, o->name, &c->rw.errors,
+			      &c->rw.warnings))
+		return ember__error(EINVAL, "%s", c->rw.errors);
+	err = ember__check_inclusions(c->tu, MAIN_PATH, o->name, c->text,
+				      c->len);
+	return err;
+}
 
-	/* Rewriters, then the edits applied to the user's text. A user error
-	 * in one does not stop the others: report everything at once. */
+/* Rewriters, then the edits applied to the user's text. A user error in one
+ * does not stop the others: report everything at once. */
+static int rewrite(struct compile *c)
+{
+	const struct ember_compile_opts *o = c->o;
+	struct ember_rewriter *rw = &c->rw;
+	size_t i;
+	int err = 0;
+
 	for (i = 0; i < sizeof(rewriters) / sizeof(rewriters[0]); i++) {
-		int e = rewriters[i](&rw);
+		int e = rewriters[i](rw);
 
 		if (e && e != -EINVAL) {
 			err = e;
 			break;
 		}
 	}
-	if (rw.error_cnt) {
-		err = ember__error(EINVAL, "%s", rw.errors);
-		goto out;
-	}
-	if (err) {
-		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));
-		goto out;
-	}
-	err = ember__edits_apply(&rw.edits, text, len, &body, &body_len);
+	if (rw->error_cnt)
+		return ember__error(EINVAL, "%s", rw->errors);
 	if (!err)
-		err = compose_final(o, &rw, body, in->program_h,
-				    &out->rewritten, &out->rewritten_len);
-	if (err) {
+		err = ember__edits_apply(&rw->edits, c->text, c->len, &c->body,
+					 &c->body_len);
+	if (!err)
+		err = compose_final(o, rw, c->body, c->program_h,
+				    &c->out->rewritten, &c->out->rewritten_len);
+	if (err)
 		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));
-		goto out;
-	}
-	if (o->rewrite_only)
-		goto done;
+	return err;
+}
 
-	/* Phase 2: compile the plain eBPF C to a BPF object. */
-	nargs = 0;
-	if (kh) {
+/* Compile the plain eBPF C to a BPF object. */
+static int codegen(struct compile *c)
+{
+	const struct ember_compile_opts *o = c->o;
+	struct ember_compiled *out = c->out;
+	const char **args = c->args;
+	char *diags = NULL;
+	size_t i, n = 0;
+	int err;
+
+	if (c->headers) {
 		/* cc1 without the driver: the kernel's headers want __GNUC__ */
-		args[nargs++] = "-fgnuc-version=4.2.1";
-		for (i = 0; i < kh_args_cnt; i++)
-			args[nargs++] = kh->args[i];
+		args[n++] = "-fgnuc-version=4.2.1";
+		for (i = 0; i < c->kh.args_cnt; i++)
+			args[n++] = c->kh.args[i];
 	}
-	if (pch) {
-		args[nargs++] = "-include-pch";
-		args[nargs++] = pch;
-		args[nargs++] = "-fno-validate-pch";
-	}
-	for (i = 0; i < COMMON_ARGS_CNT; i++)
-		args[nargs++] = common_args[i];
+	if (pch_path(c))
+		n += ember__clang_pch_args(args + n, pch_path(c), false);
+	for (i = 0; i < ember__clang_common_args_cnt; i++)
+		args[n++] = ember__clang_common_args[i];
 	for (i = 0; i < o->cflags_cnt; i++)
-		args[nargs++] = o->cflags[i];
+		args[n++] = o->cflags[i];
 	err = ember__codegen_bpf(
-		&(struct ember_codegen_input){
-			.main_path = MAIN_PATH,
-			.main_text = out->rewritten,
-			.main_len = out->rewritten_len,
-			.files = vf->v,
-			.files_cnt = vf->cnt,
-			.args = args,
-			.args_cnt = nargs,
-			.host_triple = kh ? kh->host_triple : NULL },
+		&(struct ember_codegen_input){ .main_path = MAIN_PATH,
+					       .main_text = out->rewritten,
+					       .main_len = out->rewritten_len,
+					       .files = c->vf.v,
+					       .files_cnt = c->vf.cnt,
+					       .args = args,
+					       .args_cnt = n,
+					       .host_triple = host_triple(c) },
 		&out->obj, &out->obj_len, &diags);
 	if (err) {
 		char *mapped =
-			diags ? map_codegen_diags(diags, &rw, out->rewritten)
+			diags ? map_codegen_diags(diags, &c->rw, out->rewritten)
 			      : NULL;
 
 		ember__error(-err, "%s",
 			     mapped ? mapped : "code generation failed");
 		free(mapped);
-		goto out;
+		free(diags);
+		return err;
 	}
-done:
-	out->progs = rw.progs;
-	out->progs_cnt = rw.progs_cnt;
-	rw.progs = NULL;
-	rw.progs_cnt = 0;
-	out->tables = rw.tables;
-	out->tables_cnt = rw.tables_cnt;
-	rw.tables = NULL;
-	rw.tables_cnt = 0;
-	out->warnings = rw.warnings;
-	rw.warnings = NULL;
-out:
-	/* a result carries its warnings to the host (and the cache) */
-	if (err)
-		log_warnings(o, rw.warnings);
-	for (i = 0; i < rw.progs_cnt; i++) {
-		free(rw.progs[i].name);
-		free(rw.progs[i].section);
-	}
-	free(rw.progs);
-	rewriter_free(&rw);
 	free(diags);
-	free(body);
-	if (tu)
-		clang_disposeTranslationUnit(tu);
-	if (index)
-		clang_disposeIndex(index);
-	free(args);
-	free(unsaved);
-	return err;
+	return 0;
 }
 
-/* The isolated copy's side: compile, hand the result over as bytes. */
+/* The programs, tables and warnings the rewriters found go with it. */
+static int collect(struct compile *c)
+{
+	struct ember_compiled *out = c->out;
+
+	out->progs = c->rw.progs;
+	out->progs_cnt = c->rw.progs_cnt;
+	c->rw.progs = NULL;
+	c->rw.progs_cnt = 0;
+	out->tables = c->rw.tables;
+	out->tables_cnt = c->rw.tables_cnt;
+	c->rw.tables = NULL;
+	c->rw.tables_cnt = 0;
+	out->warnings = c->rw.warnings;
+	c->rw.warnings = NULL;
+	return 0;
+}
+
+/* What parse_args to codegen hold. */
+static void release_parse(struct compile *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->rw.progs_cnt; i++) {
+		free(c->rw.progs[i].name);
+		free(c->rw.progs[i].section);
+	}
+	free(c->rw.progs);
+	rewriter_free(&c->rw);
+	free(c->body);
+	if (c->tu)
+		clang_disposeTranslationUnit(c->tu);
+	if (c->index)
+		clang_disposeIndex(c->index);
+	free(c->args);
+	free(c->unsaved);
+}
+
+/* The isolated copy's side: parse, rewrite, generate code, and hand the
+ * result to the host as bytes. */
 static int compile_isolated(void *arg, ember_log_fn log, void *log_ctx,
 			    FILE *reply)
 {
-	const struct compile_input *in = arg;
-	struct ember_compile_opts o = *in->o;
-	struct ember_compiled c = { 0 };
+	struct compile *c = arg;
+	struct ember_compile_opts o = *c->o;
+	struct ember_compiled out = { 0 };
 	int err;
 
 	o.log = log;
 	o.log_ctx = log_ctx;
-	err = compile_text(in, &o, &c);
+	c->o = &o;
+	c->out = &out;
+	err = parse_args(c);
+	err = err ?: parse(c);
+	err = err ?: rewrite(c);
+	err = err ?: codegen(c);
+	err = err ?: collect(c);
+	/* a result carries its warnings to the host (and the cache) */
 	if (!err)
-		ember__compiled_pack(&c, reply);
-	ember__compiled_free(&c);
+		ember__compiled_pack(&out, reply);
+	else
+		log_warnings(&o, c->rw.warnings);
+	ember__compiled_free(&out);
+	release_parse(c);
 	return err;
+}
+
+/* rewrite_only: the steps up to the rewrite, in this process (no code
+ * generation to isolate). */
+static int run_in_process(struct compile *c)
+{
+	int err;
+
+	ember__in_process_llvm_begin();
+	err = parse_args(c);
+	err = err ?: parse(c);
+	err = err ?: rewrite(c);
+	err = err ?: collect(c);
+	ember__in_process_llvm_end();
+	if (err)
+		log_warnings(c->o, c->rw.warnings);
+	release_parse(c);
+	return err;
+}
+
+static int run_isolated(struct compile *c)
+{
+	return ember__isolated_run(c->o->name, compile_isolated, c, c->o->log,
+				   c->o->log_ctx, &c->reply, &c->reply_len);
+}
+
+/* The copy's result to the caller, and into the cache. */
+static int hand_over(struct compile *c)
+{
+	if (ember__compiled_unpack(c->reply, c->reply_len, c->out))
+		return ember__error(EIO,
+				    "%s: the compiler's result was damaged",
+				    c->o->name);
+	if (c->cached)
+		ember__object_cache_store(&c->cache, &c->key, c->out);
+	return 0;
+}
+
+static void compile_free(struct compile *c)
+{
+	free(c->reply);
+	ember__prelude_pch_close(&c->pch);
+	ember__cache_close(&c->cache);
+	vfiles_free(&c->vf);
+	ember__kernel_headers_free(&c->kh);
+	ember__source_scan_free(&c->scan);
 }
 
 /* As BCC: the license is the program's to state, in its text. */
@@ -924,119 +1074,32 @@ static int check_cflags(const struct ember_compile_opts *o)
 int ember__compile(const char *text, const struct ember_compile_opts *o,
 		   struct ember_compiled *out)
 {
-	struct ember_source_scan scan = { 0 };
-	struct vfiles vf = { 0 };
-	struct ember_kernel_headers kh = { 0 };
-	bool headers = o->kernel_headers != NULL;
-	size_t len = strlen(text), reply_len = 0;
-	char *program_h = NULL, *reply = NULL;
-	const char *pch = NULL;
-	struct ember_cache cache = { .dirfd = -1 };
-	struct ember_digest prelude, key;
-	struct ember_pch pch_file = { .fd = -1 };
-	bool cached = false;
+	struct compile c = { .text = text,
+			     .len = strlen(text),
+			     .o = o,
+			     .out = out,
+			     .headers = o->kernel_headers != NULL,
+			     .cache = { .dirfd = -1 },
+			     .pch = { .fd = -1 } };
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	err = check_cflags(o);
-	if (err)
-		return err;
-	/* kernel_headers: types from a real header tree, parsed as text every
-	 * time (no PCH, no object cache: the tree can change under the same
-	 * path), BCC's slow path. */
-	if (headers) {
-		err = ember__kernel_headers_open(o->kernel_headers, &kh);
-		if (err)
-			return err;
+	err = err ?: prepare_prelude(&c);
+	err = err ?: lookup_cache(&c);
+	if (!err && !c.hit) {
+		err = load_prelude(&c);
+		err = err ?: check_includes(&c);
+		if (o->rewrite_only) {
+			err = err ?: run_in_process(&c);
+		} else {
+			err = err ?: run_isolated(&c);
+			err = err ?: hand_over(&c);
+		}
 	}
-	err = ember__check_text_size(o->name, len);
-	if (err)
-		goto out;
-	if (!headers)
-		cached = open_cache(o, &cache, &prelude);
-	err = ember__source_scan(text, len, &scan);
-	if (!err)
-		err = build_vfiles(o, text, &scan, headers ? &kh : NULL, &vf,
-				   &program_h);
-	/* A program compiled before under the same prelude is reused. */
-	if (!err && cached && !o->rewrite_only) {
-		err = object_key(o, text, len, &prelude, program_h, &key);
-		if (!err && !ember__object_cache_load(&cache, &key, out))
-			goto out;
-	}
-	/* The precompiled prelude is an optimisation: without it the prelude
-	 * is parsed as text. */
-	if (!err && cached &&
-	    ember__prelude_pch(&cache, &prelude, common_args, COMMON_ARGS_CNT,
-			       &pch_file) &&
-	    o->log) {
-		char *m = NULL;
-
-		if (asprintf(&m, "not using a precompiled prelude: %s",
-			     ember_errmsg()) >= 0)
-			o->log(EMBER_LOG_INFO, m, o->log_ctx);
-		free(m);
-	}
-	if (pch_file.fd >= 0)
-		pch = pch_file.path;
-	if (!err && !headers && !pch)
-		err = add_kernel_types(&vf);
-	if (!headers)
-		warn_without_config(o);
-	if (err) {
-		if (err == -ENOMEM)
-			ember__error(ENOMEM, "out of memory");
-		goto out;
-	}
-
-	err = ember__check_includes(
-		o->name, text, len, &scan,
-		&(struct ember_include_search){
-			.args = { (const char *const *)kh.args, o->cflags },
-			.args_cnt = { kh.args_cnt, o->cflags_cnt },
-			.is_virtual = vfile_is_virtual,
-			.ctx = &vf });
-	if (err)
-		goto out;
-
-	if (o->rewrite_only) {
-		ember__in_process_llvm_begin();
-		err = compile_text(
-			&(struct compile_input){ .text = text,
-						 .len = len,
-						 .o = o,
-						 .vf = &vf,
-						 .kh = headers ? &kh : NULL,
-						 .pch = pch,
-						 .program_h = program_h },
-			o, out);
-		ember__in_process_llvm_end();
-		goto out;
-	}
-	err = ember__isolated_run(
-		o->name, compile_isolated,
-		&(struct compile_input){ .text = text,
-					 .len = len,
-					 .o = o,
-					 .vf = &vf,
-					 .kh = headers ? &kh : NULL,
-					 .pch = pch,
-					 .program_h = program_h },
-		o->log, o->log_ctx, &reply, &reply_len);
-	if (!err && ember__compiled_unpack(reply, reply_len, out))
-		err = ember__error(EIO, "%s: the compiler's result was damaged",
-				   o->name);
-	if (!err && cached)
-		ember__object_cache_store(&cache, &key, out);
-out:
 	if (!err)
 		log_warnings(o, out->warnings);
-	free(reply);
-	ember__prelude_pch_close(&pch_file);
-	ember__cache_close(&cache);
-	vfiles_free(&vf);
-	ember__kernel_headers_free(&kh);
-	ember__source_scan_free(&scan);
+	compile_free(&c);
 	if (err)
 		ember__compiled_free(out);
 	return err;

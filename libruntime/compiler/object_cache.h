@@ -11,7 +11,7 @@
 #define EMBER_OBJECT_CACHE_H
 
 #include "compiler/cache.h"
-#include "compiler/compile.h"
+#include "compiler/compiled.h"
 #include "compiler/digest.h"
 
 /* The entries' magic: a new layout of ember_compiled bytes bumps it. */

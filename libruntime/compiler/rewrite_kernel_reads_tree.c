@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/compile.h"
 #include "compiler/kernel_read_provenance.h"
 
 /* ---- the tree --------------------------------------------------------- */

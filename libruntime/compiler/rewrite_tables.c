@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compiler/compile.h"
+#include "compiler/compiled.h"
 #include "compiler/rewriter.h"
 #include "compiler/table_kinds.h"
 
