@@ -170,8 +170,10 @@ EMBER_API int ember_table_update(struct ember_table *t, const void *key,
 EMBER_API int ember_table_delete(struct ember_table *t, const void *key);
 /*
  * Copy key's value into value (may be NULL) and remove it in one step. Queue
- * and stack tables take key NULL and pop. Errors: -ENOENT, -EOPNOTSUPP (the
- * kernel cannot do this for the table's type).
+ * and stack tables take key NULL and pop. On kernels before 5.14, hash
+ * tables do it as a lookup then a delete (an update between the two is
+ * lost). Errors: -ENOENT, -EOPNOTSUPP (the kernel cannot do this for the
+ * table's type).
  */
 EMBER_API int ember_table_lookup_and_delete(struct ember_table *t,
 					    const void *key, void *value);

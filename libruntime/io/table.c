@@ -384,6 +384,13 @@ int ember_table_delete(struct ember_table *t, const void *key)
 	return err ? op_error(t, "delete", err) : 0;
 }
 
+static bool is_hash(enum bpf_map_type type)
+{
+	return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_PERCPU_HASH ||
+	       type == BPF_MAP_TYPE_LRU_HASH ||
+	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
 int ember_table_lookup_and_delete(struct ember_table *t, const void *key,
 				  void *value)
 {
@@ -399,6 +406,14 @@ int ember_table_lookup_and_delete(struct ember_table *t, const void *key,
 	}
 	err = bpf_map_lookup_and_delete_elem(t->fd, key,
 					     value ? value : scratch);
+	if (ember__batch_unsupported(err) && key && is_hash(t->type)) {
+		/* Hash tables have it since Linux 5.14: before, a lookup
+		 * then a delete (as BCC's pop does); ENOENT from the delete
+		 * means another reader took the element first. */
+		err = bpf_map_lookup_elem(t->fd, key, value ? value : scratch);
+		if (!err)
+			err = bpf_map_delete_elem(t->fd, key);
+	}
 	free(scratch);
 	if (ember__batch_unsupported(err))
 		return ember__error(EOPNOTSUPP,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "kernel/features.h"
 #include "loader/attach.h"
 #include "loader/libbpf_log.h"
 
@@ -33,6 +34,7 @@ int ember_module_attach_usdt(struct ember_module *m, const char *fn_name,
 {
 	LIBBPF_OPTS(bpf_usdt_opts, uo);
 	struct ember_usdt_opts o;
+	const char *why;
 	char path[PATH_MAX], exe[64], what[PATH_MAX + 300], pid_part[32] = "";
 	struct ember_prog *p;
 	struct bpf_link *l;
@@ -82,5 +84,17 @@ int ember_module_attach_usdt(struct ember_module *m, const char *fn_name,
 				    "probe %s:%s\n%s",
 				    fn_name, what, path, provider, name,
 				    ember__libbpf_log_end());
+	if (!l && errno == EOPNOTSUPP && o.pid <= 0 &&
+	    ember__feature(EMBER_FEATURE_BPF_COOKIE, &why) == 0)
+		/* libbpf tells the sites of a position-independent binary
+		 * apart by BPF cookie in every process */
+		return ember__error(
+			EOPNOTSUPP,
+			"cannot attach '%s' to %s in every process: %s is "
+			"position-independent (a shared library or PIE "
+			"executable), which needs BPF cookies (Linux 5.15) "
+			"and this kernel has none; give the pid of one "
+			"process (ember_usdt_opts.pid)\n%s",
+			fn_name, what, path, ember__libbpf_log_end());
 	return ember__attach_record(m, p, l, what, link);
 }

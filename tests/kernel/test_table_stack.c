@@ -36,32 +36,46 @@ static const char program[] =
 	"} ids SEC(\".maps\");\n"
 	"TRACEPOINT_PROBE(syscalls, sys_enter_getppid)\n"
 	"{\n"
-	"\tu32 kernel = 0, user = 1;\n"
+	"\tu32 user = 1;\n"
 	"\ts64 id;\n"
 	"\n"
 	"\tif ((bpf_get_current_pid_tgid() >> 32) != ME)\n"
 	"\t\treturn 0;\n"
-	"\tid = bpf_get_stackid(args, &stacks, 0);\n"
-	"\tbpf_map_update_elem(&ids, &kernel, &id, BPF_ANY);\n"
 	"\tid = bpf_get_stackid(args, &stacks, BPF_F_USER_STACK);\n"
 	"\tbpf_map_update_elem(&ids, &user, &id, BPF_ANY);\n"
+	"\treturn 0;\n"
+	"}\n"
+	/* Kernels before 6.11 give a syscall tracepoint's programs the
+	 * user's registers, so a kernel stack from there is -EFAULT: the
+	 * raw tracepoint has the kernel's on every kernel. */
+	"RAW_TRACEPOINT_PROBE(sys_enter)\n"
+	"{\n"
+	"\tu32 kernel = 0;\n"
+	"\ts64 id;\n"
+	"\n"
+	"\tif ((bpf_get_current_pid_tgid() >> 32) != ME ||\n"
+	"\t    ctx->args[1] != NR_GETPPID)\n"
+	"\t\treturn 0;\n"
+	"\tid = bpf_get_stackid(ctx, &stacks, 0);\n"
+	"\tbpf_map_update_elem(&ids, &kernel, &id, BPF_ANY);\n"
 	"\treturn 0;\n"
 	"}\n";
 
 static struct ember_module *load(void)
 {
-	char me[32];
-	const char *cflags[] = { me };
+	char me[32], nr[32];
+	const char *cflags[] = { me, nr };
 	struct ember_module_opts o = { .sz = sizeof(o),
 				       .name = "stacks.c",
 				       .cflags = cflags,
-				       .cflags_cnt = 1 };
+				       .cflags_cnt = 2 };
 	struct ember_module *m = NULL;
 
 	snprintf(me, sizeof(me), "-DME=%d", (int)getpid());
+	snprintf(nr, sizeof(nr), "-DNR_GETPPID=%d", (int)SYS_getppid);
 	if (ember_module_new(program, &o, &m))
 		fail_msg("load failed: %s", ember_errmsg());
-	assert_int_equal(ember_module_attach_auto(m), 1);
+	assert_int_equal(ember_module_attach_auto(m), 2);
 	return m;
 }
 
