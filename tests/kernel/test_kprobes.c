@@ -278,21 +278,28 @@ static void kfunc_typed_arguments_and_return(void **state)
 	ember_module_free(m);
 }
 
-/* KMOD_RET on a system call (error injection allows it): the value the
- * program returns is what this process's getppid() gets. */
+/* KMOD_RET on a security_ function (fmod_ret is allowed there and on
+ * error-injectable ones): while armed, the value the program returns is
+ * what this process's open() gets. */
 static void kmod_ret_changes_return(void **state)
 {
 	struct ember_module *m;
+	struct ember_table *armed;
+	uint32_t zero = 0, on = 1, off = 0;
 	int err;
-	long r;
 
 	(void)state;
-	m = load("kmod_ret.c",
-		 "KMOD_RET(__x64_sys_getppid, struct pt_regs *regs, int ret)\n"
-		 "{\n"
-		 "\treturn (bpf_get_current_pid_tgid() >> 32) == ME ? -EXDEV "
-		 ": 0;\n"
-		 "}\n");
+	m = load(
+		"kmod_ret.c",
+		"BPF_ARRAY(armed, u32, 1);\n"
+		"KMOD_RET(security_file_open, struct file *file, int ret)\n"
+		"{\n"
+		"\tu32 zero = 0, *on = armed.lookup(&zero);\n"
+		"\n"
+		"\tif (on && *on && (bpf_get_current_pid_tgid() >> 32) == ME)\n"
+		"\t\treturn -EXDEV;\n"
+		"\treturn 0;\n"
+		"}\n");
 	err = ember_module_attach_auto(m);
 	if (ember_feature(EMBER_FEATURE_FENTRY) != 1) {
 		assert_int_equal(err, -EOPNOTSUPP);
@@ -303,12 +310,15 @@ static void kmod_ret_changes_return(void **state)
 	}
 	if (err != 1)
 		fail_msg("attach: %d %s", err, ember_errmsg());
-	r = syscall(SYS_getppid);
-	assert_int_equal(r, -1);
-	assert_int_equal(errno, EXDEV);
+	assert_int_equal(ember_module_table(m, "armed", &armed), 0);
+	assert_true(open_close("/dev/null") >= 0);
+	assert_int_equal(ember_table_update(armed, &zero, &on, 0), 0);
+	err = open_close("/dev/null");
+	assert_int_equal(ember_table_update(armed, &zero, &off, 0), 0);
+	assert_int_equal(err, -EXDEV);
 	ember_module_free(m);
-	/* detached: the real answer again */
-	assert_int_equal(syscall(SYS_getppid), getppid());
+	/* detached: opens work again */
+	assert_true(open_close("/dev/null") >= 0);
 }
 
 /* LSM_PROBE(file_open): while armed, this process's opens are refused with
