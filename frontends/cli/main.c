@@ -356,6 +356,15 @@ static int cmd(int argc, char **argv, int run)
 		ember_module_free(m);
 		return 1;
 	}
+	if (err == 0) {
+		/* an empty text, or only helper functions: nothing would run */
+		fprintf(stderr,
+			"ember: %s: nothing to attach (no TRACEPOINT_PROBE, "
+			"RAW_TRACEPOINT_PROBE or probe-named function)\n",
+			opts.name);
+		ember_module_free(m);
+		return 1;
+	}
 	if (duration != 0)
 		rc = print_trace(m, duration);
 	if (tables)

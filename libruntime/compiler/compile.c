@@ -876,6 +876,13 @@ static int rewrite(struct compile *c)
 	}
 	if (rw->error_cnt)
 		return ember__error(EINVAL, "%s", rw->errors);
+	/* each one is loaded (or kept for loading) as its own program */
+	if (rw->progs_cnt > EMBER_PROGRAMS_MAX)
+		return ember__error(
+			E2BIG,
+			"%s: error: %zu functions would be BPF "
+			"programs, more than the %d a module may have",
+			o->name, rw->progs_cnt, EMBER_PROGRAMS_MAX);
 	if (!err)
 		err = ember__edits_apply(&rw->edits, c->text, c->len, &c->body,
 					 &c->body_len);

@@ -24,6 +24,8 @@
 
 #define EMBER_TEXT_MAX_BYTES (4u << 20)
 #define EMBER_INCLUDE_MAX_BYTES (16u << 20)
+/* Functions that become programs (each loaded on its own). */
+#define EMBER_PROGRAMS_MAX 4096
 
 /* -EFBIG with ember_errmsg() set when the text is over the limit. */
 int ember__check_text_size(const char *name, size_t len);

@@ -279,9 +279,8 @@ static int explain(const char *name, const struct outcome *o, int status,
 {
 	if (killed)
 		return ember__error(ETIME,
-				    "%s: compiling took longer than %d s and "
-				    "was stopped (does the text include a "
-				    "FIFO or a device?)",
+				    "%s: compiling took longer than %d s (the "
+				    "compile's limit) and was stopped",
 				    name, EMBER_COMPILE_WALL_SECONDS);
 	if ((o->done && o->res == -ENOMEM) || out_of_memory(err_text))
 		return ember__error(E2BIG,

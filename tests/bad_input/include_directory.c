@@ -1,0 +1,5 @@
+#include "/etc"
+TRACEPOINT_PROBE(syscalls, sys_enter_execve)
+{
+	return 0;
+}

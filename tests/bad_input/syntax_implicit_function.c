@@ -1,0 +1,5 @@
+TRACEPOINT_PROBE(syscalls, sys_enter_execve)
+{
+	do_something(1);
+	return 0;
+}

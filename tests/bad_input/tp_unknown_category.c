@@ -1,0 +1,4 @@
+TRACEPOINT_PROBE(nocategory, noevent)
+{
+	return 0;
+}
