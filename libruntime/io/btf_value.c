@@ -78,7 +78,10 @@ size_t ember__btf_span(const struct btf *btf, uint32_t id, unsigned int bit_off,
 	if (bit_size)
 		return (bit_off + bit_size + 7) / 8;
 	sz = btf__resolve_size(btf, id);
-	return sz > 0 ? (size_t)sz : 0;
+	if (sz <= 0)
+		return 0;
+	/* a whole value need not start on a byte (BTF allows it): one more */
+	return (size_t)sz + (bit_off % 8 ? 1 : 0);
 }
 
 bool ember__read_uint(const void *p, size_t size, uint64_t *out)

@@ -56,7 +56,8 @@ const struct btf_type *ember__btf_skip_mods(const struct btf *btf, uint32_t *id,
 /* Whether the array type t holds text: elements of plain "char" (u8 and
  * signed or unsigned char arrays are numbers, as BCC's ctypes have them). */
 bool ember__btf_is_string(const struct btf *btf, const struct btf_type *t);
-/* Bytes a value occupies from its byte offset (a bit field: its bytes). */
+/* Bytes a value occupies from its byte offset (a bit field, or a value that
+ * starts inside a byte: every byte it touches). */
 size_t ember__btf_span(const struct btf *btf, uint32_t id, unsigned int bit_off,
 		       unsigned int bit_size);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "fuzz_support.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,14 +9,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static char cache_dir[64];
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void remove_cache(void)
+{
+	nftw(cache_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void ember_fuzz_environment(void)
 {
-	char dir[64];
-
 	/* one per process: fuzzing jobs do not share a cache */
-	snprintf(dir, sizeof(dir), "/tmp/ember-fuzz-cache-%d", (int)getpid());
-	mkdir(dir, 0700);
-	setenv("EMBER_CACHE_DIR", dir, 1);
+	snprintf(cache_dir, sizeof(cache_dir), "/tmp/ember-fuzz-cache-%d",
+		 (int)getpid());
+	mkdir(cache_dir, 0700);
+	atexit(remove_cache);
+	setenv("EMBER_CACHE_DIR", cache_dir, 1);
 	setenv("EMBER_TRACEFS", EMBER_FUZZ_TRACEFS, 1);
 }
 
