@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * Memory over many module lifetimes in one process: N cycles (default
- * 10,000) of compile, load, attach, trigger, read a table and free, printing
+ * 10,000) of compile, load, read a table and free (--attach: also attach a
+ * tracepoint and trigger it; detaching waits for the kernel), printing
  * the resident set size (VmRSS) and the open file descriptors every N/10
  * cycles. A growth beyond noise between the warm first checkpoint and the
  * last is a leak. With --distinct every cycle's text differs (each compile
  * misses the object cache and runs the compiler; default: every cycle after
- * the first is an object cache hit, so the cycles measure load, attach and
- * free). Needs root; run under the kernel lock (it attaches a tracepoint):
- *   flock /tmp/ember-kernel.lock build/bin/bench_rss_cycles [--distinct] [N]
+ * the first is an object cache hit, so the cycles measure load and free).
+ * Needs root; run under the kernel lock:
+ *   flock /tmp/ember-kernel.lock build/bin/bench_rss_cycles [--distinct]
+ *         [--attach] [N]
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -54,7 +56,9 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int cycle(long i, int distinct)
+static int distinct, attach;
+
+static int cycle(long i)
 {
 	char text[512];
 	EMBER_OPTS(ember_module_opts, o, .name = "rss.c");
@@ -76,11 +80,11 @@ static int cycle(long i, int distinct)
 		 "}\n",
 		 distinct ? i + 1 : 1L);
 	err = ember_module_new(text, &o, &m);
-	if (!err && ember_module_attach_auto(m) != 1)
+	if (!err && attach && ember_module_attach_auto(m) != 1)
 		err = -1;
 	getppid();
 	if (!err && (ember_module_table(m, "calls", &t) ||
-		     ember_table_lookup(t, &key, &val) || val == 0))
+		     ember_table_lookup(t, &key, &val) || (attach && !val)))
 		err = -1;
 	if (err)
 		fprintf(stderr, "cycle %ld: %s\n", i, ember_errmsg());
@@ -90,14 +94,21 @@ static int cycle(long i, int distinct)
 
 int main(int argc, char **argv)
 {
-	int distinct = argc > 1 && !strcmp(argv[1], "--distinct");
-	long n = argc > 1 + distinct ? atol(argv[1 + distinct]) : 10000;
-	long step = n >= 10 ? n / 10 : 1;
+	long n = 10000, step;
 	double t0 = now();
+
+	for (int a = 1; a < argc; a++)
+		if (!strcmp(argv[a], "--distinct"))
+			distinct = 1;
+		else if (!strcmp(argv[a], "--attach"))
+			attach = 1;
+		else
+			n = atol(argv[a]);
+	step = n >= 10 ? n / 10 : 1;
 
 	printf("%10s %10s %6s %8s\n", "cycles", "rss_kib", "fds", "seconds");
 	for (long i = 0; i < n; i++) {
-		if (cycle(i, distinct))
+		if (cycle(i))
 			return 1;
 		if (i == 0 || (i + 1) % step == 0) {
 			printf("%10ld %10ld %6d %8.1f\n", i + 1, rss_kib(),

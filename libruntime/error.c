@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,29 @@
 
 /* Heap-held so that long compiler diagnostics and verifier excerpts fit. */
 static __thread char *last_message;
+
+/* A thread's last message is freed when the thread exits (a key's
+ * destructor: __thread variables have none in C). */
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+static void free_at_exit(void *message)
+{
+	free(message);
+}
+
+static void make_exit_key(void)
+{
+	pthread_key_create(&exit_key, free_at_exit);
+}
+
+static void set_message(char *m)
+{
+	free(last_message);
+	last_message = m;
+	pthread_once(&exit_once, make_exit_key);
+	pthread_setspecific(exit_key, m);
+}
 
 static char *vformat(const char *fmt, va_list ap)
 {
@@ -25,8 +49,7 @@ int ember__error(int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	free(last_message);
-	last_message = vformat(fmt, ap);
+	set_message(vformat(fmt, ap));
 	va_end(ap);
 	return -err;
 }
@@ -45,10 +68,8 @@ int ember__error_prefix(int err, const char *fmt, ...)
 		     last_message ? last_message : strerror(err)) < 0)
 		joined = NULL;
 	free(prefix);
-	if (joined) {
-		free(last_message);
-		last_message = joined;
-	}
+	if (joined)
+		set_message(joined);
 	return -err;
 }
 
