@@ -19,6 +19,14 @@
 /* Nesting deeper than this is a cycle or nonsense in a malformed BTF. */
 #define MAX_DEPTH 32
 
+/*
+ * Values one print may visit, for size bytes of data. Each element is bounded
+ * by the bytes, but a member may lie outside its struct and elements may have
+ * no size, so nested arrays can revisit the same bytes exponentially often
+ * (fuzz: a seemingly endless walk). Real types stay far below this.
+ */
+#define MAX_VALUES(size) ((size)*64 + 4096)
+
 struct spelling {
 	const char *struct_open, *struct_close, *array_open, *array_close;
 	const char *member_sep, *elem_sep, *name_open, *name_close;
@@ -160,6 +168,8 @@ struct walk {
 	const unsigned char *data;
 	size_t size;
 	const struct spelling *sp;
+	size_t budget; /* values left to visit (MAX_VALUES) */
+	bool spent; /* the budget ran out: the walk stops, -E2BIG */
 	int err;
 };
 
@@ -345,7 +355,8 @@ static void put_list(struct walk *w, uint32_t id, size_t off, size_t stride,
 		return;
 	}
 	fputs(w->sp->array_open, w->f);
-	for (i = 0; i < n && off + i * stride + esize <= w->size; i++) {
+	for (i = 0; i < n && off + i * stride + esize <= w->size && !w->spent;
+	     i++) {
 		if (i)
 			fputs(w->sp->elem_sep, w->f);
 		if (w->btf)
@@ -388,7 +399,7 @@ static void put_members(struct walk *w, const struct btf_type *t, size_t bitpos,
 		no_value(w);
 		return;
 	}
-	for (i = 0; i < n; i++, m++) {
+	for (i = 0; i < n && !w->spent; i++, m++) {
 		const char *name = btf__name_by_offset(w->btf, m->name_off);
 		size_t pos = bitpos + btf_member_bit_offset(t, i);
 		unsigned int bsz = btf_member_bitfield_size(t, i);
@@ -455,6 +466,12 @@ static void value(struct walk *w, uint32_t id, size_t bitpos,
 		no_value(w);
 		return;
 	}
+	if (!w->budget) {
+		w->spent = true;
+		w->err = -E2BIG;
+		return;
+	}
+	w->budget--;
 	if (btf_is_composite(t)) {
 		put_composite(w, t, bitpos, depth, top);
 		return;
@@ -484,10 +501,12 @@ static int print(FILE *f, const struct btf *btf, uint32_t id, const void *data,
 			  .btf = btf,
 			  .data = data,
 			  .size = size,
-			  .sp = &spellings[sp] };
+			  .sp = &spellings[sp],
+			  .budget = MAX_VALUES(size) };
 
 	if (percpu) {
 		w.size = (percpu - 1) * stride + size;
+		w.budget = MAX_VALUES(w.size);
 		if (!id || !btf)
 			w.btf = NULL, id = 0;
 		put_list(&w, id, 0, stride, size, percpu, -1);

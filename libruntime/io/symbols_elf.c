@@ -271,8 +271,9 @@ bool ember__elf_vaddr(const struct ember__elf *e, uint64_t off, uint64_t *vaddr)
 	size_t i;
 
 	for (i = 0; i < e->nsegs; i++)
+		/* off - start, not start + filesz: filesz may wrap too */
 		if (off >= e->segs[i].off &&
-		    off < e->segs[i].off + e->segs[i].filesz) {
+		    off - e->segs[i].off < e->segs[i].filesz) {
 			*vaddr = off - e->segs[i].off + e->segs[i].vaddr;
 			return true;
 		}
@@ -288,7 +289,8 @@ const struct ember__elf_sym *ember__elf_find(const struct ember__elf *e,
 	/* the run of symbols at this address starts with the sized one */
 	if (!s)
 		return NULL;
-	if (s->size && vaddr >= s->addr + s->size)
+	/* vaddr - addr, not addr + size: a (bogus) size may wrap past 2^64 */
+	if (s->size && vaddr - s->addr >= s->size)
 		return NULL;
 	return s;
 }

@@ -28,6 +28,9 @@ static bool parse(char *line, struct ember__kallsym *s)
 		*tab = '\0';
 		close = tab[1] == '[' ? strchr(tab + 2, ']') : NULL;
 		if (close) {
+			/* "[]" names no module: not the documented form, skip */
+			if (close == tab + 2)
+				return false;
 			*close = '\0';
 			s->module = tab + 2;
 		}
