@@ -142,44 +142,9 @@ int ember__kernel_config_text(const char *config, size_t config_len,
 	return 0;
 }
 
-/* A plain config file, at most CONFIG_MAX bytes. */
-static char *read_plain(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	*len = 0;
-	if (fd < 0)
-		return NULL;
-	do {
-		if (*len == cap) {
-			char *b = cap < CONFIG_MAX ? realloc(buf, cap + 65536)
-						   : NULL;
-
-			if (!b) {
-				free(buf);
-				close(fd);
-				return NULL;
-			}
-			buf = b;
-			cap += 65536;
-		}
-		n = read(fd, buf + *len, cap - *len);
-		if (n > 0)
-			*len += (size_t)n;
-	} while (n > 0);
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-/* /proc/config.gz, decompressed; at most CONFIG_MAX bytes of it. */
-static char *read_gz(const char *path, size_t *len)
+/* A config file, at most CONFIG_MAX bytes of it: zlib decompresses
+ * /proc/config.gz and reads a plain /boot/config-* as it is. */
+static char *read_config(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	char *buf = NULL;
@@ -233,6 +198,7 @@ int ember__kernel_config_header(const char **text, size_t *len, bool *found,
 	char boot[sizeof(u.release) + 16];
 	char *config = NULL;
 	size_t config_len = 0;
+	const char *from;
 	int err = 0;
 
 	pthread_mutex_lock(&header_lock);
@@ -240,18 +206,18 @@ int ember__kernel_config_header(const char **text, size_t *len, bool *found,
 		if (uname(&u))
 			strcpy(u.release, "0.0.0");
 		snprintf(boot, sizeof(boot), "/boot/config-%s", u.release);
-		config = read_plain(boot, &config_len);
-		if (config) {
-			snprintf(header_source, sizeof(header_source), "%s",
-				 boot);
-		} else {
-			config = read_gz(PROC_CONFIG, &config_len);
-			snprintf(header_source, sizeof(header_source), "%s",
-				 config ? PROC_CONFIG : boot);
-			if (!config)
-				snprintf(header_source, sizeof(header_source),
-					 "%s or " PROC_CONFIG, boot);
+		from = boot;
+		config = read_config(boot, &config_len);
+		if (!config) {
+			config = read_config(PROC_CONFIG, &config_len);
+			from = config ? PROC_CONFIG : NULL;
 		}
+		if (from)
+			snprintf(header_source, sizeof(header_source), "%s",
+				 from);
+		else
+			snprintf(header_source, sizeof(header_source),
+				 "%s or " PROC_CONFIG, boot);
 		header_found = config != NULL;
 		err = ember__kernel_config_text(
 			config, config_len, u.release,
