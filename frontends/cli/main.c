@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * ember: run or check a BCC-style program text file.
- *   ember run [--duration SECONDS] [--tables] [-v] FILE.c
- *   ember check [--dump] FILE.c
+ * ember: run or check a BCC-style program text file or a prebuilt object.
+ *   ember run [--duration SECONDS] [--tables] [-v] FILE.c|FILE.o
+ *   ember check [--dump] FILE.c|FILE.o
+ *   ember build FILE.c -o FILE.o
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,7 +35,7 @@ static void log_to_stderr(enum ember_log_level level, const char *msg,
 		fprintf(stderr, "%s\n", msg);
 }
 
-static char *read_file(const char *path)
+static char *read_file(const char *path, size_t *size)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
@@ -54,15 +55,18 @@ static char *read_file(const char *path)
 		fwrite(chunk, 1, n, out);
 	fclose(f);
 	fclose(out);
+	*size = len;
 	return buf;
 }
 
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: ember run [--duration SECONDS] [--tables] [-v] "
-		    "[--kernel-headers DIR] [--cflag FLAG]... FILE.c\n"
+		    "[--kernel-headers DIR] [--cflag FLAG]... FILE.c|FILE.o\n"
 		    "       ember check [--dump] [--kernel-headers DIR] "
-		    "[--cflag FLAG]... FILE.c\n"
+		    "[--cflag FLAG]... FILE.c|FILE.o\n"
+		    "       ember build [--kernel-headers DIR] [--cflag "
+		    "FLAG]... FILE.c -o FILE.o\n"
 		    "       ember version\n");
 }
 
@@ -257,7 +261,21 @@ static int print_trace(struct ember_module *m, double duration)
 	return err < 0 && err != -EINTR ? 1 : 0;
 }
 
-static int cmd(int argc, char **argv, int run)
+enum command { CHECK, RUN, BUILD };
+
+/* FILE.o: a prebuilt object (ember build) instead of program text. */
+static int open_object(const char *path, const char *data, size_t size,
+		       const struct ember_module_opts *mo,
+		       struct ember_module **m)
+{
+	struct ember_object_opts oo = { .sz = sizeof(oo) };
+
+	oo.name = path;
+	oo.log = mo->log;
+	return ember_module_open_object_mem(data, size, &oo, m);
+}
+
+static int cmd(int argc, char **argv, enum command command)
 {
 	static const struct option long_opts[] = {
 		{ "duration", required_argument, NULL, 'd' },
@@ -266,6 +284,7 @@ static int cmd(int argc, char **argv, int run)
 		{ "kernel-headers", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "cflag", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -275,9 +294,11 @@ static int cmd(int argc, char **argv, int run)
 	size_t cflags_cnt = 0;
 	double duration = -1;
 	int dump = 0, tables = 0, c, err, rc = 0;
+	const char *output = NULL;
 	char *text, *end;
+	size_t size;
 
-	while ((c = getopt_long(argc, argv, "d:Dtk:vc:h", long_opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "d:Dtk:vc:o:h", long_opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'd':
@@ -307,6 +328,9 @@ static int cmd(int argc, char **argv, int run)
 			}
 			cflags[cflags_cnt++] = optarg;
 			break;
+		case 'o':
+			output = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -315,11 +339,11 @@ static int cmd(int argc, char **argv, int run)
 			return 2;
 		}
 	}
-	if (optind + 1 != argc) {
+	if (optind + 1 != argc || !output != (command != BUILD)) {
 		usage(stderr);
 		return 2;
 	}
-	text = read_file(argv[optind]);
+	text = read_file(argv[optind], &size);
 	if (!text) {
 		fprintf(stderr, "ember: cannot read %s: %s\n", argv[optind],
 			strerror(errno));
@@ -331,7 +355,24 @@ static int cmd(int argc, char **argv, int run)
 	opts.cflags = cflags;
 	opts.cflags_cnt = cflags_cnt;
 
-	err = ember_module_compile(text, &opts, &m);
+	if (!strncmp(text,
+		     "\x7f"
+		     "ELF",
+		     4)) {
+		if (command == BUILD || cflags_cnt || opts.kernel_headers ||
+		    dump) {
+			fprintf(stderr,
+				"ember: %s is a prebuilt object: build, "
+				"--cflag, --kernel-headers and --dump take "
+				"program text\n",
+				argv[optind]);
+			free(text);
+			return 2;
+		}
+		err = open_object(argv[optind], text, size, &opts, &m);
+	} else {
+		err = ember_module_compile(text, &opts, &m);
+	}
 	free(text);
 	if (err) {
 		fprintf(stderr, "%s", ember_errmsg());
@@ -339,7 +380,14 @@ static int cmd(int argc, char **argv, int run)
 			fputc('\n', stderr);
 		return 1;
 	}
-	if (!run) {
+	if (command == BUILD) {
+		err = ember_module_write_object(m, output);
+		if (err)
+			fprintf(stderr, "ember: %s\n", ember_errmsg());
+		ember_module_free(m);
+		return err ? 1 : 0;
+	}
+	if (command == CHECK) {
 		if (dump)
 			fputs(ember_module_rewritten_source(m), stdout);
 		ember_module_free(m);
@@ -384,9 +432,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[1], "run"))
-		return cmd(argc - 1, argv + 1, 1);
+		return cmd(argc - 1, argv + 1, RUN);
 	if (!strcmp(argv[1], "check"))
-		return cmd(argc - 1, argv + 1, 0);
+		return cmd(argc - 1, argv + 1, CHECK);
+	if (!strcmp(argv[1], "build"))
+		return cmd(argc - 1, argv + 1, BUILD);
 	if (!strcmp(argv[1], "version")) {
 		printf("ember %s\n", ember_version());
 		return 0;

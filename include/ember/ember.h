@@ -129,6 +129,58 @@ EMBER_API int ember_module_new(const char *text,
 			       struct ember_module **out);
 
 /*
+ * Prebuilt objects ("ember build"): a compiled module written as a standard
+ * BPF ELF object (CO-RE relocations kept for libbpf to apply at load; libbpf,
+ * bpftool and llvm-objdump read it as any other) with ember's own metadata
+ * (programs, table kinds, event types, pins, the program text for verifier
+ * messages) in an extra, non-loaded section ".ember". Opening one needs no
+ * compiler: the module then behaves as if compiled from its text.
+ */
+struct ember_object_opts {
+	size_t sz; /* sizeof(struct ember_object_opts) */
+	/* Name in diagnostics and libbpf's object name. Default: the path
+	 * (ember_module_open_object), "<object>" (_mem). */
+	const char *name;
+	/* enum ember_debug_flags: EMBER_DEBUG_VERIFIER applies;
+	 * EMBER_DEBUG_SOURCE has nothing to keep (an object carries no
+	 * rewritten text). */
+	unsigned int debug_flags;
+	ember_log_fn log;
+	void *log_ctx;
+};
+
+/*
+ * Write module m (compiled or opened from an object, loaded or not) to path
+ * as a prebuilt object. The file is written beside path under a temporary
+ * name and renamed over it: path is either the whole object or untouched.
+ * Errors: -EINVAL (NULL arguments), -errno of the file system (the message
+ * names the path), -ENOMEM.
+ */
+EMBER_API int ember_module_write_object(const struct ember_module *m,
+					const char *path);
+
+/*
+ * Open a prebuilt object written by ember_module_write_object() (or
+ * "ember build") into a module, without loading it: then as after
+ * ember_module_compile() (ember_module_load(), attach, tables, ...; free with
+ * ember_module_free()). The file is read whole and checked as untrusted
+ * input (a regular file of at most 256 MiB).
+ * Errors: -EINVAL (not an ELF BPF object, no or a malformed ".ember"
+ * section, metadata that does not match the object: the message says
+ * which), -EPROTONOSUPPORT (metadata of another ember format version),
+ * -errno of opening or reading path, -ENOMEM.
+ */
+EMBER_API int ember_module_open_object(const char *path,
+				       const struct ember_object_opts *opts,
+				       struct ember_module **out);
+
+/* ember_module_open_object() from len bytes at data (copied: the caller
+ * keeps ownership of data). */
+EMBER_API int ember_module_open_object_mem(const void *data, size_t len,
+					   const struct ember_object_opts *opts,
+					   struct ember_module **out);
+
+/*
  * Attach every loaded function that names its attach point. Returns the
  * number of attachments made (>= 0) or a negative errno; on failure nothing
  * this call attached stays attached.

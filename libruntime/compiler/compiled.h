@@ -2,8 +2,9 @@
 /*
  * What a compile produces: the BPF object, the plain C it was built from,
  * and what the host needs to know about its programs and tables. Packed
- * into bytes to cross a process boundary (the isolated compile) or to be
- * kept in the object cache.
+ * into bytes to cross a process boundary (the isolated compile), to be
+ * kept in the object cache, or in a prebuilt object's .ember section
+ * (loader/object_file.c: a change of these bytes bumps its META_VERSION).
  */
 #ifndef EMBER_COMPILED_H
 #define EMBER_COMPILED_H

@@ -45,13 +45,54 @@ void ember__module_logf(const struct ember_module *m,
 	free(s);
 }
 
+struct ember_module *ember__module_alloc(const char *name, const char *text,
+					 unsigned int debug_flags,
+					 ember_log_fn log, void *log_ctx)
+{
+	struct ember_module *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->debug_flags = debug_flags;
+	m->log = log;
+	m->log_ctx = log_ctx;
+	m->name = strdup(name);
+	m->text = text ? strdup(text) : NULL;
+	if (!m->name || (text && !m->text)) {
+		free(m->name);
+		free(m->text);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int ember__module_take_compiled(struct ember_module *m)
+{
+	size_t i;
+
+	if (!(m->debug_flags & EMBER_DEBUG_SOURCE)) {
+		free(m->compiled.rewritten);
+		m->compiled.rewritten = NULL;
+	}
+	m->progs = calloc(m->compiled.progs_cnt ? m->compiled.progs_cnt : 1,
+			  sizeof(*m->progs));
+	if (!m->progs)
+		return ember__error(ENOMEM, "out of memory");
+	for (i = 0; i < m->compiled.progs_cnt; i++) {
+		m->progs[i].name = m->compiled.progs[i].name;
+		m->progs[i].section = m->compiled.progs[i].section;
+	}
+	m->progs_cnt = m->compiled.progs_cnt;
+	return 0;
+}
+
 int ember_module_compile(const char *text, const struct ember_module_opts *opts,
 			 struct ember_module **out)
 {
 	struct ember_compile_opts co = { 0 };
 	struct ember_module_opts o;
 	struct ember_module *m;
-	size_t i;
 	int err;
 
 	if (!text || !out)
@@ -61,46 +102,22 @@ int ember_module_compile(const char *text, const struct ember_module_opts *opts,
 	err = EMBER_OPTS_COPY(o, opts, "ember_module_opts");
 	if (err)
 		return err;
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return ember__error(ENOMEM, "out of memory");
 	co.name = o.name ? o.name : "<text>";
 	co.cflags = o.cflags;
 	co.cflags_cnt = o.cflags_cnt;
 	co.kernel_headers = o.kernel_headers;
 	co.log = o.log;
 	co.log_ctx = o.log_ctx;
-	m->debug_flags = o.debug_flags;
-	m->log = o.log;
-	m->log_ctx = o.log_ctx;
-	m->name = strdup(co.name);
-	m->text = strdup(text);
-	if (!m->name || !m->text) {
-		free(m->name);
-		free(m->text);
-		free(m);
+	m = ember__module_alloc(co.name, text, o.debug_flags, o.log, o.log_ctx);
+	if (!m)
 		return ember__error(ENOMEM, "out of memory");
-	}
 	err = ember__compile(text, &co, &m->compiled);
+	if (!err)
+		err = ember__module_take_compiled(m);
 	if (err) {
 		ember_module_free(m);
 		return err;
 	}
-	if (!(m->debug_flags & EMBER_DEBUG_SOURCE)) {
-		free(m->compiled.rewritten);
-		m->compiled.rewritten = NULL;
-	}
-	m->progs = calloc(m->compiled.progs_cnt ? m->compiled.progs_cnt : 1,
-			  sizeof(*m->progs));
-	if (!m->progs) {
-		ember_module_free(m);
-		return ember__error(ENOMEM, "out of memory");
-	}
-	for (i = 0; i < m->compiled.progs_cnt; i++) {
-		m->progs[i].name = m->compiled.progs[i].name;
-		m->progs[i].section = m->compiled.progs[i].section;
-	}
-	m->progs_cnt = m->compiled.progs_cnt;
 	*out = m;
 	return 0;
 }

@@ -61,6 +61,15 @@ struct ember_module {
 	bool loaded;
 };
 
+/* A module with no program yet: name and text copied (text may be NULL).
+ * NULL when out of memory. */
+struct ember_module *ember__module_alloc(const char *name, const char *text,
+					 unsigned int debug_flags,
+					 ember_log_fn log, void *log_ctx);
+/* Make m's programs from m->compiled once it is filled (a compile or a
+ * prebuilt object): 0 or -ENOMEM. */
+int ember__module_take_compiled(struct ember_module *m);
+
 struct ember_prog *ember__module_find_prog(const struct ember_module *m,
 					   const char *name);
 /* As above, with the error a caller reports: -EINVAL, -ENOENT. */
