@@ -363,6 +363,8 @@ def main():
                 total += 1
                 if text is None:
                     failures.append((case, expect, "not measured", expect))
+                    print(f"FAIL {case}: expected {expect}, no program "
+                          f"text rebuilt from the Python")
                     continue
                 f = os.path.join(tmp, case.split(":")[0] + ".c")
                 with open(f, "wb") as out:

@@ -334,9 +334,10 @@ static enum kr_op unary_op(const struct kr_tree *t, int n)
 			return KR_OP_ADDR;
 		if (s[b] == '!')
 			return KR_OP_LOGIC;
-		return KR_OP_OTHER;
 	}
-	/* no text to look at: the types tell & and * apart */
+	/* no operator in the text (none to look at, or a macro's own text,
+	 * which libclang reports at the macro's name): the types tell & and
+	 * * apart */
 	oty = t->n[o].type;
 	if (ty.kind == CXType_Pointer &&
 	    clang_equalTypes(clang_getCanonicalType(clang_getPointeeType(ty)),

@@ -7,7 +7,13 @@
  *   ip->nextp          →  bpf_dext_pkt(skb, (u64)ip + 9, 0, 8)
  *   ethernet->src = v  →  bpf_dins_pkt(skb, (u64)ethernet + 6, 0, 48, v)
  * The byte and bit come from the struct's layout (fields in wire order,
- * bitfields from the most significant bit), as clang lays it out.
+ * bitfields from the most significant bit), as clang lays it out. Taking a
+ * field's address (&ip->hchecksum) reads nothing: it stays the offset.
+ *
+ * BCC's checksum updates need the packet too, and the size of the new
+ * value as written (before a field read in it becomes a 64-bit load):
+ *   incr_cksum_l3(&ip->hchecksum, old, ip->dst)
+ *     →  __ember_incr_cksum_l3(skb, 4, &ip->hchecksum, old, ip->dst)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -146,6 +152,77 @@ static void rewrite_access(struct walk *w, CXCursor member, CXCursor parent,
 				      bits));
 }
 
+/* An argument as written: below the implicit conversion to the
+ * parameter's type, which libclang shows as an unexposed expression. */
+static CXCursor as_written(CXCursor arg)
+{
+	CXCursor inner = clang_getNullCursor();
+
+	while (clang_getCursorKind(arg) == CXCursor_UnexposedExpr) {
+		inner = clang_getNullCursor();
+		clang_visitChildren(arg, first_child, &inner);
+		if (clang_Cursor_isNull(inner))
+			break;
+		arg = inner;
+	}
+	return arg;
+}
+
+/* incr_cksum_l3(off, old, new) and incr_cksum_l4(off, old, new, pseudo) */
+static void rewrite_checksum(struct walk *w, CXCursor call)
+{
+	struct ember_rewriter *rw = w->rw;
+	CXString sp = clang_getCursorSpelling(call);
+	const char *name = clang_getCString(sp);
+	int layer = !name			     ? 0
+		    : !strcmp(name, "incr_cksum_l3") ? 3
+		    : !strcmp(name, "incr_cksum_l4") ? 4
+						     : 0;
+	size_t n = name ? strlen(name) : 0, b, e, paren;
+	long long size;
+
+	if (!layer || clang_Cursor_getNumArguments(call) != layer) {
+		clang_disposeString(sp);
+		return;
+	}
+	if (!w->skb) {
+		note(w, ember__rewrite_error(
+				rw, call,
+				"%s() updates the checksum of the packet "
+				"that is the calling function's first "
+				"parameter; this function has no parameter",
+				name));
+	} else if (ember__cursor_in_macro(call) ||
+		   !ember__cursor_offsets(rw, call, &b, &e) || e - b < n ||
+		   memcmp(rw->text + b, name, n) ||
+		   (paren = skip_space(rw, b + n)) >= e ||
+		   rw->text[paren] != '(') {
+		note(w, ember__rewrite_error(
+				rw, call,
+				"%s() cannot be called from a macro's text: "
+				"ember rewrites the call, so write it in the "
+				"program",
+				name));
+	} else {
+		size = clang_Type_getSizeOf(clang_getCursorType(
+			as_written(clang_Cursor_getArgument(call, 2))));
+		note(w, ember__edits_replacef(&rw->edits, b, paren + 1 - b,
+					      "__ember_%s(%s, %lld, ", name,
+					      w->skb, size > 0 ? size : 0));
+	}
+	clang_disposeString(sp);
+}
+
+/* Is the member expression the operand of '&' (its address, not a read)? */
+static bool address_taken(struct ember_rewriter *rw, CXCursor parent, size_t b)
+{
+	size_t pb, pe;
+
+	return clang_getCursorKind(parent) == CXCursor_UnaryOperator &&
+	       ember__cursor_offsets(rw, parent, &pb, &pe) && pb < b &&
+	       rw->text[pb] == '&';
+}
+
 static enum CXChildVisitResult visit(CXCursor c, CXCursor parent, void *data)
 {
 	struct walk *w = data;
@@ -153,7 +230,9 @@ static enum CXChildVisitResult visit(CXCursor c, CXCursor parent, void *data)
 	size_t b, e, bb, be;
 	CXType bt;
 
-	if (clang_getCursorKind(c) != CXCursor_MemberRefExpr)
+	if (clang_getCursorKind(c) == CXCursor_CallExpr)
+		rewrite_checksum(w, c);
+	if (clang_getCursorKind(c) != CXCursor_MemberRefExpr || !w->skb)
 		return CXChildVisit_Recurse;
 	clang_visitChildren(c, first_child, &base);
 	bt = clang_getCanonicalType(clang_getCursorType(base));
@@ -163,7 +242,8 @@ static enum CXChildVisitResult visit(CXCursor c, CXCursor parent, void *data)
 	    !packet_field(clang_getCursorReferenced(c)) ||
 	    !written_at(w->rw, clang_getCursorExtent(c), &b, &e) ||
 	    !written_at(w->rw, clang_getCursorExtent(base), &bb, &be) ||
-	    bb != b || be > e || !name_written(w->rw, c, e))
+	    bb != b || be > e || !name_written(w->rw, c, e) ||
+	    address_taken(w->rw, parent, b))
 		return CXChildVisit_Recurse;
 	for (size_t i = 0; i < w->done_cnt; i++)
 		if (w->done[i] == b)
@@ -191,13 +271,14 @@ static enum CXChildVisitResult visit_function(CXCursor c, CXCursor parent,
 
 	(void)parent;
 	if (clang_getCursorKind(c) != CXCursor_FunctionDecl ||
-	    !clang_isCursorDefinition(c) || !ember__cursor_in_main(rw, c) ||
-	    clang_Cursor_getNumArguments(c) < 1)
+	    !clang_isCursorDefinition(c) || !ember__cursor_in_main(rw, c))
 		return CXChildVisit_Continue;
 	skb = clang_getCursorSpelling(clang_Cursor_getArgument(c, 0));
-	w.skb = clang_getCString(skb);
-	if (w.skb && *w.skb)
-		clang_visitChildren(c, visit, &w);
+	w.skb = clang_Cursor_getNumArguments(c) >= 1 && clang_getCString(skb) &&
+				*clang_getCString(skb)
+			? clang_getCString(skb)
+			: NULL;
+	clang_visitChildren(c, visit, &w);
 	clang_disposeString(skb);
 	free(w.done);
 	if (w.err == -ENOMEM)

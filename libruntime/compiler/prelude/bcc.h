@@ -184,6 +184,48 @@ static __always_inline void bpf_dins_pkt(void *pkt, unsigned long long off,
 	bpf_skb_store_bytes(pkt, off, bytes, width / 8, 0);
 }
 
+/*
+ * Incremental checksum updates after a header field changed from oldval to
+ * newval (host order), as BCC: off is where the checksum is (an address
+ * made with cursor_advance(), or an offset). l4 with pseudo set also folds
+ * the change into the pseudo-header part (a changed IP address). ember
+ * rewrites each call (rewrite_packet_fields.c) into __ember_incr_cksum_*
+ * with the packet (the function's first parameter) and sizeof newval as
+ * written, which picks the kernel's field size (2 or 4 bytes).
+ */
+int incr_cksum_l3(void *off, __u64 oldval, __u64 newval);
+int incr_cksum_l4(void *off, __u64 oldval, __u64 newval, __u64 pseudo);
+
+static __always_inline int __ember_csum_replace(void *skb, int layer,
+						__u64 off, __u64 from,
+						__u64 to, __u64 flags)
+{
+	/* the kernel takes the values as they are in the packet */
+	switch (flags & BPF_F_HDR_FIELD_MASK) {
+	case 2:
+		from = bpf_htons(from);
+		to = bpf_htons(to);
+		break;
+	case 4:
+		from = bpf_htonl(from);
+		to = bpf_htonl(to);
+		break;
+	case 8:
+		from = bpf_cpu_to_be64(from);
+		to = bpf_cpu_to_be64(to);
+		break;
+	}
+	if (layer == 3)
+		return bpf_l3_csum_replace(skb, off, from, to, flags);
+	return bpf_l4_csum_replace(skb, off, from, to, flags);
+}
+
+#define __ember_incr_cksum_l3(skb, size, off, from, to) \
+	__ember_csum_replace(skb, 3, (__u64)(off), from, to, size)
+#define __ember_incr_cksum_l4(skb, size, off, from, to, pseudo)  \
+	__ember_csum_replace(skb, 4, (__u64)(off), from, to,      \
+			     (((pseudo)&1) ? BPF_F_PSEUDO_HDR : 0) | (size))
+
 /* ---- the rest of BCC's helpers.h vocabulary ---- */
 
 /* perf_read(), perf_counter_value(): the counter of the running CPU */

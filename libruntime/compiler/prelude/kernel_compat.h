@@ -469,6 +469,10 @@ static __always_inline __u16 skb_get_queue_mapping(const struct sk_buff *skb)
 	return BPF_CORE_READ(skb, queue_mapping);
 }
 
+/* net/tcp.h: TCP keeps its per-packet state in the skb's control buffer
+ * (an address, nothing is read; the kernel-read rewrite reads through it). */
+#define TCP_SKB_CB(__skb) ((struct tcp_skb_cb *)&((__skb)->cb[0]))
+
 /* linux/page-flags.h, mm.h: a folio starts with its head page; the n-th
  * page follows it in the memory map (an address, nothing is read). */
 #define folio_page(folio, n) ((struct page *)(folio) + (n))

@@ -1,5 +1,7 @@
 /* BCC's packet walk: header fields through cursor_advance() pointers
- * become packet loads (reads) and stores (writes), bit-exact. */
+ * become packet loads (reads) and stores (writes), bit-exact; a field's
+ * address stays an offset; checksum updates get the packet and the size of
+ * the new value as written. */
 #include <bcc/proto.h>
 
 struct vlan_tag_t {
@@ -24,5 +26,10 @@ int filter(struct __sk_buff *skb)
 	struct tcp_t *tcp = cursor_advance(cursor, ip->hlen * 4 - sizeof(*ip) + sizeof(*tcp));
 
 	ethernet->src = ethernet->dst;
+	u32 old = ip->dst;
+	ip->dst = 0x0a000001;
+	incr_cksum_l3(&ip->hchecksum, old, ip->dst);
+	incr_cksum_l4(&tcp->cksum, old, ip->dst, 1);
+	incr_cksum_l4((u64)&tcp->cksum, tcp->dst_port, (u16)80, 0);
 	return ip->ver == 4 && tcp->flag_syn && !tcp->flag_ack ? -1 : 0;
 }
