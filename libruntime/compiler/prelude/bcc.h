@@ -196,9 +196,9 @@ static __always_inline void bpf_dins_pkt(void *pkt, unsigned long long off,
 int incr_cksum_l3(void *off, __u64 oldval, __u64 newval);
 int incr_cksum_l4(void *off, __u64 oldval, __u64 newval, __u64 pseudo);
 
-static __always_inline int __ember_csum_replace(void *skb, int layer,
-						__u64 off, __u64 from,
-						__u64 to, __u64 flags)
+static __always_inline int __ember_csum_replace(void *skb, int layer, __u64 off,
+						__u64 from, __u64 to,
+						__u64 flags)
 {
 	/* the kernel takes the values as they are in the packet */
 	switch (flags & BPF_F_HDR_FIELD_MASK) {
@@ -222,8 +222,8 @@ static __always_inline int __ember_csum_replace(void *skb, int layer,
 
 #define __ember_incr_cksum_l3(skb, size, off, from, to) \
 	__ember_csum_replace(skb, 3, (__u64)(off), from, to, size)
-#define __ember_incr_cksum_l4(skb, size, off, from, to, pseudo)  \
-	__ember_csum_replace(skb, 4, (__u64)(off), from, to,      \
+#define __ember_incr_cksum_l4(skb, size, off, from, to, pseudo) \
+	__ember_csum_replace(skb, 4, (__u64)(off), from, to,    \
 			     (((pseudo)&1) ? BPF_F_PSEUDO_HDR : 0) | (size))
 
 /* ---- the rest of BCC's helpers.h vocabulary ---- */
