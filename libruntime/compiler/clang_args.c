@@ -50,6 +50,9 @@ const char *const ember__clang_common_args[] = {
 	"-Wno-unused-function",
 	/* an undeclared function cannot be called from BPF: say so early */
 	"-Werror=implicit-function-declaration",
+	/* a read of a local never written: root's verifier may let a stack
+	 * read pass and print garbage; clang names the variable and line */
+	"-Werror=uninitialized",
 };
 const size_t ember__clang_common_args_cnt =
 	sizeof(ember__clang_common_args) / sizeof(ember__clang_common_args[0]);

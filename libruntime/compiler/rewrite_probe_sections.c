@@ -219,6 +219,40 @@ static char *explicit_section(struct ember_rewriter *rw, CXCursor fn,
 	return literal_in(t, open, close);
 }
 
+/*
+ * A program's return value is a number the kernel reads (0 or 1 for a
+ * kprobe, an action for XDP or tc): a pointer there would leak a kernel
+ * address, and a struct or float is no value at all in R0.
+ */
+static int check_return_type(struct ember_rewriter *rw, CXCursor fn,
+			     const char *name)
+{
+	CXType t = clang_getCanonicalType(clang_getCursorResultType(fn));
+	CXString sp;
+	int err;
+
+	switch (t.kind) {
+	case CXType_Pointer:
+	case CXType_BlockPointer:
+	case CXType_Record:
+	case CXType_Float:
+	case CXType_Double:
+	case CXType_LongDouble:
+		break;
+	default:
+		return 0;
+	}
+	sp = clang_getTypeSpelling(clang_getCursorResultType(fn));
+	err = ember__rewrite_error(
+		rw, fn,
+		"'%s' is a BPF program and returns '%s': a program returns "
+		"an integer (the kernel reads it as a number), declare it "
+		"'int %s(...)'",
+		name, clang_getCString(sp), name);
+	clang_disposeString(sp);
+	return err;
+}
+
 static int rewrite_function(struct walk *w, CXCursor fn)
 {
 	struct ember_rewriter *rw = w->rw;
@@ -241,6 +275,11 @@ static int rewrite_function(struct walk *w, CXCursor fn)
 	if (!ember__cursor_offsets(rw, fn, &b, &e)) {
 		free(name);
 		return 0;
+	}
+	err = check_return_type(rw, fn, name);
+	if (err) {
+		free(name);
+		return err;
 	}
 	section = explicit_section(rw, fn, b);
 	if (section) {

@@ -44,6 +44,9 @@ struct walk {
 	int err;
 	/* type of the variable being initialised, for ringbuf_reserve */
 	CXType init_type;
+	/* 1 + offset of a table macro's struct not yet followed by its
+	 * variable; 0 when none */
+	size_t unnamed_at;
 };
 
 /* ---- macro invocations ------------------------------------------------ */
@@ -52,6 +55,7 @@ struct macro_call {
 	size_t begin, end; /* "BPF_HASH(...)" */
 	char name[40];
 	char *args[MAX_MACRO_ARGS];
+	size_t args_at[MAX_MACRO_ARGS]; /* each argument's first character */
 	int nargs;
 	unsigned int newlines;
 };
@@ -116,6 +120,11 @@ static int read_macro_call(const struct ember_rewriter *rw, size_t off,
 				trimmed(t + arg_start, i - arg_start);
 			if (!mc->args[mc->nargs])
 				return -ENOMEM;
+			while (arg_start < i &&
+			       (t[arg_start] == ' ' || t[arg_start] == '\t' ||
+				t[arg_start] == '\n'))
+				arg_start++;
+			mc->args_at[mc->nargs] = arg_start;
 			if (mc->args[mc->nargs][0] || c == ',' || mc->nargs)
 				mc->nargs++;
 			else
@@ -201,6 +210,25 @@ struct table_def {
 	bool key_is_int; /* histogram: ARRAY when the key is an int */
 };
 
+/*
+ * A page count written as a number must be a power of 2 (the kernel's rule
+ * for a ring buffer's size); an expression is checked by a static assertion
+ * in the definition.
+ */
+static bool ringbuf_pages_ok(const char *pages)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(pages, &end, 0);
+	while (*end == 'u' || *end == 'U' || *end == 'l' || *end == 'L')
+		end++;
+	if (end == pages || *end || errno)
+		return true;
+	return n && !(n & (n - 1));
+}
+
 /* Map every macro form onto one definition; NULL fields take defaults. */
 static int normalize(struct ember_rewriter *rw, size_t at,
 		     struct macro_call *mc, struct table_def *d)
@@ -228,10 +256,14 @@ static int normalize(struct ember_rewriter *rw, size_t at,
 		if (a[0][0] != '"') {
 			char *v = macro_string(rw, a[0]);
 
-			if (v) {
-				free(a[0]);
-				a[0] = v;
-			}
+			if (!v)
+				return ember__rewrite_error_at(
+					rw, mc->args_at[0],
+					"%s's table type must be a string: "
+					"\"%s\", not %s",
+					m, a[0], a[0]);
+			free(a[0]);
+			a[0] = v;
 		}
 		kind = unquote(a[0]);
 		d->key = a[1];
@@ -299,6 +331,13 @@ static int normalize(struct ember_rewriter *rw, size_t at,
 		kind = "ringbuf";
 		d->name = a[0];
 		d->max = a[1]; /* pages */
+		if (!ringbuf_pages_ok(a[1]))
+			return ember__rewrite_error_at(
+				rw, mc->args_at[1],
+				"%s's page count is %s, not a power of 2: the "
+				"kernel needs a ring buffer of a power-of-2 "
+				"number of pages",
+				m, a[1]);
 	} else if (!strcmp(m, "BPF_QUEUE") || !strcmp(m, "BPF_STACK")) {
 		NEED(3, 4);
 		kind = m[4] == 'Q' ? "queue" : "stack";
@@ -407,6 +446,12 @@ static int emit_definition(struct walk *w, const struct macro_call *mc,
 			MAX_RINGBUFS, EMBER_RINGBUF_DROPS_MAP);
 	if (!strcmp(k->bcc_name, "histogram") && !d->key_is_int)
 		map_type = "BPF_MAP_TYPE_HASH";
+	if (k->flags & EMBER_TABLE_RINGBUF)
+		/* pages given by an expression: checked when it is known */
+		fprintf(f,
+			"_Static_assert((%s) > 0 && !((%s) & ((%s) - 1)), "
+			"\"%s's page count must be a power of 2\"); ",
+			d->max, d->max, d->max, mc->name);
 	fprintf(f, "struct { __uint(type, %s); ", map_type);
 	if (k->flags & EMBER_TABLE_FD_VALUES) {
 		/* key and value are fds/indexes: sizes, not types */
@@ -767,16 +812,53 @@ static enum CXChildVisitResult visit_body(CXCursor c, CXCursor parent,
 	return CXChildVisit_Recurse;
 }
 
+/*
+ * A table macro declares a struct and then a variable of it; with no name
+ * (BPF_ARRAY(), BPF_TABLE("hash", u32, u64, , 16)) only the struct is left,
+ * which C lets pass with a warning.
+ */
+static int unnamed_table(struct walk *w)
+{
+	size_t at = w->unnamed_at - 1;
+	struct macro_call mc;
+	struct table_def d;
+	int r;
+
+	w->unnamed_at = 0;
+	r = read_macro_call(w->rw, at, &mc);
+	if (r > 0 && mc.nargs)
+		r = normalize(w->rw, at, &mc, &d);
+	if (r > 0)
+		r = ember__rewrite_error_at(
+			w->rw, at,
+			"%s declares no table: the table's name "
+			"is missing",
+			mc.name);
+	macro_call_free(&mc);
+	return r < 0 ? r : 0;
+}
+
 static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent,
 					 void *data)
 {
 	struct walk *w = data;
+	enum CXCursorKind k = clang_getCursorKind(c);
+	size_t b, e, at = 0; /* 1 + offset, as unnamed_at */
 	int err = 0;
 
 	(void)parent;
 	if (!ember__cursor_in_main(w->rw, c))
 		return CXChildVisit_Continue;
-	if (clang_getCursorKind(c) == CXCursor_VarDecl)
+	if ((k == CXCursor_StructDecl || k == CXCursor_VarDecl) &&
+	    ember__cursor_offsets(w->rw, c, &b, &e))
+		at = b + 1;
+	if (w->unnamed_at && w->unnamed_at != at)
+		err = unnamed_table(w);
+	w->unnamed_at = 0;
+	if (k == CXCursor_StructDecl && at && b + 4 < w->rw->len &&
+	    !strncmp(w->rw->text + b, "BPF_", 4))
+		w->unnamed_at = b + 1;
+	else if (k == CXCursor_VarDecl && !err)
 		err = table_decl(w, c);
 	else if (clang_getCursorKind(c) == CXCursor_FunctionDecl &&
 		 clang_isCursorDefinition(c))
@@ -794,6 +876,12 @@ int ember__rewrite_tables(struct ember_rewriter *rw)
 
 	clang_visitChildren(clang_getTranslationUnitCursor(rw->tu), visit_top,
 			    &w);
+	if (w.unnamed_at && w.err != -ENOMEM) {
+		int err = unnamed_table(&w);
+
+		if (err && (err != -EINVAL || !w.err))
+			w.err = err;
+	}
 	decls = calloc(w.tables_cnt ? w.tables_cnt : 1, sizeof(*decls));
 	if (!decls && !w.err)
 		w.err = -ENOMEM;

@@ -67,6 +67,7 @@ struct format_scan {
 	int conversions;
 	size_t bad_at, bad_len; /* first conversion the kernel lacks */
 	bool bad;
+	bool unknown; /* ... and C's printf has not either: a typo */
 	int strings; /* %s count */
 	size_t second_s; /* offset of the second %s */
 };
@@ -87,6 +88,8 @@ static void scan_format(const char *s, size_t n, struct format_scan *f)
 				f->bad = true;
 				f->bad_at = cv[i].at;
 				f->bad_len = cv[i].end - cv[i].at;
+				f->unknown = !cv[i].c ||
+					     !strchr("oeEfFgGaAn", cv[i].c);
 			}
 			continue;
 		}
@@ -127,10 +130,18 @@ static int rewrite_call(struct walk *w, CXCursor call)
 			"the format (got %d); use a perf or ring buffer for "
 			"more",
 			MAX_PRINTK_ARGS, nargs - 1);
-	/* As BCC, what the kernel would refuse at run time is a warning: the
-	 * call then prints nothing, but the program loads and runs. */
+	/* As BCC, a C conversion the kernel lacks (%f) is a warning: the call
+	 * then prints nothing, but the program loads and runs. One that is no
+	 * conversion at all is a mistake in the text: an error. */
 	scan_format(rw->text + ab, ae - ab, &f);
-	if (f.bad) {
+	if (f.bad && f.unknown) {
+		return ember__rewrite_error_at(
+			rw, ab + f.bad_at,
+			"bpf_trace_printk() format has an unknown conversion "
+			"'%.*s': the conversions are %%d %%i %%u %%x %%X %%c "
+			"%%s %%p, with l or ll (write %%%% for a '%%')",
+			(int)f.bad_len, rw->text + ab + f.bad_at);
+	} else if (f.bad) {
 		err = ember__rewrite_warning_at(
 			rw, ab + f.bad_at,
 			"bpf_trace_printk() format has a conversion the kernel "

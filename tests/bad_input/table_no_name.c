@@ -1,0 +1,5 @@
+BPF_ARRAY();
+TRACEPOINT_PROBE(syscalls, sys_enter_execve)
+{
+	return 0;
+}
