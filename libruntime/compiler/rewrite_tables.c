@@ -211,11 +211,11 @@ struct table_def {
 };
 
 /*
- * A page count written as a number must be a power of 2 (the kernel's rule
- * for a ring buffer's size); an expression is checked by a static assertion
- * in the definition.
+ * A ring buffer's page count must be a power of 2 (the kernel's rule for its
+ * size): 1 when it is, 0 when it is not, -1 when it is an expression (then a
+ * static assertion in the definition checks it).
  */
-static bool ringbuf_pages_ok(const char *pages)
+static int ringbuf_pages_pow2(const char *pages)
 {
 	char *end;
 	unsigned long long n;
@@ -225,7 +225,7 @@ static bool ringbuf_pages_ok(const char *pages)
 	while (*end == 'u' || *end == 'U' || *end == 'l' || *end == 'L')
 		end++;
 	if (end == pages || *end || errno)
-		return true;
+		return -1;
 	return n && !(n & (n - 1));
 }
 
@@ -331,7 +331,7 @@ static int normalize(struct ember_rewriter *rw, size_t at,
 		kind = "ringbuf";
 		d->name = a[0];
 		d->max = a[1]; /* pages */
-		if (!ringbuf_pages_ok(a[1]))
+		if (!ringbuf_pages_pow2(a[1]))
 			return ember__rewrite_error_at(
 				rw, mc->args_at[1],
 				"%s's page count is %s, not a power of 2: the "
@@ -446,7 +446,7 @@ static int emit_definition(struct walk *w, const struct macro_call *mc,
 			MAX_RINGBUFS, EMBER_RINGBUF_DROPS_MAP);
 	if (!strcmp(k->bcc_name, "histogram") && !d->key_is_int)
 		map_type = "BPF_MAP_TYPE_HASH";
-	if (k->flags & EMBER_TABLE_RINGBUF)
+	if (k->flags & EMBER_TABLE_RINGBUF && ringbuf_pages_pow2(d->max) < 0)
 		/* pages given by an expression: checked when it is known */
 		fprintf(f,
 			"_Static_assert((%s) > 0 && !((%s) & ((%s) - 1)), "
