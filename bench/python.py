@@ -6,7 +6,13 @@
 One measurement per invocation, printed as one line:
   python.py MODULE events perf|ring N PRODUCER
       (perf32: wakeup_events=32) N 64-byte events from bench_events -P (getppid() loop on CPU 0) into
-      a trivial Python callback on CPU 1: delivered/s, delivered + lost
+      a trivial Python callback on CPU 1: delivered/s, delivered + lost,
+      and the reader's CPU time per event (user + system: the cost of the
+      binding, less sensitive to other load than the rate)
+  python.py MODULE drain perf|ring N
+      the reader's cost alone: N events sent from this process on CPU 0 into
+      a buffer large enough to keep them all, not read; then one consume
+      into the trivial callback, timed (no producer, no wake-ups)
   python.py MODULE items N
       items() and clear() of an N-entry hash
 Not a test: numbers only. Needs root.
@@ -82,6 +88,7 @@ def events(BPF, kind, n, producer):
     p = subprocess.Popen([producer, "-P", str(n)], stdin=subprocess.PIPE)
     b["target"][ctypes.c_int(0)] = ctypes.c_uint(p.pid)
     t0 = time.monotonic()
+    c0 = time.process_time()
     p.stdin.write(b"go\n")
     p.stdin.flush()
     while p.poll() is None:
@@ -91,14 +98,59 @@ def events(BPF, kind, n, producer):
         before = got[0]
         poll(timeout=50)
     elapsed = time.monotonic() - t0
+    cpu = time.process_time() - c0
     sent = b["counter"][ctypes.c_int(0)].value
     if kind == "ring" and hasattr(b, "_ringbuf"):
         lost[0] = b._ringbuf.stats()[1]  # ember counts ring drops
     b.cleanup()
     return ("%s: sent %d delivered %d lost(reported) %d unaccounted %d "
-            "%.2fM delivered/s" % (kind, sent, got[0], lost[0],
-                                   sent - got[0] - lost[0],
-                                   got[0] / elapsed / 1e6))
+            "%.2fM delivered/s, reader CPU %.2f us/event" % (
+                kind, sent, got[0], lost[0], sent - got[0] - lost[0],
+                got[0] / elapsed / 1e6, cpu / max(got[0], 1) * 1e6))
+
+
+def drain(BPF, kind, n):
+    if kind == "perf":
+        text = EVENTS.replace("OUTPUT", "BPF_PERF_OUTPUT(events)").replace(
+            "SUBMIT", "events.perf_submit(args, &e, sizeof(e))")
+    else:
+        text = EVENTS.replace("OUTPUT", "BPF_RINGBUF_OUTPUT(events, 16384)") \
+            .replace("SUBMIT", "events.ringbuf_output(&e, sizeof(e), 0)")
+    b = BPF(text=text)
+    got = [0]
+
+    def on_perf(cpu, data, size):
+        got[0] += 1
+
+    def on_ring(ctx, data, size):
+        got[0] += 1
+
+    if kind == "perf":
+        # 32 MiB a CPU keeps ~450k events; no wake-up while they come.
+        b["events"].open_perf_buffer(on_perf, page_cnt=8192,
+                                     wakeup_events=1 << 20)
+        consume = b.perf_buffer_consume
+    else:
+        b["events"].open_ring_buffer(on_ring)
+        consume = b.ring_buffer_consume
+    old = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    b["target"][ctypes.c_int(0)] = ctypes.c_uint(os.getpid())
+    for _ in range(n):
+        os.getppid()
+    b["target"][ctypes.c_int(0)] = ctypes.c_uint(0)
+    os.sched_setaffinity(0, old)
+    sent = b["counter"][ctypes.c_int(0)].value
+    t0 = time.monotonic()
+    c0 = time.process_time()
+    consume()
+    elapsed = time.monotonic() - t0
+    cpu = time.process_time() - c0
+    b.cleanup()
+    return ("drain %s: sent %d delivered %d: %.2fM delivered/s, "
+            "%.2f us CPU/event" % (kind, sent, got[0],
+                                   got[0] / elapsed / 1e6,
+                                   cpu / max(got[0], 1) * 1e6))
 
 
 def items(BPF, n):
@@ -129,6 +181,8 @@ def main():
     BPF = importlib.import_module(mod).BPF
     if what == "events":
         print(events(BPF, sys.argv[3], int(sys.argv[4]), sys.argv[5]))
+    elif what == "drain":
+        print(drain(BPF, sys.argv[3], int(sys.argv[4])))
     elif what == "items":
         print(items(BPF, int(sys.argv[3])))
     sys.stdout.flush()

@@ -20,6 +20,8 @@ for m in $mods; do
 	$py bench/python.py $m events perf "$n" "$build/bin/bench_events"
 	$py bench/python.py $m events perf32 "$n" "$build/bin/bench_events"
 	$py bench/python.py $m events ring "$n" "$build/bin/bench_events"
+	$py bench/python.py $m drain perf 300000
+	$py bench/python.py $m drain ring 300000
 	$py bench/python.py $m items "$items"
 	# Whole process: interpreter start, import, compile, load (best of RUNS).
 	best=
