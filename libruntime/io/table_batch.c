@@ -514,6 +514,61 @@ static int clear_queue(struct ember_table *t)
 	return 0;
 }
 
+/*
+ * Hash tables: read and delete in batches, one pass over the buckets with
+ * no list of keys gathered first (a get_next_key call per key made that
+ * the larger half of clearing 100k entries). 1: the kernel has no such
+ * batch for this map; the caller then deletes key by key.
+ */
+static int clear_hash_by_batches(struct ember_table *t)
+{
+	size_t chunk = DEFAULT_CHUNK, got;
+	struct reader r;
+	char *buf = NULL;
+	int err;
+
+	switch (t->type) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		break;
+	default:
+		return 1;
+	}
+	if (t->no_batch & EMBER__BATCH_LOOKUP_AND_DELETE)
+		return 1;
+	err = reader_init(&r, t, true, false, 0);
+	if (err)
+		return err;
+	while (!r.done) {
+		if (!buf) {
+			buf = malloc(chunk * (t->key_size + t->value_buf_size));
+			if (!buf) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		err = reader_read(&r, buf, buf + chunk * t->key_size, chunk,
+				  &got);
+		if (err == -ENOSPC) {
+			/* one bucket holds more than a chunk: grow */
+			free(buf);
+			buf = NULL;
+			chunk *= 2;
+			continue;
+		}
+		if (err || r.per_key)
+			break;
+	}
+	/* refused before anything was read: fall back (noted for next time) */
+	if (!err && r.per_key)
+		err = 1;
+	free(buf);
+	reader_fini(&r);
+	return err;
+}
+
 int ember_table_clear(struct ember_table *t)
 {
 	size_t n, i, done;
@@ -531,6 +586,11 @@ int ember_table_clear(struct ember_table *t)
 				    "table '%s': a %s table cannot "
 				    "be cleared from user space",
 				    t->name, t->kind);
+	err = clear_hash_by_batches(t);
+	if (err <= 0)
+		return err ? ember__error(-err, "table '%s': clear: %s",
+					  t->name, strerror(-err))
+			   : 0;
 	err = collect_keys(t, &keys, &n);
 	if (err)
 		return ember__error(-err, "table '%s': clear: %s", t->name,

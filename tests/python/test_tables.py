@@ -291,3 +291,51 @@ BPF_HISTOGRAM(dist, struct hkey);
         assert '"val_type": "kbytes"' in out
     finally:
         b.cleanup()
+
+
+def _walk(t):
+    """The table's entries the slow way, key by key (get_next_key and a
+    lookup each): the kernel's truth to compare the batch paths with."""
+    out, k = {}, None
+    while True:
+        try:
+            k = t.next(k)
+        except StopIteration:
+            return out
+        v = t[k]
+        out[k.value] = t.sum(k).value if hasattr(t, "sum") else v.value
+
+
+def test_items_and_clear_of_large_hashes():
+    # More entries than one batch (8192) of every hash kind that clear()
+    # reads and deletes in batches.
+    n = 20000
+    b = BPF(text="BPF_HASH(h, u32, u64, 20000);"
+                 "BPF_PERCPU_HASH(p, u32, u64, 20000);"
+                 'BPF_TABLE("lru_hash", u32, u64, lru, 40000);')
+    try:
+        for name in ("h", "p", "lru"):
+            t = b[name]
+            keys = [t.Key(i) for i in range(n)]
+            if name == "p":
+                for k in keys:
+                    t[k] = t.sLeaf(k.value * 3)
+            else:
+                t.items_update_batch(keys, [t.Leaf(i * 3) for i in range(n)])
+            truth = _walk(t)
+            if name != "lru":  # an LRU may evict while it fills
+                ncpu = t.total_cpu if name == "p" else 1
+                assert truth == {i: i * 3 * ncpu for i in range(n)}
+            assert len(truth) > n // 2
+            if name == "p":
+                got = {k.value: sum(x.value for x in v) for k, v in t.items()}
+            else:
+                got = {k.value: v.value for k, v in t.items()}
+            assert got == truth
+            t.clear()
+            assert _walk(t) == {}
+            assert t.items() == []
+            t[t.Key(7)] = 1 if name != "p" else t.sLeaf(1)  # usable after
+            assert list(_walk(t)) == [7]
+    finally:
+        b.cleanup()
