@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -109,8 +110,8 @@ static void set_limits(void)
 	signal(SIGXCPU, SIG_DFL);
 }
 
-static void child(int fd, int err_fd, ember_isolated_fn fn, void *arg,
-		  ember_log_fn log)
+static void child(pid_t host, int fd, int err_fd, ember_isolated_fn fn,
+		  void *arg, ember_log_fn log)
 {
 	char *reply = NULL;
 	size_t reply_len = 0;
@@ -119,6 +120,11 @@ static void child(int fd, int err_fd, ember_isolated_fn fn, void *arg,
 	int32_t res;
 
 	set_limits();
+	/* A copy outlives a host killed mid-compile only until it notices
+	 * (a copy waiting on a lock would otherwise wait forever). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != host)
+		_exit(1);
 	if (err_fd >= 0)
 		dup2(err_fd, STDERR_FILENO);
 	f = open_memstream(&reply, &reply_len);
@@ -312,7 +318,7 @@ int ember__isolated_run(const char *name, ember_isolated_fn fn, void *arg,
 	char err_text[STDERR_KEEP];
 	int pipefd[2], err_fd, status = 0, err;
 	bool killed = false;
-	pid_t pid;
+	pid_t pid, host;
 
 	*reply = NULL;
 	*reply_len = 0;
@@ -320,12 +326,13 @@ int ember__isolated_run(const char *name, ember_isolated_fn fn, void *arg,
 		return ember__error(errno, "%s: cannot compile: pipe: %s", name,
 				    strerror(errno));
 	err_fd = memfd_create("ember-compile-stderr", MFD_CLOEXEC);
+	host = getpid();
 	pthread_mutex_lock(&fork_lock);
 	pid = fork();
 	pthread_mutex_unlock(&fork_lock);
 	if (pid == 0) {
 		close(pipefd[0]);
-		child(pipefd[1], err_fd, fn, arg, log);
+		child(host, pipefd[1], err_fd, fn, arg, log);
 	}
 	err = -errno;
 	close(pipefd[1]);

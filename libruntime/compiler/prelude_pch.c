@@ -223,7 +223,7 @@ static int build(const char *path, const char *const *args, size_t args_cnt)
 		err = -ENOMEM;
 		goto out;
 	}
-	ember__in_process_llvm_begin();
+	/* the caller holds the fork lock (ember__prelude_pch) */
 	err = ember__codegen_pch(
 		&(struct ember_codegen_input){ .main_path = abs,
 					       .main_text = prelude->text,
@@ -233,7 +233,6 @@ static int build(const char *path, const char *const *args, size_t args_cnt)
 					       .args = args,
 					       .args_cnt = args_cnt },
 		path, &diags);
-	ember__in_process_llvm_end();
 	if (err)
 		ember__error(-err, "precompiling the kernel types failed:\n%s",
 			     diags ? diags : "");
@@ -428,8 +427,13 @@ static int build_checked(const struct ember_cache *cache,
 	return hand_over(fd, &st, pch);
 }
 
-/* In-process callers are serialised by a mutex, processes by this lock. */
-static pthread_mutex_t pch_lock = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * Threads are serialised by the fork lock, processes by this file lock. The
+ * fork lock, not a mutex of its own: a compile forked by another thread
+ * while the lock file is open would inherit it, and the lock would stay held
+ * for as long as that copy lives (up to the compile's wall limit). It also
+ * covers the LLVM work of a build.
+ */
 
 static int lock_builders(const struct ember_cache *cache)
 {
@@ -460,7 +464,7 @@ int ember__prelude_pch(const struct ember_cache *cache,
 	snprintf(pch_name, sizeof(pch_name), "prelude-%s.pch", hex);
 	snprintf(sum_name, sizeof(sum_name), "prelude-%s.sum", hex);
 
-	pthread_mutex_lock(&pch_lock);
+	ember__in_process_llvm_begin();
 	/* Under the lock: another process may be building it right now. */
 	lock = lock_builders(cache);
 	err = open_checked(cache, inputs, pch_name, sum_name, pch);
@@ -471,7 +475,7 @@ int ember__prelude_pch(const struct ember_cache *cache,
 				    sum_name, pch);
 	if (lock >= 0)
 		close(lock);
-	pthread_mutex_unlock(&pch_lock);
+	ember__in_process_llvm_end();
 	return err;
 }
 
