@@ -2,7 +2,7 @@
 /*
  * ember: run or check a BCC-style program text file or a prebuilt object.
  *   ember run [--duration SECONDS] [--tables] [-v] FILE.c|FILE.o
- *   ember check [--dump] FILE.c|FILE.o
+ *   ember check [--dump] [--timings] FILE.c|FILE.o
  *   ember build FILE.c -o FILE.o
  */
 #include <errno.h>
@@ -25,13 +25,15 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int verbose;
+static int verbose, timings;
 
 static void log_to_stderr(enum ember_log_level level, const char *msg,
 			  void *ctx)
 {
 	(void)ctx;
-	if ((int)level <= (verbose ? EMBER_LOG_DEBUG : EMBER_LOG_WARN))
+	/* --timings: the library's "time: PHASE N ms" lines (debug level) */
+	if ((int)level <= (verbose ? EMBER_LOG_DEBUG : EMBER_LOG_WARN) ||
+	    (timings && !strncmp(msg, "time: ", 6)))
 		fprintf(stderr, "%s\n", msg);
 }
 
@@ -62,8 +64,10 @@ static char *read_file(const char *path, size_t *size)
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: ember run [--duration SECONDS] [--tables] [-v] "
-		    "[--kernel-headers DIR] [--cflag FLAG]... FILE.c|FILE.o\n"
-		    "       ember check [--dump] [--kernel-headers DIR] "
+		    "[--timings] [--kernel-headers DIR] [--cflag FLAG]... "
+		    "FILE.c|FILE.o\n"
+		    "       ember check [--dump] [--timings] [--kernel-headers "
+		    "DIR] "
 		    "[--cflag FLAG]... FILE.c|FILE.o\n"
 		    "       ember build [--kernel-headers DIR] [--cflag "
 		    "FLAG]... FILE.c -o FILE.o\n"
@@ -285,6 +289,7 @@ static int cmd(int argc, char **argv, enum command command)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "cflag", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "timings", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -330,6 +335,9 @@ static int cmd(int argc, char **argv, enum command command)
 			break;
 		case 'o':
 			output = optarg;
+			break;
+		case 'T':
+			timings = 1;
 			break;
 		case 'h':
 			usage(stdout);

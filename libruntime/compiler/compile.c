@@ -22,6 +22,7 @@
 #include "compiler/source_scan.h"
 #include "compiler/virtual_files.h"
 #include "error.h"
+#include "timing.h"
 #include "kernel/btf_header.h"
 #include "kernel/kernel_config.h"
 #include "kernel/tracepoint_format.h"
@@ -694,6 +695,7 @@ struct compile {
 static int prepare_prelude(struct compile *c)
 {
 	const struct ember_compile_opts *o = c->o;
+	double t;
 	int err;
 
 	/* kernel_headers: types from a real header tree, parsed as text every
@@ -707,13 +709,20 @@ static int prepare_prelude(struct compile *c)
 	err = ember__check_text_size(o->name, c->len);
 	if (err)
 		return err;
-	if (!c->headers)
+	t = o->log ? ember__now_ms() : 0;
+	if (!c->headers) {
 		c->cached = open_cache(o, &c->cache, &c->prelude);
+		ember__log_time(o->log, o->log_ctx,
+				"cache open and prelude digest", t);
+	}
+	t = o->log ? ember__now_ms() : 0;
 	err = ember__source_scan(c->text, c->len, &c->scan);
 	if (!err)
 		err = build_vfiles(o, c->text, &c->scan,
 				   c->headers ? &c->kh : NULL, &c->vf,
 				   &c->program_h);
+	ember__log_time(o->log, o->log_ctx,
+			"scan and virtual headers (tracepoint formats)", t);
 	if (err == -ENOMEM)
 		ember__error(ENOMEM, "out of memory");
 	return err;
@@ -979,6 +988,15 @@ static void release_parse(struct compile *c)
 	free(c->unsaved);
 }
 
+/* The time of step (an int expression) to o's log, its value as result. */
+#define TIMED(o, phase, step)                                         \
+	({                                                            \
+		double t_ = (o)->log ? ember__now_ms() : 0;           \
+		int e_ = (step);                                      \
+		ember__log_time((o)->log, (o)->log_ctx, (phase), t_); \
+		e_;                                                   \
+	})
+
 /* The isolated copy's side: parse, rewrite, generate code, and hand the
  * result to the host as bytes. */
 static int compile_isolated(void *arg, ember_log_fn log, void *log_ctx,
@@ -994,9 +1012,9 @@ static int compile_isolated(void *arg, ember_log_fn log, void *log_ctx,
 	c->o = &o;
 	c->out = &out;
 	err = parse_args(c);
-	err = err ?: parse(c);
-	err = err ?: rewrite(c);
-	err = err ?: codegen(c);
+	err = err ?: TIMED(&o, "parse (in the compiling copy)", parse(c));
+	err = err ?: TIMED(&o, "rewriters (in the compiling copy)", rewrite(c));
+	err = err ?: TIMED(&o, "codegen (in the compiling copy)", codegen(c));
 	err = err ?: collect(c);
 	/* a result carries its warnings to the host (and the cache) */
 	if (!err)
@@ -1088,25 +1106,35 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 			     .headers = o->kernel_headers != NULL,
 			     .cache = { .dirfd = -1 },
 			     .pch = { .fd = -1 } };
+	double start = o->log ? ember__now_ms() : 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	err = check_cflags(o);
 	err = err ?: prepare_prelude(&c);
-	err = err ?: lookup_cache(&c);
+	err = err ?: TIMED(o, "object cache lookup", lookup_cache(&c));
 	if (!err && !c.hit) {
-		err = load_prelude(&c);
-		err = err ?: check_includes(&c);
+		err = TIMED(o, "PCH load (built when missing)",
+			    load_prelude(&c));
+		err = err ?: TIMED(o, "include check", check_includes(&c));
 		if (o->rewrite_only) {
 			err = err ?: run_in_process(&c);
 		} else {
-			err = err ?: run_isolated(&c);
-			err = err ?: hand_over(&c);
+			err = err
+				      ?: TIMED(o,
+					       "compiling copy (fork to "
+					       "result)",
+					       run_isolated(&c));
+			err = err
+				      ?: TIMED(o, "object cache store",
+					       hand_over(&c));
 		}
 	}
 	if (!err)
 		log_warnings(o, out->warnings);
 	compile_free(&c);
+	ember__log_time(o->log, o->log_ctx,
+			c.hit ? "compile (cached)" : "compile", start);
 	if (err)
 		ember__compiled_free(out);
 	return err;

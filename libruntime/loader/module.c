@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "opts.h"
+#include "timing.h"
 #include "loader/attach.h"
 #include "loader/libbpf_log.h"
 #include "loader/shared_tables.h"
@@ -384,6 +385,7 @@ int ember_module_load(struct ember_module *m)
 {
 	struct bpf_program *prog;
 	char *log_buf;
+	double t;
 	int err;
 
 	if (!m)
@@ -395,7 +397,9 @@ int ember_module_load(struct ember_module *m)
 		return ember__error(ENOMEM, "out of memory");
 	log_buf[0] = 0;
 	ember__libbpf_log_begin(m->log, m->log_ctx);
+	t = m->log ? ember__now_ms() : 0;
 	m->obj = open_object(m);
+	ember__log_time(m->log, m->log_ctx, "libbpf open", t);
 	if (!m->obj) {
 		err = -errno;
 		ember__error(-err,
@@ -419,7 +423,10 @@ int ember_module_load(struct ember_module *m)
 	}
 	err = ember__shared_tables_prepare(m);
 	if (!err) {
+		t = m->log ? ember__now_ms() : 0;
 		err = bpf_object__load(m->obj);
+		ember__log_time(m->log, m->log_ctx,
+				"libbpf load (tables, verifier)", t);
 		if (err)
 			err = load_error(m, err, m->obj, log_buf);
 	}

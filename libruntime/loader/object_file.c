@@ -30,6 +30,7 @@
 
 #include "error.h"
 #include "opts.h"
+#include "timing.h"
 #include "loader/libbpf_log.h"
 #include "loader/module.h"
 
@@ -396,6 +397,7 @@ int ember_module_open_object_mem(const void *data, size_t len,
 	struct ember_object_opts o;
 	struct ember_module *m;
 	size_t off = 0, size = 0;
+	double t;
 	int err;
 
 	if (!data || !out)
@@ -411,6 +413,7 @@ int ember_module_open_object_mem(const void *data, size_t len,
 				o.debug_flags, o.log, o.log_ctx);
 	if (!m)
 		return ember__error(ENOMEM, "out of memory");
+	t = o.log ? ember__now_ms() : 0;
 	err = locate_meta(m, data, len, &off, &size);
 	if (!err)
 		err = meta_read(m, (const char *)data + off, size);
@@ -431,6 +434,7 @@ int ember_module_open_object_mem(const void *data, size_t len,
 		ember_module_free(m);
 		return err;
 	}
+	ember__log_time(o.log, o.log_ctx, "object open (metadata checked)", t);
 	*out = m;
 	return 0;
 }

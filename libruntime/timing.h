@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-phase times for the log callback (EMBER_LOG_DEBUG, "time: PHASE
+ * 1.234 ms"): where a compile or a load spends its time, for the host and
+ * for `ember check --timings`. Nothing is measured without a callback.
+ */
+#ifndef EMBER_TIMING_H
+#define EMBER_TIMING_H
+
+#include "ember/ember.h"
+
+/* Monotonic clock in milliseconds. */
+double ember__now_ms(void);
+
+/* Log "time: phase N ms" (since start, from ember__now_ms) to log, if any. */
+void ember__log_time(ember_log_fn log, void *log_ctx, const char *phase,
+		     double start);
+
+#endif
