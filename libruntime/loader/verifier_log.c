@@ -16,7 +16,8 @@
  * With BTF line info the verifier prints the source line of the instructions
  * that follow as "; <source text> @ <file>:<line>" (older kernels omit the
  * " @ file:line" part). The last such line before the rejection is where the
- * program went wrong.
+ * program went wrong. Line 0 is the compiler's "no line" (code it made up or
+ * merged): skipped.
  */
 static const char *last_source_line(const char *log, size_t *len)
 {
@@ -26,7 +27,8 @@ static const char *last_source_line(const char *log, size_t *len)
 		const char *eol = strchr(p, '\n');
 		size_t l = eol ? (size_t)(eol - p) : strlen(p);
 
-		if (l > 2 && p[0] == ';' && p[1] == ' ') {
+		if (l > 2 && p[0] == ';' && p[1] == ' ' &&
+		    !(l >= 2 && p[l - 2] == ':' && p[l - 1] == '0')) {
 			found = p + 2;
 			*len = l - 2;
 		}
@@ -235,7 +237,10 @@ static int source_of_insn(const struct ember_verifier_source *src,
 			struct line_rec r;
 
 			memcpy(&r, p + (size_t)i * rec_size, sizeof(r));
-			if (r.insn_off >= sym.st_value && r.insn_off <= at &&
+			/* line 0: code of no line; the nearest
+			 * instruction before it that has one */
+			if (r.line_col >> 10 && r.insn_off >= sym.st_value &&
+			    r.insn_off <= at &&
 			    (!found || r.insn_off >= best.insn_off)) {
 				best = r;
 				found = true;
@@ -276,6 +281,7 @@ int ember__verifier_error(int err, const char *prog_name, const char *log,
 	const char *src, *tail, *at, *relo;
 	size_t src_len = 0, tail_len;
 	char where[512] = "", line[480];
+	long insn;
 
 	if (!log || !*log)
 		return ember__error(err,
@@ -283,8 +289,8 @@ int ember__verifier_error(int err, const char *prog_name, const char *log,
 				    "gave no verifier log",
 				    prog_name, strerror(err));
 	src = last_source_line(log, &src_len);
-	if (!source_of_insn(source, prog_name, failing_insn(log), line,
-			    sizeof(line))) {
+	insn = failing_insn(log);
+	if (!source_of_insn(source, prog_name, insn, line, sizeof(line))) {
 		snprintf(where, sizeof(where), " at %s", line);
 	} else if (src) {
 		/* "text @ file:line" → "file:line: text" */
@@ -299,6 +305,10 @@ int ember__verifier_error(int err, const char *prog_name, const char *log,
 		else
 			snprintf(where, sizeof(where), " at: %.*s",
 				 (int)src_len, src);
+	} else if (insn >= 0) {
+		snprintf(where, sizeof(where),
+			 " at instruction %ld (no source line is known for it)",
+			 insn);
 	}
 	/* libbpf rewrites the verifier's "unknown#195896080" for a field the
 	 * running kernel lacks into a line that names it: lead with that. */
