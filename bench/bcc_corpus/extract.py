@@ -9,7 +9,9 @@ usage: extract.py BCC_SRC TOOL.py OUT.c [ARG...]
 BCC_SRC is a checked-out BCC tree (its src/python/bcc is imported, with the
 native library stood in for); nothing of it is kept. The first BPF(...) built
 is written to OUT.c and the cflags it was given to OUT.c.cflags, one a line;
-exit 0 when a text was captured, 3 when the tool ended without one.
+exit 0 when a text was captured, 3 when the tool ended without one, 4
+when it exited itself before building one (sys.exit: it refuses the kernel
+or its arguments).
 """
 import ctypes as ct
 import os
@@ -311,7 +313,8 @@ def main():
     try:
         runpy.run_path(TOOL, run_name="__main__")
     except SystemExit:
-        pass
+        # the tool ended itself (it checks the kernel, or its arguments)
+        sys.exit(4)
     sys.exit(3)
 
 

@@ -55,8 +55,9 @@ ARGS = {
     "examples/networking/dns_matching/dns_matching.py": ["-d", "a.example"],
     "examples/networking/tcp_mon_block/src/tcp_mon_block.py": ["-i", "lo"],
     "examples/networking/distributed_bridge/tunnel.py": ["1"],
-    "examples/networking/distributed_bridge/tunnel_mesh.py": ["1", "2",
-                                                             "1"],
+    # num_hosts host_id dhcp gretap
+    "examples/networking/distributed_bridge/tunnel_mesh.py": ["2", "1", "0",
+                                                             "0"],
     "examples/networking/sockmap.py": ["-c", "/sys/fs/cgroup"],
     "tools/netqtop.py": ["-n", "lo"],
     "tools/memleak.py": [],
@@ -154,7 +155,9 @@ def main():
                 no_text.append((rel, "timed out"))
                 continue
             if r.returncode != 0:
-                no_text.append((rel, r.stdout.decode(errors="replace")))
+                no_text.append((rel, ("the tool exits by itself: "
+                                      if r.returncode == 4 else "") +
+                                r.stdout.decode(errors="replace")))
                 continue
             with open(base + ".c.cflags") as f:
                 cflags = [l for l in f.read().splitlines() if l]
@@ -184,8 +187,11 @@ def main():
         if no_text:
             print("\nno program text built (%d):" % len(no_text))
             for rel, msg in no_text:
-                last = [l for l in msg.splitlines() if l.strip()]
-                print("  %s: %s" % (rel, last[-1][:100] if last else "?"))
+                last = [l.strip() for l in msg.splitlines() if l.strip()]
+                why = msg.split(":")[0] + ": " if msg.startswith(
+                    "the tool exits") else ""
+                print("  %s: %s%s" % (rel, why,
+                                      last[-1][:100] if last else "?"))
         if groups:
             print("\nfailures by cause:")
         for c, rels in sorted(groups.items(), key=lambda g: -len(g[1])):

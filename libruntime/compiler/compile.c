@@ -260,6 +260,33 @@ static bool open_cache(const struct ember_compile_opts *o,
 	return false;
 }
 
+static int put_module_types(const struct ember_source_scan *scan, FILE *tp)
+{
+	char **names = calloc(scan->record_refs_cnt ? scan->record_refs_cnt : 1,
+			      sizeof(*names));
+	size_t cnt = 0, i, j, len = 0;
+	char *types = NULL;
+	int err;
+
+	if (!names)
+		return -ENOMEM;
+	for (i = 0; i < scan->record_refs_cnt; i++) {
+		const char *n = scan->record_refs[i];
+		bool own = false;
+
+		for (j = 0; j < scan->records_cnt && !own; j++)
+			own = !strcmp(scan->records[j], n);
+		if (!own && !ember__btf_has_record(n))
+			names[cnt++] = scan->record_refs[i];
+	}
+	err = cnt ? ember__btf_module_types(names, cnt, &types, &len) : 0;
+	if (!err && len)
+		fwrite(types, 1, len, tp);
+	free(types);
+	free(names);
+	return err;
+}
+
 static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 			const struct ember_source_scan *scan,
 			const struct ember_kernel_headers *kh, struct vfiles *f,
@@ -339,6 +366,11 @@ program_h:
 		if (ember__btf_has_record(scan->records[i]))
 			fprintf(tp, "#define %s %s" USER_RECORD_SUFFIX "\n",
 				scan->records[i], scan->records[i]);
+	/* Structs the text names that vmlinux lacks: a loaded module's
+	 * (nfs, rdma_cm); this file keys the object cache, so the module
+	 * types used are part of the key. */
+	if (!kh)
+		err = put_module_types(scan, tp);
 	/* Variadic on purpose: BCC programs call bpf_trace_printk("fmt", a)
 	 * and ember rewrites that to bpf_trace_printk(fmt, sizeof(fmt), a);
 	 * both match. Helper 6 is BPF_FUNC_trace_printk. */

@@ -140,7 +140,8 @@ static int tracepoint_macro(struct ember_source_scan *s, const char *t,
 	return add_tracepoint(s, buf, c1 - c0 + 1 + e1 - e0, offset);
 }
 
-/* "struct NAME {" / "union NAME {" starting after the keyword. */
+/* "struct NAME" / "union NAME" starting after the keyword; a definition
+ * when "{" follows. */
 static int record_definition(struct ember_source_scan *s, const char *t,
 			     size_t len, size_t i)
 {
@@ -151,7 +152,11 @@ static int record_definition(struct ember_source_scan *s, const char *t,
 		i++;
 	n1 = i;
 	i = skip_space(t, len, i);
-	if (n1 == n0 || i >= len || t[i] != '{')
+	if (n1 == n0)
+		return 0;
+	if (add_unique(&s->record_refs, &s->record_refs_cnt, t + n0, n1 - n0))
+		return -ENOMEM;
+	if (i >= len || t[i] != '{')
 		return 0;
 	return add_unique(&s->records, &s->records_cnt, t + n0, n1 - n0);
 }
@@ -274,6 +279,9 @@ void ember__source_scan_free(struct ember_source_scan *s)
 	for (i = 0; i < s->records_cnt; i++)
 		free(s->records[i]);
 	free(s->records);
+	for (i = 0; i < s->record_refs_cnt; i++)
+		free(s->record_refs[i]);
+	free(s->record_refs);
 	free(s->tracepoints);
 	free(s->tracepoint_offsets);
 	free(s->includes);

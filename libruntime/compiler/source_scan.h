@@ -32,6 +32,10 @@ struct ember_source_scan {
 	 * unique, malloc'd. */
 	char **records;
 	size_t records_cnt;
+	/* Names of every struct and union the text names ("struct NAME"),
+	 * defined there or not; unique, malloc'd. */
+	char **record_refs;
+	size_t record_refs_cnt;
 };
 
 /* Returns 0 or -ENOMEM. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "kernel/btf_header.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -208,6 +209,134 @@ bool ember__btf_has_record(const char *name)
 	const struct btf *btf = vmlinux_btf();
 
 	return btf && find_composite(btf, name) != NULL;
+}
+
+/* A btf_dump printer that can be switched off: types dumped while off
+ * count as emitted, so what comes after does not repeat them. */
+struct switched_out {
+	FILE *out;
+	bool on;
+};
+
+static void print_switched(void *ctx, const char *fmt, va_list args)
+{
+	struct switched_out *s = ctx;
+
+	if (s->on)
+		vfprintf(s->out, fmt, args);
+}
+
+/*
+ * Every type of module BTF mod (split on vmlinux's base_cnt types) as C:
+ * the vmlinux types go through the dump silently first, so the module's
+ * types refer to the definitions ember/kernel_types.h already has.
+ */
+static int dump_module(struct btf *mod, __u32 base_cnt, const char *name,
+		       FILE *out)
+{
+	struct switched_out s = { .out = out };
+	struct btf_dump *dump = btf_dump__new(mod, print_switched, &s, NULL);
+	__u32 id, n = btf__type_cnt(mod);
+	int err = 0;
+
+	if (!dump)
+		return -errno;
+	for (id = 1; id < base_cnt && !err; id++)
+		err = btf_dump__dump_type(dump, id);
+	s.on = true;
+	fprintf(out,
+		"/* kernel module %s (its BTF) */\n"
+		"#pragma clang attribute push "
+		"(__attribute__((preserve_access_index)), apply_to = record)\n",
+		name);
+	for (id = base_cnt; id < n && !err; id++)
+		err = btf_dump__dump_type(dump, id);
+	fputs("#pragma clang attribute pop\n", out);
+	btf_dump__free(dump);
+	return err;
+}
+
+static const char *module_btf_dir(void)
+{
+	/* tests point this at BTF files of their own */
+	const char *env = secure_getenv("EMBER_MODULE_BTF_DIR");
+
+	return env && *env ? env : EMBER_MODULE_BTF_DIR;
+}
+
+int ember__btf_module_types(char *const *names, size_t cnt, char **text,
+			    size_t *len)
+{
+	const struct btf *base = vmlinux_btf();
+	const char *dir = module_btf_dir();
+	bool *found = NULL;
+	struct dirent *de;
+	FILE *out;
+	DIR *d = NULL;
+	int err = 0;
+
+	*text = NULL;
+	*len = 0;
+	out = open_memstream(text, len);
+	if (!out)
+		return ember__error(ENOMEM, "out of memory");
+	found = calloc(cnt ? cnt : 1, sizeof(*found));
+	if (!found) {
+		err = ember__error(ENOMEM, "out of memory");
+		goto out;
+	}
+	/* no vmlinux BTF or no module BTF (modules off, none loaded): none */
+	if (!base || !cnt || !(d = opendir(dir)))
+		goto out;
+	while (!err && (de = readdir(d))) {
+		__u32 base_cnt = btf__type_cnt(base);
+		char path[4096];
+		struct btf *mod;
+		bool wanted = false;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux") ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+			    (int)sizeof(path))
+			continue;
+		/* libbpf checks the file as BTF; anything else is skipped */
+		mod = btf__parse_split(path, (struct btf *)base);
+		if (!mod)
+			continue;
+		for (size_t i = 0; i < cnt; i++) {
+			const struct btf_type *t;
+			__s32 id;
+
+			if (found[i])
+				continue;
+			id = btf__find_by_name_kind(mod, names[i],
+						    BTF_KIND_STRUCT);
+			if (id < 0)
+				id = btf__find_by_name_kind(mod, names[i],
+							    BTF_KIND_UNION);
+			t = id > 0 ? btf__type_by_id(mod, (__u32)id) : NULL;
+			/* a definition the module has (not a declaration) */
+			if (t && (__u32)id >= base_cnt && btf_vlen(t) > 0)
+				found[i] = wanted = true;
+		}
+		if (wanted && dump_module(mod, base_cnt, de->d_name, out))
+			err = ember__error(EINVAL,
+					   "cannot dump the BTF of kernel "
+					   "module %s",
+					   de->d_name);
+		btf__free(mod);
+	}
+out:
+	if (d)
+		closedir(d);
+	free(found);
+	if (fclose(out) && !err)
+		err = ember__error(ENOMEM, "out of memory");
+	if (err) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+	}
+	return err;
 }
 
 static bool has_member(const struct btf *btf, const char *record,

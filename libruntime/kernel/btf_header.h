@@ -23,6 +23,22 @@ int ember__btf_header(const char **text, size_t *len);
 /* Whether the running kernel's BTF has a struct or union of this name. */
 bool ember__btf_has_record(const char *name);
 
+/* Where the kernel publishes the BTF of each loaded module (split on
+ * vmlinux's). */
+#define EMBER_MODULE_BTF_DIR "/sys/kernel/btf"
+
+/*
+ * The types of the loaded kernel modules that define a struct or union of
+ * one of names (cnt of them; names vmlinux has are never found there), as
+ * C to follow ember/kernel_types.h: each such module's own types, records
+ * marked preserve_access_index as there. A name two modules define comes
+ * from the first one read. *text (malloc'd, the caller frees; empty when
+ * no module has any of names) and *len. Returns 0, or -ENOMEM/-EINVAL
+ * with ember_errmsg() set.
+ */
+int ember__btf_module_types(char *const *names, size_t cnt, char **text,
+			    size_t *len);
+
 /*
  * ember/sock_aliases.h: the field names the kernel's net/sock.h,
  * net/inet_sock.h, inet_timewait_sock.h and linux/in6.h define as macros

@@ -4,7 +4,8 @@
  * running kernel's version and config (kernel_config.c), kernel macros and
  * inlines and constants (prelude/kernel_compat.h), lengths and field aliases
  * from BTF, kernel include directories, a text's own struct definitions,
- * static functions inlined and backend errors at the user's line. The
+ * static functions inlined and backend errors at the user's line, types of
+ * loaded kernel modules (module BTF split on vmlinux's). The
  * golden rewrites are tests/golden/rewrite/kernel_compat and user_struct
  * (test_compile.c).
  */
@@ -20,6 +21,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <bpf/btf.h>
 
 #include "compiler/compile.h"
 #include "ember/ember.h"
@@ -297,6 +300,69 @@ static void noinline_by_value(void **state)
 	}
 }
 
+/*
+ * A kernel module's type: a module BTF split on the running kernel's
+ * vmlinux BTF, written where EMBER_MODULE_BTF_DIR points (this machine's
+ * kernel has no modules). Its struct refers to a vmlinux type, which the
+ * module types must not define again.
+ */
+static void module_types(void **state)
+{
+	static const char text[] =
+		"int kprobe__ember_mod_fn(struct pt_regs *ctx,\n"
+		"			 struct ember_mod_req *r)\n"
+		"{\n"
+		"	return r->len + r->owner->pid;\n"
+		"}\n";
+	char dir[] = "/tmp/ember-module-btf.XXXXXX", path[64];
+	struct btf *base, *mod;
+	struct ember_compiled c;
+	const void *raw;
+	__u32 raw_len;
+	int ptr, i, task;
+	FILE *f;
+
+	(void)state;
+	base = btf__parse("/sys/kernel/btf/vmlinux", NULL);
+	assert_non_null(base);
+	mod = btf__new_empty_split(base);
+	assert_non_null(mod);
+	i = btf__find_by_name_kind(base, "int", BTF_KIND_INT);
+	task = btf__find_by_name_kind(base, "task_struct", BTF_KIND_STRUCT);
+	assert_true(i > 0 && task > 0);
+	ptr = btf__add_ptr(mod, task);
+	assert_true(btf__add_struct(mod, "ember_mod_req", 16) > 0);
+	assert_int_equal(btf__add_field(mod, "owner", ptr, 0, 0), 0);
+	assert_int_equal(btf__add_field(mod, "len", i, 64, 0), 0);
+	raw = btf__raw_data(mod, &raw_len);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ember_mod", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(raw, 1, raw_len, f), raw_len);
+	assert_int_equal(fclose(f), 0);
+
+	/* no module has it: the user sees the missing type at their line */
+	setenv("EMBER_MODULE_BTF_DIR", "/nonexistent", 1);
+	expect_error(text, "prog.c:4:10: error: incomplete definition of type "
+			   "'struct ember_mod_req'");
+	/* loaded: the module's type, read at its offsets */
+	setenv("EMBER_MODULE_BTF_DIR", dir, 1);
+	if (compile(text, &c))
+		fail_msg("%s", ember_errmsg());
+	assert_non_null(strstr(c.rewritten, "__ember_kread(r->len)"));
+	ember__compiled_free(&c);
+	/* gone again: not served from the cache as if it were there */
+	setenv("EMBER_MODULE_BTF_DIR", "/nonexistent", 1);
+	expect_error(text, "incomplete definition of type "
+			   "'struct ember_mod_req'");
+	unsetenv("EMBER_MODULE_BTF_DIR");
+	unlink(path);
+	rmdir(dir);
+	btf__free(mod);
+	btf__free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +375,7 @@ int main(void)
 		cmocka_unit_test(noinline_by_value),
 		cmocka_unit_test(socket_table_forms),
 		cmocka_unit_test(table_type_from_macro),
+		cmocka_unit_test(module_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

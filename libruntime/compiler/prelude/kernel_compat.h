@@ -14,9 +14,10 @@
  *    architectures that differ are noted);
  *  - task states below 0x1000: unchanged since Linux 4.14, older than the
  *    first kernel with BTF, so the same on every kernel ember can run on;
- *  - FMODE_* (internal; FMODE_CREATED has been 0x100000, 1 << 20 and
- *    1 << 21): not defined, since neither BTF nor the config carries them
- *    and no value is right for every kernel;
+ *  - FMODE_* (internal to linux/fs.h, in neither BTF nor the config):
+ *    only those whose bit has not moved since before BTF (Linux 5.2) up
+ *    to 6.18: READ, WRITE, EXEC and CREATED (1 << 20 since it appeared
+ *    in 4.19); the others were renumbered and are not defined;
  *  - array lengths the kernel fixes by #define (DNAME_INLINE_LEN,
  *    DISK_NAME_LEN, IFNAMSIZ): generated from the running kernel's BTF
  *    into ember/kernel_types.h, as the length of the member they size;
@@ -296,6 +297,12 @@ static __always_inline __u64 div_u64_rem(__u64 dividend, __u32 divisor,
 #define __O_TMPFILE 020000000
 #define O_TMPFILE (__O_TMPFILE | O_DIRECTORY)
 #define O_NDELAY O_NONBLOCK
+
+/* ---- struct file's f_mode bits that never moved (see the top) -------- */
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define FMODE_EXEC 0x20
+#define FMODE_CREATED 0x100000
 
 /* ---- I/O direction (linux/kernel.h) ----------------------------------- */
 #define READ 0

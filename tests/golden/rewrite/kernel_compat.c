@@ -20,7 +20,7 @@ int kprobe__tcp_rcv_established(struct pt_regs *ctx, struct sock *sk)
 
 	if (unlikely(sk->__sk_common.skc_v6_daddr.s6_addr[0] == TASK_RUNNING))
 		v++;
-	if (S_ISSOCK(v) || v > NSEC_PER_MSEC)
+	if (S_ISSOCK(v) || v > NSEC_PER_MSEC || (v & FMODE_CREATED))
 		v = div_u64(v, 3);
 	return v + name[0] + sk->sk_family;
 }
