@@ -30,6 +30,48 @@ struct ember_link;
 struct perf_event_attr;
 
 /* ------------------------------------------------------------------ */
+/* kprobes with options                                                */
+
+/* The most calls a kretprobe can follow at once (the kernel's limit). */
+#define EMBER_KRETPROBE_MAXACTIVE_MAX 4096
+
+struct ember_kprobe_opts {
+	size_t sz; /* sizeof(struct ember_kprobe_opts) */
+	/* Fire on return from the function (a kretprobe). */
+	bool retprobe;
+	/*
+	 * kprobes only: bytes into the function (BCC's event_off; default 0,
+	 * its entry). It must be where an instruction starts.
+	 */
+	uint64_t offset;
+	/*
+	 * kretprobes only: how many calls of the function, in all threads,
+	 * can be under way at once with their return still seen (BCC's
+	 * maxactive); returns beyond that are missed (tracefs kprobe_profile
+	 * counts them). 0: the kernel's default, max(10, 2 x CPUs); at most
+	 * EMBER_KRETPROBE_MAXACTIVE_MAX. The kernel takes it only through
+	 * tracefs kprobe_events: the probe is then a tracefs event
+	 * (ember/<fn>_<pid>_<n>), removed on detach or on error; one left by a
+	 * process killed while attached is removed by the next such attach.
+	 */
+	int maxactive;
+};
+
+/*
+ * ember_module_attach_kprobe() with options (NULL: a kprobe at the entry).
+ * Without kprobes in the kernel, only a probe at a system call's entry
+ * point (offset 0) has a tracepoint to stand in for it; a stand-in sees
+ * every return, whatever maxactive says. Errors: those of
+ * ember_module_attach_kprobe(), and -EINVAL (an offset on a kretprobe,
+ * maxactive on a kprobe or out of range, opts->sz not set), -EILSEQ (the
+ * offset is not where an instruction starts), -EOPNOTSUPP (no kprobes: an
+ * offset has no stand-in).
+ */
+EMBER_API int ember_module_attach_kprobe_opts(
+	struct ember_module *m, const char *fn_name, const char *kernel_fn,
+	const struct ember_kprobe_opts *opts, struct ember_link **link);
+
+/* ------------------------------------------------------------------ */
 /* uprobes and USDT probes                                             */
 
 struct ember_uprobe_opts {

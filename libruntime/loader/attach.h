@@ -117,10 +117,11 @@ int ember__attach_record_fd(struct ember_module *m, struct ember_prog *p,
 int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
 			     const char *category, const char *event,
 			     int ctx_mode, struct ember_link **out);
-/* A kprobe or kretprobe on kernel function fn; on a kernel without kprobes
- * a system call's entry/exit tracepoint stands in for it. */
+/* A kprobe or kretprobe on kernel function fn as o says (o->sz set); on a
+ * kernel without kprobes a system call's entry/exit tracepoint stands in for
+ * one at the entry point. */
 int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
-			 const char *fn, bool retprobe,
+			 const char *fn, const struct ember_kprobe_opts *o,
 			 struct ember_link **out);
 /* A tracepoint ("category:event") that sees what kernel function fn does,
  * for error messages; NULL when none is known. */

@@ -6,6 +6,7 @@
  * message that names the kernel's lack and a tracepoint to use instead.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "error.h"
 #include "kernel/kallsyms.h"
+#include "kernel/kprobe_events.h"
 #include "kernel/kprobes.h"
 #include "kernel/tracepoint_format.h"
 #include "loader/attach.h"
@@ -52,15 +54,27 @@ const char *ember__kprobe_alternative(const char *fn)
 	return NULL;
 }
 
-static int no_kprobes(struct ember_prog *p, const char *fn, bool retprobe)
+/* "do_sys_openat2", "do_sys_openat2+0x9" */
+static void probe_point(char *buf, size_t size, const char *fn, uint64_t offset)
+{
+	if (offset)
+		snprintf(buf, size, "%s+0x%" PRIx64, fn, offset);
+	else
+		snprintf(buf, size, "%s", fn);
+}
+
+static int no_kprobes(struct ember_prog *p, const char *fn,
+		      const struct ember_kprobe_opts *o)
 {
 	const char *alt = ember__kprobe_alternative(fn);
+	char at[192];
 
+	probe_point(at, sizeof(at), fn, o->offset);
 	return ember__error(
 		EOPNOTSUPP,
 		"cannot attach '%s' as a %s on %s: this kernel has no kprobes "
 		"(CONFIG_KPROBES is off). %s%s%s",
-		p->name, retprobe ? "kretprobe" : "kprobe", fn,
+		p->name, o->retprobe ? "kretprobe" : "kprobe", at,
 		alt ? "Use the tracepoint "
 		    : "Use a tracepoint instead "
 		      "(TRACEPOINT_PROBE(category, "
@@ -69,14 +83,87 @@ static int no_kprobes(struct ember_prog *p, const char *fn, bool retprobe)
 		alt ? alt : "", alt ? " instead (TRACEPOINT_PROBE)." : ".");
 }
 
-int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
-			 const char *fn, bool retprobe, struct ember_link **out)
+/* A tracefs kprobe event and the perf event link on it. */
+struct event_probe {
+	struct bpf_link *link;
+	char name[64];
+};
+
+static void detach_event_probe(void *data)
 {
-	char syscall[128], event[160], what[256];
+	struct event_probe *ep = data;
+
+	/* the event cannot go while the link's perf event holds it */
+	bpf_link__destroy(ep->link);
+	ember__kprobe_event_remove(ep->name);
+	free(ep);
+}
+
+/* A kretprobe with maxactive: only tracefs kprobe_events takes it. */
+static int attach_kprobe_event(struct ember_module *m, struct ember_prog *p,
+			       const char *fn,
+			       const struct ember_kprobe_opts *o,
+			       const char *what, struct ember_link **out)
+{
+	struct event_probe *ep = calloc(1, sizeof(*ep));
+	int err;
+
+	if (!ep)
+		return ember__error(ENOMEM, "out of memory");
+	err = ember__kprobe_event_add(fn, o->retprobe, o->offset, o->maxactive,
+				      ep->name, sizeof(ep->name));
+	if (err) {
+		free(ep);
+		return ember__error_prefix(-err, "cannot attach '%s' to %s",
+					   p->name, what);
+	}
+	ember__libbpf_log_begin(m->log, m->log_ctx);
+	ep->link = bpf_program__attach_tracepoint(
+		p->prog, EMBER_KPROBE_EVENT_GROUP, ep->name);
+	if (!ep->link) {
+		err = errno ? errno : EINVAL;
+		ember__kprobe_event_remove(ep->name);
+		free(ep);
+		errno = err;
+		return ember__attach_record(m, p, NULL, what, out);
+	}
+	ember__libbpf_log_end();
+	ember__module_logf(m, EMBER_LOG_DEBUG,
+			   "attached '%s' to %s (tracefs event %s/%s)", p->name,
+			   what, EMBER_KPROBE_EVENT_GROUP, ep->name);
+	return ember__module_add_attachment(m, NULL, detach_event_probe, ep,
+					    what, p->name, out);
+}
+
+int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
+			 const char *fn, const struct ember_kprobe_opts *o,
+			 struct ember_link **out)
+{
+	char syscall[128], event[160], what[256], at[192];
 	struct bpf_link *l;
 	int err;
 
+	if (o->retprobe && o->offset)
+		return ember__error(EINVAL,
+				    "cannot attach '%s' as a kretprobe at "
+				    "%s+%" PRIu64 ": a kretprobe fires where "
+				    "the function returns and takes no offset",
+				    p->name, fn, o->offset);
+	if (!o->retprobe && o->maxactive)
+		return ember__error(EINVAL,
+				    "cannot attach '%s' as a kprobe on %s: "
+				    "maxactive is for kretprobes",
+				    p->name, fn);
+	if (o->maxactive < 0 || o->maxactive > EMBER_KRETPROBE_MAXACTIVE_MAX)
+		return ember__error(EINVAL,
+				    "cannot attach '%s' as a kretprobe on %s: "
+				    "maxactive %d is not in 0..%d",
+				    p->name, fn, o->maxactive,
+				    EMBER_KRETPROBE_MAXACTIVE_MAX);
+
 	if (ember__kernel_has_kprobes()) {
+		LIBBPF_OPTS(bpf_kprobe_opts, kopts, .retprobe = o->retprobe,
+			    .offset = o->offset);
 		char arch_fn[160];
 
 		/* BCC's kprobe__sys_X means the arch's syscall entry point */
@@ -87,41 +174,72 @@ int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 					      EMBER_CTX_PT_REGS);
 		if (err)
 			return err;
-		snprintf(what, sizeof(what), "%s %s",
-			 retprobe ? "kretprobe" : "kprobe", fn);
+		probe_point(at, sizeof(at), fn, o->offset);
+		if (o->maxactive)
+			snprintf(what, sizeof(what),
+				 "kretprobe %s (maxactive %d)", at,
+				 o->maxactive);
+		else
+			snprintf(what, sizeof(what), "%s %s",
+				 o->retprobe ? "kretprobe" : "kprobe", at);
+		if (o->maxactive)
+			return attach_kprobe_event(m, p, fn, o, what, out);
 		ember__libbpf_log_begin(m->log, m->log_ctx);
-		l = bpf_program__attach_kprobe(p->prog, retprobe, fn);
+		l = bpf_program__attach_kprobe_opts(p->prog, fn, &kopts);
+		if (!l && errno == EILSEQ) {
+			ember__libbpf_log_end();
+			return ember__error(EILSEQ,
+					    "cannot attach '%s' to %s: offset "
+					    "%" PRIu64 " into %s is not the "
+					    "start of an instruction",
+					    p->name, what, o->offset, fn);
+		}
 		return ember__attach_record(m, p, l, what, out);
 	}
 
-	if (!ember__syscall_of_function(fn, syscall, sizeof(syscall)))
-		return no_kprobes(p, fn, retprobe);
-	snprintf(event, sizeof(event), "sys_%s_%s", retprobe ? "exit" : "enter",
-		 syscall);
+	/* nothing stands in for a point inside a function */
+	if (o->offset ||
+	    !ember__syscall_of_function(fn, syscall, sizeof(syscall)))
+		return no_kprobes(p, fn, o);
+	snprintf(event, sizeof(event), "sys_%s_%s",
+		 o->retprobe ? "exit" : "enter", syscall);
 	if (ember__tracepoint_id("syscalls", event) < 0)
-		return no_kprobes(p, fn, retprobe);
+		return no_kprobes(p, fn, o);
 	ember__module_logf(m, EMBER_LOG_INFO,
 			   "%s: no kprobes on this kernel; %s on %s runs on "
 			   "tracepoint syscalls:%s instead",
-			   p->name, retprobe ? "kretprobe" : "kprobe", fn,
+			   p->name, o->retprobe ? "kretprobe" : "kprobe", fn,
 			   event);
 	return ember__attach_tracepoint(
 		m, p, "syscalls", event,
-		retprobe ? EMBER_CTX_SYS_EXIT : EMBER_CTX_SYS_ENTER, out);
+		o->retprobe ? EMBER_CTX_SYS_EXIT : EMBER_CTX_SYS_ENTER, out);
+}
+
+int ember_module_attach_kprobe_opts(struct ember_module *m, const char *fn_name,
+				    const char *kernel_fn,
+				    const struct ember_kprobe_opts *opts,
+				    struct ember_link **link)
+{
+	struct ember_kprobe_opts o;
+	struct ember_prog *p;
+	int err;
+
+	err = EMBER_OPTS_COPY(o, opts, "ember_kprobe_opts");
+	if (err)
+		return err;
+	if (!kernel_fn || !*kernel_fn)
+		return ember__error(EINVAL, "kernel function name needed");
+	err = ember__attach_lookup(m, fn_name, &p);
+	return err ? err : ember__attach_kprobe(m, p, kernel_fn, &o, link);
 }
 
 int ember_module_attach_kprobe(struct ember_module *m, const char *fn_name,
 			       const char *kernel_fn, bool retprobe,
 			       struct ember_link **link)
 {
-	struct ember_prog *p;
-	int err;
+	struct ember_kprobe_opts o = { .sz = sizeof(o), .retprobe = retprobe };
 
-	if (!kernel_fn || !*kernel_fn)
-		return ember__error(EINVAL, "kernel function name needed");
-	err = ember__attach_lookup(m, fn_name, &p);
-	return err ? err
-		   : ember__attach_kprobe(m, p, kernel_fn, retprobe, link);
+	return ember_module_attach_kprobe_opts(m, fn_name, kernel_fn, &o, link);
 }
 
 bool ember_kernel_has_kprobes(void)
@@ -133,7 +251,7 @@ struct regex_attach {
 	const regex_t *re;
 	struct ember_module *m;
 	struct ember_prog *p;
-	bool retprobe;
+	struct ember_kprobe_opts opts;
 	int count;
 	int err; /* the last attach's, with its message */
 	char syscalls[64][64]; /* syscalls attached through their tracepoint */
@@ -167,8 +285,7 @@ static int attach_one(const struct ember__kallsym *s, void *ctx)
 				   "narrow the pattern",
 				   EMBER_KPROBE_REGEX_MAX);
 	else
-		err = ember__attach_kprobe(ra->m, ra->p, name, ra->retprobe,
-					   NULL);
+		err = ember__attach_kprobe(ra->m, ra->p, name, &ra->opts, NULL);
 	if (!err)
 		ra->count++;
 	return ra->err = err;
@@ -178,7 +295,10 @@ int ember_module_attach_kprobe_regex(struct ember_module *m,
 				     const char *fn_name, const char *pattern,
 				     bool retprobe)
 {
-	struct regex_attach ra = { .m = m, .retprobe = retprobe };
+	struct regex_attach ra = {
+		.m = m,
+		.opts = { .sz = sizeof(ra.opts), .retprobe = retprobe },
+	};
 	struct ember_link *before;
 	regex_t re;
 	int err;
@@ -214,6 +334,10 @@ int ember__attach_kprobe_section(struct ember_module *m, struct ember_prog *p,
 				 const struct ember_section_def *def,
 				 const char *target, struct ember_link **out)
 {
-	return ember__attach_kprobe(m, p, target, def->flags & EMBER_SEC_RETURN,
-				    out);
+	struct ember_kprobe_opts o = {
+		.sz = sizeof(o),
+		.retprobe = def->flags & EMBER_SEC_RETURN,
+	};
+
+	return ember__attach_kprobe(m, p, target, &o, out);
 }

@@ -10,7 +10,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -373,6 +376,370 @@ static int lines_with(const char *path, const char *what)
 	return n;
 }
 
+#define KPROBE_LIST "/sys/kernel/debug/kprobes/list"
+#define KPROBE_EVENTS "/sys/kernel/tracing/kprobe_events"
+#define KPROBE_PROFILE "/sys/kernel/tracing/kprobe_profile"
+
+/*
+ * The line of the kernel's kprobe list (debugfs kprobes/list: "ADDR  k
+ * SYM+0xOFF  MOD [FTRACE]") that contains what, into line; false if none.
+ */
+static bool kprobe_list_line(const char *what, char *line, size_t size)
+{
+	char *text = test_read_file(KPROBE_LIST, NULL), *p, *end;
+	bool found = false;
+
+	if (text && (p = strstr(text, what))) {
+		while (p > text && p[-1] != '\n')
+			p--;
+		end = strchr(p, '\n');
+		snprintf(line, size, "%.*s",
+			 (int)(end ? end - p : (ptrdiff_t)strlen(p)), p);
+		found = true;
+	}
+	free(text);
+	return found;
+}
+
+/* The option errors every kernel gives, kprobes or not. */
+static void kprobe_opts_errors(void **state)
+{
+	struct ember_kprobe_opts o = { .sz = sizeof(o) };
+	struct ember_module *m;
+
+	(void)state;
+	m = load("kprobe_opts.c", "int hit(struct pt_regs *ctx)\n"
+				  "{ return 0; }\n");
+	o.retprobe = true;
+	o.offset = 4;
+	assert_int_equal(
+		ember_module_attach_kprobe_opts(m, "hit", "vfs_read", &o, NULL),
+		-EINVAL);
+	message_has("kretprobe at vfs_read+4", "takes no offset");
+	o.offset = 0;
+	o.maxactive = EMBER_KRETPROBE_MAXACTIVE_MAX + 1;
+	assert_int_equal(
+		ember_module_attach_kprobe_opts(m, "hit", "vfs_read", &o, NULL),
+		-EINVAL);
+	message_has("maxactive 4097", "0..4096");
+	o.maxactive = -1;
+	assert_int_equal(
+		ember_module_attach_kprobe_opts(m, "hit", "vfs_read", &o, NULL),
+		-EINVAL);
+	o.retprobe = false;
+	o.maxactive = 4;
+	assert_int_equal(
+		ember_module_attach_kprobe_opts(m, "hit", "vfs_read", &o, NULL),
+		-EINVAL);
+	message_has("maxactive is for kretprobes", NULL);
+	o.sz = 0;
+	assert_int_equal(
+		ember_module_attach_kprobe_opts(m, "hit", "vfs_read", &o, NULL),
+		-EINVAL);
+	message_has("ember_kprobe_opts", NULL);
+	assert_int_equal(ember_module_link_cnt(m), 0);
+	ember_module_free(m);
+}
+
+/*
+ * BCC's event_off: a kprobe inside do_sys_openat2, on the instruction after
+ * the ftrace call site (5 bytes on x86-64) where a kprobe at its entry
+ * lands, as the kernel's own kprobe list shows. It fires for this process's
+ * open with the arguments still in their registers.
+ */
+static void kprobe_at_offset(void **state)
+{
+	struct ember_kprobe_opts o = { .sz = sizeof(o) };
+	struct ember_trace_pipe *tp;
+	struct ember_trace_fields f;
+	struct ember_link *entry;
+	struct ember_module *m;
+	char line[256], path[64], want[160], at[64], *plus, syscall_fn[64];
+	unsigned int entry_off;
+	int err;
+
+	(void)state;
+	m = load("kprobe_off.c",
+		 "int at_off(struct pt_regs *ctx)\n"
+		 "{\n"
+		 "\tchar name[64];\n"
+		 "\n"
+		 "\tif ((bpf_get_current_pid_tgid() >> 32) != ME)\n"
+		 "\t\treturn 0;\n"
+		 "\tbpf_probe_read_user_str(name, sizeof(name),\n"
+		 "\t\t\t\t(void *)PT_REGS_PARM2(ctx));\n"
+		 "\tbpf_trace_printk(\"kp-off %s\", name);\n"
+		 "\treturn 0;\n"
+		 "}\n");
+	if (!ember_kernel_has_kprobes()) {
+		/* nothing stands in for a point inside a function, not even
+		 * in a system call's entry point */
+		o.offset = 5;
+		err = ember_module_attach_kprobe_opts(
+			m, "at_off", "do_sys_openat2", &o, NULL);
+		assert_int_equal(err, -EOPNOTSUPP);
+		message_has("no kprobes", "do_sys_openat2+0x5");
+		assert_int_equal(ember_syscall_fnname("openat", syscall_fn,
+						      sizeof(syscall_fn)),
+				 0);
+		err = ember_module_attach_kprobe_opts(m, "at_off", syscall_fn,
+						      &o, NULL);
+		assert_int_equal(err, -EOPNOTSUPP);
+		message_has("no kprobes", "+0x5");
+		assert_int_equal(ember_module_link_cnt(m), 0);
+		ember_module_free(m);
+		return;
+	}
+	/* where the kernel puts a kprobe at the entry (after endbr64 on
+	 * kernels built with IBT, on the ftrace call site) */
+	if (ember_module_attach_kprobe(m, "at_off", "do_sys_openat2", 0,
+				       &entry))
+		fail_msg("attach at entry: %s", ember_errmsg());
+	if (!kprobe_list_line(" do_sys_openat2+0x", line, sizeof(line)))
+		fail_msg("no do_sys_openat2 in %s", KPROBE_LIST);
+	ember_link_detach(entry);
+	plus = strstr(line, "do_sys_openat2+0x");
+	assert_int_equal(sscanf(plus, "do_sys_openat2+0x%x", &entry_off), 1);
+	if (!strstr(line, "[FTRACE]"))
+		fail_msg("the entry kprobe is not on an ftrace call site, so "
+			 "the next instruction's offset is unknown: %s",
+			 line);
+
+	/* inside the 5-byte call instruction: refused, nothing attached */
+	o.offset = entry_off + 1;
+	err = ember_module_attach_kprobe_opts(m, "at_off", "do_sys_openat2", &o,
+					      NULL);
+	assert_int_equal(err, -EILSEQ);
+	message_has("not the start of an instruction", "do_sys_openat2");
+	assert_int_equal(ember_module_link_cnt(m), 0);
+
+	o.offset = entry_off + 5;
+	err = ember_module_attach_kprobe_opts(m, "at_off", "do_sys_openat2", &o,
+					      &entry);
+	if (err)
+		fail_msg("attach at +%u: %s", entry_off + 5, ember_errmsg());
+	snprintf(at, sizeof(at), " do_sys_openat2+0x%x ", entry_off + 5);
+	if (!kprobe_list_line(at, line, sizeof(line)))
+		fail_msg("no '%s' in %s", at, KPROBE_LIST);
+	snprintf(want, sizeof(want), "kprobe do_sys_openat2+0x%x → at_off",
+		 entry_off + 5);
+	assert_string_equal(ember_link_description(entry), want);
+	assert_int_equal(ember_trace_pipe_open(&tp), 0);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)getpid());
+	assert_true(open_close(path) >= 0);
+	snprintf(want, sizeof(want), "kp-off %s", path);
+	assert_true(test_wait_trace_line(tp, getpid(), want, &f));
+	ember_trace_pipe_free(tp);
+	ember_module_free(m);
+	assert_false(kprobe_list_line(at, line, sizeof(line)));
+}
+
+/* Threads that sleep at once in hrtimer_nanosleep (clock_nanosleep). */
+#define SLEEPERS 4
+
+static pthread_barrier_t sleepers_go;
+
+static void *sleeper(void *arg)
+{
+	struct timespec ts = { .tv_sec = 1 };
+
+	(void)arg;
+	pthread_barrier_wait(&sleepers_go);
+	nanosleep(&ts, NULL);
+	return NULL;
+}
+
+static void sleep_together(void)
+{
+	pthread_t t[SLEEPERS];
+
+	assert_int_equal(pthread_barrier_init(&sleepers_go, NULL, SLEEPERS), 0);
+	for (int i = 0; i < SLEEPERS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, sleeper, NULL), 0);
+	for (int i = 0; i < SLEEPERS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&sleepers_go);
+}
+
+/*
+ * Event name (ember/<name>) of the kprobe_events line of this process that
+ * starts with kind ("r1:") and probes fn, into name; false if none.
+ */
+static bool my_kprobe_event(const char *kind, const char *fn, int pid,
+			    char *name, size_t size)
+{
+	char *text = test_read_file(KPROBE_EVENTS, NULL), *line, *save = NULL;
+	char mine[64];
+	bool found = false;
+
+	/* "r1:ember/hrtimer_nanosleep_147_1 hrtimer_nanosleep" */
+	snprintf(mine, sizeof(mine), "_%d_", pid);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *n = strstr(line, ":ember/"), *probe;
+
+		probe = strchr(line, ' ');
+		if (strncmp(line, kind, strlen(kind)) || !n || !probe ||
+		    !strstr(line, mine) || strncmp(probe + 1, fn, strlen(fn)) ||
+		    !strchr("+ ", probe[1 + strlen(fn)])) /* or the end */
+			continue;
+		n += strlen(":ember/");
+		snprintf(name, size, "%.*s", (int)strcspn(n, " "), n);
+		found = true;
+	}
+	free(text);
+	return found;
+}
+
+/* Hits and misses of event ember/name in kprobe_profile; false if absent. */
+static bool kprobe_profile(const char *name, unsigned long *hits,
+			   unsigned long *misses)
+{
+	char *text = test_read_file(KPROBE_PROFILE, NULL), *p, want[96];
+	bool found = false;
+
+	snprintf(want, sizeof(want), " %s ", name);
+	/* "  ember/NAME    hits    misses" (or without the group) */
+	for (p = text; p && (p = strstr(p, name)); p++) {
+		char *end = p + strlen(name);
+
+		if ((p > text && p[-1] != ' ' && p[-1] != '/') || (*end != ' '))
+			continue;
+		found = sscanf(end, " %lu %lu", hits, misses) == 2;
+		break;
+	}
+	free(text);
+	return found;
+}
+
+/*
+ * BCC's maxactive: with room for one call under way at a time, one of four
+ * threads sleeping at once has its return seen and the kernel counts the
+ * other three as missed; with room for eight, all four are seen. The probe
+ * is a tracefs event, gone after detaching, after an error and (at the next
+ * such attach) after a process killed while attached.
+ */
+static void kretprobe_maxactive(void **state)
+{
+	struct ember_kprobe_opts o = { .sz = sizeof(o),
+				       .retprobe = true,
+				       .maxactive = 1 };
+	struct ember_module *m;
+	struct ember_link *l;
+	char name[64], want[96], syscall_fn[64];
+	unsigned long hits, misses;
+	int err, pid, status;
+
+	(void)state;
+	m = load("kretprobe_maxactive.c",
+		 "BPF_ARRAY(returns, u64, 1);\n"
+		 "int ret(struct pt_regs *ctx)\n"
+		 "{\n"
+		 "\tif ((bpf_get_current_pid_tgid() >> 32) == ME)\n"
+		 "\t\treturns.increment(0);\n"
+		 "\treturn 0;\n"
+		 "}\n");
+	if (!ember_kernel_has_kprobes()) {
+		err = ember_module_attach_kprobe_opts(
+			m, "ret", "hrtimer_nanosleep", &o, NULL);
+		assert_int_equal(err, -EOPNOTSUPP);
+		message_has("no kprobes", "kretprobe on hrtimer_nanosleep");
+		assert_int_equal(ember_module_link_cnt(m), 0);
+		/* a system call's exit tracepoint stands in: it sees every
+		 * return */
+		assert_int_equal(ember_syscall_fnname("clock_nanosleep",
+						      syscall_fn,
+						      sizeof(syscall_fn)),
+				 0);
+		err = ember_module_attach_kprobe_opts(m, "ret", syscall_fn, &o,
+						      NULL);
+		if (err)
+			fail_msg("stand-in: %s", ember_errmsg());
+		sleep_together();
+		assert_int_equal(table_u64(m, "returns", 0), SLEEPERS);
+		ember_module_free(m);
+		return;
+	}
+	/* a function that does not exist: an error, and no event */
+	err = ember_module_attach_kprobe_opts(m, "ret", "ember_no_such_fn", &o,
+					      NULL);
+	assert_int_equal(err, -ENOENT);
+	message_has("no kernel function ember_no_such_fn", NULL);
+	assert_false(my_kprobe_event("r", "ember_no_such_fn", getpid(), name,
+				     sizeof(name)));
+
+	err = ember_module_attach_kprobe_opts(m, "ret", "hrtimer_nanosleep", &o,
+					      &l);
+	if (err)
+		fail_msg("attach maxactive 1: %s", ember_errmsg());
+	assert_string_equal(ember_link_description(l),
+			    "kretprobe hrtimer_nanosleep (maxactive 1) → ret");
+	if (!my_kprobe_event("r1:", "hrtimer_nanosleep", getpid(), name,
+			     sizeof(name)))
+		fail_msg("no r1: event of this process in %s",
+			 test_read_file(KPROBE_EVENTS, NULL));
+	sleep_together();
+	assert_true(kprobe_profile(name, &hits, &misses));
+	if (table_u64(m, "returns", 0) != 1 || misses < SLEEPERS - 1)
+		fail_msg("maxactive 1: %llu returns seen (want 1), %lu "
+			 "missed (want >= %d)",
+			 (unsigned long long)table_u64(m, "returns", 0), misses,
+			 SLEEPERS - 1);
+	assert_int_equal(ember_link_detach(l), 0);
+	assert_false(my_kprobe_event("r", "hrtimer_nanosleep", getpid(), name,
+				     sizeof(name)));
+
+	o.maxactive = 2 * SLEEPERS;
+	{
+		struct ember_table *t;
+		uint32_t zero = 0;
+		uint64_t none = 0;
+
+		assert_int_equal(ember_module_table(m, "returns", &t), 0);
+		assert_int_equal(ember_table_update(t, &zero, &none, 0), 0);
+	}
+	err = ember_module_attach_kprobe_opts(m, "ret", "hrtimer_nanosleep", &o,
+					      NULL);
+	if (err)
+		fail_msg("attach maxactive 8: %s", ember_errmsg());
+	snprintf(want, sizeof(want), "r%d:", 2 * SLEEPERS);
+	assert_true(my_kprobe_event(want, "hrtimer_nanosleep", getpid(), name,
+				    sizeof(name)));
+	sleep_together();
+	assert_int_equal(table_u64(m, "returns", 0), SLEEPERS);
+	assert_true(kprobe_profile(name, &hits, &misses));
+	assert_int_equal(misses, 0);
+
+	/* a process killed while attached leaves its event; the next
+	 * maxactive attach removes it */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (ember_module_attach_kprobe_opts(m, "ret", "vfs_fsync", &o,
+						    NULL))
+			_exit(1);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_true(my_kprobe_event("r", "vfs_fsync", pid, name, sizeof(name)));
+	ember_module_free(m);
+	assert_false(my_kprobe_event("r", "hrtimer_nanosleep", getpid(), name,
+				     sizeof(name)));
+	m = load("kretprobe_stale.c", "int ret(struct pt_regs *ctx)\n"
+				      "{ return 0; }\n");
+	o.maxactive = 1;
+	err = ember_module_attach_kprobe_opts(m, "ret", "vfs_fsync", &o, NULL);
+	if (err)
+		fail_msg("attach after the kill: %s", ember_errmsg());
+	assert_false(
+		my_kprobe_event("r", "vfs_fsync", pid, name, sizeof(name)));
+	ember_module_free(m);
+	assert_false(my_kprobe_event("r", "vfs_fsync", getpid(), name,
+				     sizeof(name)));
+}
+
 /* 1,000 attach/detach cycles: no kprobe, kprobe event or descriptor stays
  * behind (on a kernel without kprobes: no tracepoint link either). */
 static void kprobe_cycles_leave_nothing(void **state)
@@ -425,6 +792,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(kprobe_typed_arguments_and_return),
 		cmocka_unit_test(kprobe_regex_each_function),
+		cmocka_unit_test(kprobe_opts_errors),
+		cmocka_unit_test(kprobe_at_offset),
+		cmocka_unit_test(kretprobe_maxactive),
 		cmocka_unit_test(kprobe_module_function),
 		cmocka_unit_test(kfunc_typed_arguments_and_return),
 		cmocka_unit_test(kmod_ret_changes_return),

@@ -105,6 +105,11 @@ class RingReaderStats(_Opts):
                 ("uncounted", ct.c_uint)]
 
 
+class KprobeOpts(_Opts):
+    _fields_ = [("sz", ct.c_size_t), ("retprobe", ct.c_bool),
+                ("offset", u64), ("maxactive", ct.c_int)]
+
+
 class UprobeOpts(_Opts):
     _fields_ = [("sz", ct.c_size_t), ("pid", ct.c_int),
                 ("retprobe", ct.c_bool), ("offset", u64)]
@@ -149,6 +154,9 @@ _PROTOS = {
                                                  ct.POINTER(vp)]),
     "ember_module_attach_kprobe": (i32, [vp, cp, cp, ct.c_bool,
                                          ct.POINTER(vp)]),
+    "ember_module_attach_kprobe_opts": (i32, [vp, cp, cp,
+                                              ct.POINTER(KprobeOpts),
+                                              ct.POINTER(vp)]),
     "ember_module_attach_kprobe_regex": (i32, [vp, cp, cp, ct.c_bool]),
     "ember_module_load_func": (i32, [vp, cp, i32]),
     "ember_syscall_fnname": (i32, [cp, cp, ct.c_size_t]),

@@ -464,10 +464,15 @@ class BPF:
             pass
         return fns
 
-    def _attach_k(self, kind, event, fn_name, event_re):
+    def _attach_k(self, kind, event, fn_name, event_re, offset=0,
+                  maxactive=0):
         ret = kind == "kretprobe"
         fn_name = to_bytes(fn_name)
         if event_re:
+            if offset or maxactive:
+                raise ValueError("%s: %s applies to one function, not to "
+                                 "event_re" % (kind, "event_off" if offset
+                                               else "maxactive"))
             before = set(self._all_links())
             rc = lib.ember_module_attach_kprobe_regex(
                 self._m, fn_name, to_bytes(event_re), ret)
@@ -479,22 +484,29 @@ class BPF:
                     self._remember(kind, _event_of(desc), fn_name, [link])
             return self
         event = to_bytes(event)
+        opts = _lib.KprobeOpts(retprobe=ret, offset=offset or 0,
+                               maxactive=maxactive or 0)
         return self._attach_one(
             kind, event, fn_name,
-            lambda p: lib.ember_module_attach_kprobe(self._m, fn_name,
-                                                     event, ret, p))
+            lambda p: lib.ember_module_attach_kprobe_opts(
+                self._m, fn_name, event, ct.byref(opts), p))
 
     def attach_kprobe(self, event=b"", event_off=0, fn_name=b"",
-                      event_re=b"", maxactive=0):
-        """Run fn_name when kernel function event is entered (event_re: every
-        function matching the regex). Without kprobes in the kernel, a system
+                      event_re=b""):
+        """Run fn_name when kernel function event is entered, or reaches
+        event_off bytes into it (the start of an instruction); event_re: every
+        function matching the regex. Without kprobes in the kernel, a system
         call's kprobe runs on its syscall tracepoint."""
-        return self._attach_k("kprobe", event, fn_name, event_re)
+        return self._attach_k("kprobe", event, fn_name, event_re,
+                              offset=event_off)
 
     def attach_kretprobe(self, event=b"", fn_name=b"", event_re=b"",
                          maxactive=0):
-        """Run fn_name when kernel function event returns."""
-        return self._attach_k("kretprobe", event, fn_name, event_re)
+        """Run fn_name when kernel function event returns; maxactive: how
+        many calls under way at once keep their return seen (0: the
+        kernel's default)."""
+        return self._attach_k("kretprobe", event, fn_name, event_re,
+                              maxactive=maxactive)
 
     def detach_kprobe(self, event, fn_name=None):
         self._detach("kprobe", event, fn_name)
