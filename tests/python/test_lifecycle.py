@@ -87,6 +87,47 @@ def test_auto_attach_detach_and_counts():
     assert fds() == fd0
 
 
+def _ember_kprobe_events():
+    try:
+        with open("/sys/kernel/tracing/kprobe_events") as f:
+            return [l for l in f if ":ember/" in l and
+                    "_%d_" % os.getpid() in l]
+    except OSError:
+        return []
+
+
+def test_kprobe_event_off_and_kretprobe_maxactive():
+    b = BPF(text=HELLO)
+    with pytest.raises(ValueError) as e:
+        b.attach_kretprobe(event_re="^vfs_read$", fn_name="on_k",
+                           maxactive=2)
+    assert "maxactive applies to one function" in str(e.value)
+    with pytest.raises(AttachError) as e:
+        b.attach_kretprobe(event="vfs_read", fn_name="on_k", maxactive=5000)
+    assert "maxactive 5000 is not in 0..4096" in str(e.value)
+    if not ember.bpf.lib.ember_kernel_has_kprobes():
+        # no kprobes: nothing stands in inside a function; a system
+        # call's exit tracepoint stands in for its kretprobe
+        with pytest.raises(AttachError) as e:
+            b.attach_kprobe(event="do_sys_openat2", event_off=5,
+                            fn_name="on_k")
+        assert "this kernel has no kprobes" in str(e.value)
+        assert "do_sys_openat2+0x5" in str(e.value)
+        b.attach_kretprobe(event=b.get_syscall_fnname("getppid"),
+                           fn_name="on_k", maxactive=4)
+        assert b.num_open_kprobes() == 1
+    else:
+        with pytest.raises(AttachError) as e:
+            b.attach_kprobe(event="do_sys_openat2", event_off=1,
+                            fn_name="on_k")
+        assert "not the start of an instruction" in str(e.value)
+        b.attach_kretprobe(event="hrtimer_nanosleep", fn_name="on_k",
+                           maxactive=3)
+        assert [l.split(":")[0] for l in _ember_kprobe_events()] == ["r3"]
+    b.cleanup()
+    assert _ember_kprobe_events() == []
+
+
 def test_200_cycles_leave_no_fds():
     fd0 = fds()
     for _ in range(200):
