@@ -61,3 +61,13 @@ int ember__kallsyms_each(const char *path,
 	fclose(f);
 	return err;
 }
+
+static int is_named(const struct ember__kallsym *s, void *name)
+{
+	return !strcmp(s->name, name);
+}
+
+bool ember__kallsyms_has(const char *name)
+{
+	return ember__kallsyms_each(NULL, is_named, (void *)name) == 1;
+}

@@ -3,6 +3,8 @@
 #ifndef EMBER_KALLSYMS_H
 #define EMBER_KALLSYMS_H
 
+#include <stdbool.h>
+
 struct ember__kallsym {
 	unsigned long long addr; /* 0 for everything under kptr_restrict */
 	char type; /* nm's letter: 't'/'T' text, 'a'/'A' absolute, ... */
@@ -20,5 +22,8 @@ struct ember__kallsym {
 int ember__kallsyms_each(const char *path,
 			 int (*fn)(const struct ember__kallsym *s, void *ctx),
 			 void *ctx);
+
+/* Does /proc/kallsyms have a symbol named name (false if unreadable)? */
+bool ember__kallsyms_has(const char *name);
 
 #endif

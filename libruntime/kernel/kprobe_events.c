@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "kernel/kallsyms.h"
 #include "kernel/tracefs.h"
 
 /* Write cmd to kprobe_events: 0 or -errno (no message). */
@@ -37,7 +38,8 @@ int ember__kprobe_event_remove(const char *name)
 {
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "-:%s/%.200s", EMBER_KPROBE_EVENT_GROUP, name);
+	snprintf(cmd, sizeof(cmd), "-:%s/%.200s", EMBER_KPROBE_EVENT_GROUP,
+		 name);
 	return write_command(cmd);
 }
 
@@ -103,11 +105,37 @@ static void remove_stale_events(void)
 	fclose(f);
 }
 
+/* The kernel's reason for the last refused command (tracefs error_log,
+ * since 5.4: "[...] trace_kprobe: error: REASON"), into buf; "" if none. */
+static void last_error_reason(char *buf, size_t size)
+{
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	buf[0] = 0;
+	if (ember__tracefs_path(path, sizeof(path), "error_log"))
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		char *r = strstr(line, " error: ");
+
+		if (r)
+			snprintf(buf, size, "%.*s", (int)strcspn(r + 8, "\n"),
+				 r + 8);
+	}
+	free(line);
+	fclose(f);
+}
+
 int ember__kprobe_event_add(const char *fn, bool retprobe, uint64_t offset,
 			    int maxactive, char *name, size_t size)
 {
 	static atomic_uint next;
-	char cmd[512], safe[41], kind[16], path[PATH_MAX];
+	char cmd[512], safe[41], kind[16], path[PATH_MAX], reason[256];
+	const char *sym;
 	size_t i;
 	int err;
 
@@ -141,24 +169,22 @@ int ember__kprobe_event_add(const char *fn, bool retprobe, uint64_t offset,
 				    fn);
 	remove_stale_events();
 	err = write_command(cmd);
-	switch (err) {
-	case 0:
+	if (!err)
 		return 0;
-	case -ENOENT:
+	if (err == -EILSEQ)
+		return ember__error(EILSEQ,
+				    "offset %" PRIu64 " into %s is not the "
+				    "start of an instruction",
+				    offset, fn);
+	/* older kernels say ENOENT for a missing function, newer EINVAL */
+	sym = strchr(fn, ':') ? strchr(fn, ':') + 1 : fn;
+	if (err == -ENOENT || (err == -EINVAL && !ember__kallsyms_has(sym)))
 		return ember__error(ENOENT,
 				    "no kernel function %s to probe (it is not "
 				    "in /proc/kallsyms, or its module is not "
 				    "loaded)",
 				    fn);
-	case -EILSEQ:
-		return ember__error(EILSEQ,
-				    "offset %" PRIu64 " into %s is not the "
-				    "start of an instruction",
-				    offset, fn);
-	default:
-		return ember__error(-err,
-				    "the kernel refused kprobe event '%s': %s "
-				    "(its reason is in tracefs error_log)",
-				    cmd, strerror(-err));
-	}
+	last_error_reason(reason, sizeof(reason));
+	return ember__error(-err, "the kernel refused kprobe event '%s': %s",
+			    cmd, *reason ? reason : strerror(-err));
 }

@@ -44,17 +44,6 @@ bool ember__syscall_of_function(const char *fn, char *buf, size_t size)
 	return false;
 }
 
-static int is_named(const struct ember__kallsym *s, void *name)
-{
-	return !strcmp(s->name, name);
-}
-
-/* Does /proc/kallsyms have a symbol named sym? */
-static bool kallsyms_has(const char *sym)
-{
-	return ember__kallsyms_each(NULL, is_named, (void *)sym) == 1;
-}
-
 int ember_syscall_fnname(const char *name, char *buf, size_t size)
 {
 	static const char *const arch_prefix =
@@ -75,7 +64,7 @@ int ember_syscall_fnname(const char *name, char *buf, size_t size)
 		return ember__error(EINVAL, "name and buffer needed");
 	/* Kernels since 4.17 wrap syscalls in arch-prefixed entry points. */
 	n = snprintf(buf, size, "%s%s", arch_prefix, name);
-	if (n >= 0 && (size_t)n < size && kallsyms_has(buf))
+	if (n >= 0 && (size_t)n < size && ember__kallsyms_has(buf))
 		return 0;
 	n = snprintf(buf, size, "sys_%s", name);
 	if (n < 0 || (size_t)n >= size)

@@ -194,6 +194,15 @@ int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 					    "start of an instruction",
 					    p->name, what, o->offset, fn);
 		}
+		if (!l && errno == ENOENT && !ember__kallsyms_has(fn)) {
+			ember__libbpf_log_end();
+			return ember__error(ENOENT,
+					    "cannot attach '%s' to %s: no kernel "
+					    "function %s to probe (it is not in "
+					    "/proc/kallsyms, or its module is not "
+					    "loaded)",
+					    p->name, what, fn);
+		}
 		return ember__attach_record(m, p, l, what, out);
 	}
 

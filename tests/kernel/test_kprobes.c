@@ -183,24 +183,72 @@ static void kprobe_regex_each_function(void **state)
 	ember_module_free(m);
 }
 
-/* A kprobe on a function of a module loaded after the test started. */
+/* Run argv; it must exit 0. Returns its pid. */
+static int run_ok(char *const argv[])
+{
+	int status, pid = fork();
+
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail_msg("%s %s: exit status %#x", argv[0], argv[1], status);
+	return pid;
+}
+
+/* Is kernel module name loaded (/proc/modules)? */
+static bool module_loaded(const char *name)
+{
+	char *text = test_read_file("/proc/modules", NULL), want[64];
+	bool loaded;
+
+	snprintf(want, sizeof(want), "\n%s ", name);
+	loaded = text && (!strncmp(text, want + 1, strlen(want + 1)) ||
+			  strstr(text, want));
+	free(text);
+	return loaded;
+}
+
+/*
+ * attach_kprobe on a function of a module that is not loaded when the test
+ * starts: refused while the module is out, then, once modprobe has loaded
+ * it, a kprobe and a kretprobe (maxactive, a tracefs event) on it fire in
+ * the process that makes a dummy device, and see its init return 0. Nothing
+ * keeps the module from unloading afterwards.
+ */
 static void kprobe_module_function(void **state)
 {
 	char *modprobe[] = { "modprobe", "dummy", NULL };
+	char *rmmod[] = { "modprobe", "-r", "dummy", NULL };
 	char name[32];
 	char *add[] = { "ip", "link", "add", name, "type", "dummy", NULL };
 	char *del[] = { "ip", "link", "del", name, NULL };
+	struct ember_kprobe_opts o = { .sz = sizeof(o),
+				       .retprobe = true,
+				       .maxactive = 4 };
 	struct ember_module *m;
 	int err, pid;
 
 	(void)state;
 	m = load("kprobe_mod.c",
 		 "BPF_HASH(seen, u32, u64);\n"
+		 "BPF_HASH(returned, u32, u64);\n"
 		 "int init(struct pt_regs *ctx)\n"
 		 "{\n"
 		 "\tu32 pid = bpf_get_current_pid_tgid() >> 32;\n"
 		 "\n"
 		 "\tseen.increment(pid);\n"
+		 "\treturn 0;\n"
+		 "}\n"
+		 "int init_ret(struct pt_regs *ctx)\n"
+		 "{\n"
+		 "\tu32 pid = bpf_get_current_pid_tgid() >> 32;\n"
+		 "\tu64 rc = PT_REGS_RC(ctx) + 100;\n"
+		 "\n"
+		 "\treturned.update(&pid, &rc);\n"
 		 "\treturn 0;\n"
 		 "}\n");
 	if (!ember_kernel_has_kprobes()) {
@@ -211,18 +259,38 @@ static void kprobe_module_function(void **state)
 		ember_module_free(m);
 		return;
 	}
+	/* the VM boots without it; elsewhere a dummy device may hold it */
+	if (module_loaded("dummy"))
+		run_ok(rmmod);
+	assert_false(module_loaded("dummy"));
+	err = ember_module_attach_kprobe(m, "init", "dummy_dev_init", 0, NULL);
+	assert_int_equal(err, -ENOENT);
+	message_has("no kernel function dummy_dev_init", "module");
+	err = ember_module_attach_kprobe_opts(m, "init_ret", "dummy_dev_init",
+					      &o, NULL);
+	assert_int_equal(err, -ENOENT);
+	message_has("no kernel function dummy_dev_init", "module");
+	assert_int_equal(ember_module_link_cnt(m), 0);
+
+	run_ok(modprobe);
+	assert_true(module_loaded("dummy"));
 	/* dummy_dev_init runs when a dummy device registers, in the process
 	 * that asked for it */
-	test_spawn_wait(modprobe);
 	err = ember_module_attach_kprobe(m, "init", "dummy_dev_init", 0, NULL);
 	if (err)
 		fail_msg("attach: %s", ember_errmsg());
+	err = ember_module_attach_kprobe_opts(m, "init_ret", "dummy_dev_init",
+					      &o, NULL);
+	if (err)
+		fail_msg("attach kretprobe: %s", ember_errmsg());
 	snprintf(name, sizeof(name), "emb%d", (int)getpid() % 100000);
-	pid = test_spawn_wait(add);
-	test_spawn_wait(del);
-	assert_true(pid > 0);
+	pid = run_ok(add);
+	run_ok(del);
 	assert_int_equal(table_u64(m, "seen", (uint32_t)pid), 1);
+	assert_int_equal(table_u64(m, "returned", (uint32_t)pid), 100);
 	ember_module_free(m);
+	run_ok(rmmod);
+	assert_false(module_loaded("dummy"));
 }
 
 /* KFUNC_PROBE / KRETFUNC_PROBE: typed arguments, and the return value. */
