@@ -138,7 +138,7 @@ class TableBase:
         return self.__iter__()
 
     def __len__(self):
-        return len(self.keys())
+        return self._count()
 
     def next(self, key):
         """The key after key (BCC's next); StopIteration after the last."""
@@ -163,8 +163,9 @@ class TableBase:
         return keys, vals, cnt.value
 
     def _values_of(self, vals, n):
+        """The first n values of a batch buffer as a sequence of Leaf."""
         if self._vbuf_size == ct.sizeof(self.Leaf):
-            return list((self.Leaf * n).from_buffer(vals))
+            return (self.Leaf * n).from_buffer(vals)
         return [self._leaf_out_at(vals, i) for i in range(n)]
 
     def _leaf_out_at(self, vals, i):
@@ -172,34 +173,36 @@ class TableBase:
                                                (i + 1) * self._vbuf_size])
 
     def _all(self):
-        # Creating 2 x 100k ctypes objects triggers the cyclic collector
-        # dozens of times over the growing lists (a third of the time):
-        # none of them can form a cycle, so it is paused meanwhile.
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            keys, vals, n = self._batch(lib.ember_table_lookup_batch)
-            return list(keys)[:n], self._values_of(vals, n)
-        finally:
-            if was:
-                gc.enable()
+        """Every key and value: two sequences read in batches."""
+        keys, vals, n = self._batch(lib.ember_table_lookup_batch)
+        return (self.Key * n).from_buffer(keys), self._values_of(vals, n)
 
     def items(self):
         """[(key, leaf), ...] for every entry, read in batches."""
-        ks, vs = self._all()
+        # Two objects an entry: the cyclic collector would run dozens of
+        # times over the growing list (a third of the time), and none of
+        # them can form a cycle. Slicing/zipping ctypes arrays whole is
+        # the quickest way CPython has to make the objects.
         was = gc.isenabled()
         gc.disable()
         try:
+            ks, vs = self._all()
             return list(zip(ks, vs))
         finally:
             if was:
                 gc.enable()
 
     def keys(self):
-        return self._all()[0]
+        """[key, ...] for every entry."""
+        keys, _, n = self._batch(lib.ember_table_lookup_batch)
+        return (self.Key * n).from_buffer(keys)[:]
 
     def values(self):
-        return self._all()[1]
+        """[leaf, ...] for every entry."""
+        return list(self._all()[1])
+
+    def _count(self):
+        return self._batch(lib.ember_table_lookup_batch)[2]
 
     itervalues = values
     iterkeys = keys
@@ -212,7 +215,8 @@ class TableBase:
     def items_lookup_and_delete_batch(self):
         """Every entry, read and removed in batches."""
         keys, vals, n = self._batch(lib.ember_table_lookup_and_delete_batch)
-        return list(zip(list(keys)[:n], self._values_of(vals, n)))
+        return list(zip((self.Key * n).from_buffer(keys),
+                        self._values_of(vals, n)))
 
     def items_update_batch(self, keys, values):
         """Set keys[i] to values[i] (ctypes arrays or sequences)."""
@@ -341,9 +345,6 @@ def _leaf_int(v):
 
 class HashTable(TableBase):
     """BPF_HASH."""
-
-    def __len__(self):
-        return len(self.keys())
 
 
 class LruHash(HashTable):
@@ -542,9 +543,6 @@ class CgroupArray(ArrayBase):
 class LpmTrie(TableBase):
     """BPF_LPM_TRIE: keys are {prefixlen, data} structs; [] finds the
     longest matching prefix."""
-
-    def __len__(self):
-        return len(self.keys())
 
 
 class QueueStack(TableBase):
