@@ -106,6 +106,23 @@ EMBER_API int ember_module_attach_uprobe(struct ember_module *m,
 					 struct ember_link **link);
 
 /*
+ * Attach fn_name as a uprobe (or uretprobe) on every function of binary
+ * (found as for ember_module_attach_uprobe()) whose name matches pattern, a
+ * POSIX extended regular expression matched anywhere in the name (anchor it
+ * with ^...$), as BCC's attach_uprobe(sym_re=). Functions are the binary's
+ * function symbols (.symtab, that of its separate debug file, else
+ * .dynsym); aliases of one address get one probe. opts->offset must be 0.
+ * All or nothing: on failure no probe stays. Returns the number of probes,
+ * or -ENOENT (no such binary, nothing matches), -EINVAL (bad pattern or
+ * arguments), -E2BIG (over 1000 functions match), and the errors of
+ * ember_module_attach_uprobe().
+ */
+EMBER_API int
+ember_module_attach_uprobe_regex(struct ember_module *m, const char *fn_name,
+				 const char *binary, const char *pattern,
+				 const struct ember_uprobe_opts *opts);
+
+/*
  * The path a binary name given to ember_module_attach_uprobe() stands for
  * (as above; pid 0: not looking at a process), into buf. BCC's
  * BPF.find_library / find_exe. Returns 0, -ENOENT or -ENAMETOOLONG.

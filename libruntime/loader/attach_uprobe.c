@@ -12,6 +12,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "io/symbols.h"
 #include "loader/attach.h"
 #include "loader/libbpf_log.h"
 
@@ -318,17 +320,37 @@ out:
 	return off;
 }
 
+/* Attach fn_name at file offset off of path (symbol: libbpf's name for
+ * it, or NULL); what describes the attachment. */
+static int attach_at(struct ember_module *m, const char *fn_name,
+		     const char *path, int64_t off,
+		     const struct ember_uprobe_opts *o, const char *symbol,
+		     const char *what, struct ember_link **link)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = symbol,
+		    .retprobe = o->retprobe);
+	struct ember_prog *p;
+	struct bpf_link *l;
+	int err;
+
+	err = ember__attach_prepare(m, fn_name, BPF_PROG_TYPE_KPROBE, what, &p);
+	if (err)
+		return err;
+	ember__libbpf_log_begin(m->log, m->log_ctx);
+	/* libbpf: pid 0 is "this process", -1 "every process" */
+	l = bpf_program__attach_uprobe_opts(p->prog, o->pid > 0 ? o->pid : -1,
+					    path, (size_t)off, &uo);
+	return ember__attach_record(m, p, l, what, link);
+}
+
 int ember_module_attach_uprobe(struct ember_module *m, const char *fn_name,
 			       const char *binary, const char *symbol,
 			       const struct ember_uprobe_opts *opts,
 			       struct ember_link **link)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo);
 	struct ember_uprobe_opts o;
 	char path[PATH_MAX], what[PATH_MAX + 256], pid_part[32] = "";
 	const char *kind;
-	struct ember_prog *p;
-	struct bpf_link *l;
 	int64_t off = 0;
 	int err;
 
@@ -361,7 +383,6 @@ int ember_module_attach_uprobe(struct ember_module *m, const char *fn_name,
 			 (unsigned long long)o.offset, pid_part);
 	if (symbol) {
 		off = (int64_t)o.offset;
-		uo.func_name = symbol;
 	} else {
 		off = address_to_offset(path, o.offset);
 		if (off < 0)
@@ -371,13 +392,111 @@ int ember_module_attach_uprobe(struct ember_module *m, const char *fn_name,
 				"no loaded segment of the file (%s)",
 				fn_name, what, strerror((int)-off));
 	}
-	err = ember__attach_prepare(m, fn_name, BPF_PROG_TYPE_KPROBE, what, &p);
+	return attach_at(m, fn_name, path, off, &o, symbol, what, link);
+}
+
+/* BCC's cap on probes one call may create (_check_probe_quota). */
+#define MAX_REGEX_PROBES 1000
+
+int ember_module_attach_uprobe_regex(struct ember_module *m,
+				     const char *fn_name, const char *binary,
+				     const char *pattern,
+				     const struct ember_uprobe_opts *opts)
+{
+	struct ember_uprobe_opts o;
+	struct ember__elf e = { 0 };
+	char path[PATH_MAX], what[PATH_MAX + 512], pid_part[32] = "";
+	struct ember_link *before;
+	size_t i, j, matched = 0;
+	regex_t re;
+	int fd, err, cnt = 0;
+
+	err = EMBER_OPTS_COPY(o, opts, "ember_uprobe_opts");
 	if (err)
 		return err;
-	uo.retprobe = o.retprobe;
-	ember__libbpf_log_begin(m->log, m->log_ctx);
-	/* libbpf: pid 0 is "this process", -1 "every process" */
-	l = bpf_program__attach_uprobe_opts(p->prog, o.pid > 0 ? o.pid : -1,
-					    path, (size_t)off, &uo);
-	return ember__attach_record(m, p, l, what, link);
+	if (!m || !binary || !pattern)
+		return ember__error(EINVAL, "uprobe regex: module, binary and "
+					    "pattern are required");
+	if (o.offset)
+		return ember__error(EINVAL,
+				    "uprobe regex on %s: an offset "
+				    "applies to one function",
+				    binary);
+	err = ember_find_binary(binary, o.pid, path, sizeof(path));
+	if (err)
+		return err;
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
+		return ember__error(EINVAL, "bad regular expression '%s'",
+				    pattern);
+	e.path = path; /* for the debuglink's directory; not freed */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	err = fd < 0 ? -errno : ember__elf_load(&e, fd);
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		regfree(&re);
+		free(e.syms);
+		free(e.names);
+		free(e.segs);
+		return ember__error(-err,
+				    "uprobe regex: cannot read the "
+				    "function symbols of %s: %s",
+				    path, strerror(-err));
+	}
+	/* symbols are sorted by address: aliases of one function (a run at
+	 * one address) get one probe, named by the first that matches */
+	for (i = 0; i < e.count; i = j) {
+		for (j = i; j < e.count && e.syms[j].addr == e.syms[i].addr;
+		     j++)
+			;
+		while (i < j && regexec(&re, e.syms[i].name, 0, NULL, 0))
+			i++;
+		if (i < j)
+			e.syms[matched++] = e.syms[i];
+	}
+	regfree(&re);
+	if (!matched)
+		err = ember__error(ENOENT, "no function of %s matches '%s'",
+				   path, pattern);
+	else if (matched > MAX_REGEX_PROBES)
+		err = ember__error(E2BIG,
+				   "%zu functions of %s match '%s' (at most "
+				   "%d)",
+				   matched, path, pattern, MAX_REGEX_PROBES);
+	if (o.pid > 0)
+		snprintf(pid_part, sizeof(pid_part), " (pid %d)", o.pid);
+	before = m->links;
+	for (i = 0; !err && i < matched; i++) {
+		uint64_t vaddr = e.syms[i].addr;
+		int64_t off = -1;
+
+		for (j = 0; j < e.nsegs && off < 0; j++)
+			if (vaddr >= e.segs[j].vaddr &&
+			    vaddr - e.segs[j].vaddr < e.segs[j].filesz)
+				off = (int64_t)(vaddr - e.segs[j].vaddr +
+						e.segs[j].off);
+		snprintf(what, sizeof(what), "%s %s:%s%s",
+			 o.retprobe ? "uretprobe" : "uprobe", path,
+			 e.syms[i].name, pid_part);
+		if (off < 0)
+			err = ember__error(ENOENT,
+					   "cannot attach '%s' to %s: the "
+					   "function is in no loaded segment",
+					   fn_name, what);
+		else
+			err = attach_at(m, fn_name, path, off, &o, NULL, what,
+					NULL);
+		if (!err)
+			cnt++;
+	}
+	free(e.syms);
+	free(e.names);
+	free(e.segs);
+	if (err) {
+		/* all or nothing */
+		while (m->links != before)
+			ember_link_detach(m->links);
+		return err;
+	}
+	return cnt;
 }

@@ -31,6 +31,11 @@ static const char target_src[] =
 	"	__asm__ volatile(\"\" ::: \"memory\");\n"
 	"	return a + b;\n"
 	"}\n"
+	"__attribute__((noinline)) long ember_target_sub(long a, long b)\n"
+	"{\n"
+	"	__asm__ volatile(\"\" ::: \"memory\");\n"
+	"	return a - b;\n"
+	"}\n"
 	"int main(int argc, char **argv)\n"
 	"{\n"
 	"	int n = argc > 1 ? atoi(argv[1]) : 1;\n"
@@ -42,6 +47,7 @@ static const char target_src[] =
 	"		return 1;\n"
 	"	for (int i = 0; i < n; i++) {\n"
 	"		s += ember_target_add(40 + i, 2);\n"
+	"		ember_target_sub(i, 1);\n"
 	"		getpid();\n"
 	"	}\n"
 	"	printf(\"%ld\\n\", s);\n"
@@ -231,6 +237,61 @@ static void uprobe_on_libc_by_short_name(void **state)
 	ember_module_free(m);
 }
 
+/* BCC's sym_re: every function whose name matches, one probe each. */
+static void uprobe_by_regex(void **state)
+{
+	struct ember_uprobe_opts o = { .sz = sizeof(o) };
+	struct ember_module *m = load();
+	struct ember_link *k;
+	bool add = false, sub = false;
+	struct child c;
+
+	(void)state;
+	start(&c, 3);
+	o.pid = c.t.pid;
+	assert_int_equal(
+		ember_module_attach_uprobe_regex(
+			m, "on_getpid", target, "^ember_target_(add|sub)$", &o),
+		2);
+	for (k = ember_module_next_link(m, NULL); k;
+	     k = ember_module_next_link(m, k)) {
+		add |= strstr(ember_link_description(k),
+			      ":ember_target_add (pid") != NULL;
+		sub |= strstr(ember_link_description(k),
+			      ":ember_target_sub (pid") != NULL;
+	}
+	assert_true(add && sub);
+	o.retprobe = true;
+	assert_int_equal(ember_module_attach_uprobe_regex(
+				 m, "on_add_ret", target, "target_add$", &o),
+			 1);
+	assert_int_equal(ember_module_link_cnt(m), 3);
+	assert_int_equal(finish(&c), 42 + 43 + 44);
+	assert_int_equal(val(m, 5), 6); /* add and sub, 3 times each */
+	assert_int_equal(val(m, 3), 3);
+	assert_int_equal(val(m, 4), 44); /* the last return value */
+
+	/* nothing matches, a bad pattern, an offset: nothing attached */
+	assert_int_equal(ember_module_attach_uprobe_regex(
+				 m, "on_getpid", target, "^no_such_fn$", NULL),
+			 -ENOENT);
+	assert_non_null(strstr(ember_errmsg(), "no function of"));
+	assert_int_equal(ember_module_attach_uprobe_regex(m, "on_getpid",
+							  target, "(", NULL),
+			 -EINVAL);
+	o.offset = 4;
+	assert_int_equal(ember_module_attach_uprobe_regex(m, "on_getpid",
+							  target, "add", &o),
+			 -EINVAL);
+	/* no such program */
+	assert_int_equal(ember_module_attach_uprobe_regex(
+				 m, "no_such_prog", target,
+				 "^ember_target_(add|sub)$", NULL),
+			 -ENOENT);
+	assert_int_equal(ember_module_link_cnt(m), 3);
+	ember_module_free(m);
+}
+
 /* What a module has attached, whatever the kinds, in attach order. */
 static void attachments_listed(void **state)
 {
@@ -319,6 +380,7 @@ int main(void)
 		cmocka_unit_test(uprobe_and_uretprobe_by_symbol),
 		cmocka_unit_test(uprobe_every_process_and_by_address),
 		cmocka_unit_test(uprobe_on_libc_by_short_name),
+		cmocka_unit_test(uprobe_by_regex),
 		cmocka_unit_test(attachments_listed),
 		cmocka_unit_test(find_binary),
 		cmocka_unit_test(uprobe_errors),

@@ -176,6 +176,8 @@ _PROTOS = {
     "ember_module_attach_uprobe": (i32, [vp, cp, cp, cp,
                                          ct.POINTER(UprobeOpts),
                                          ct.POINTER(vp)]),
+    "ember_module_attach_uprobe_regex": (i32, [vp, cp, cp, cp,
+                                               ct.POINTER(UprobeOpts)]),
     "ember_find_binary": (i32, [cp, i32, cp, ct.c_size_t]),
     "ember_module_attach_usdt": (i32, [vp, cp, cp, cp, cp,
                                        ct.POINTER(UsdtOpts),

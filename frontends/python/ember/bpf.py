@@ -621,12 +621,12 @@ class BPF:
 
     def _attach_u(self, kind, name, sym, sym_re, addr, fn_name, pid,
                   sym_off):
-        if sym_re:
-            raise AttachError("attach_uprobe: sym_re is not supported yet; "
-                              "name the symbol")
         name = to_bytes(name)
         sym = to_bytes(sym) or None
         fn_name = to_bytes(fn_name)
+        if sym_re:
+            return self._attach_u_regex(kind, name, to_bytes(sym_re),
+                                        fn_name, pid)
         opts = _lib.UprobeOpts(pid=pid if pid and pid > 0 else 0,
                                retprobe=kind == "uretprobe",
                                offset=addr if addr is not None and not sym
@@ -637,16 +637,39 @@ class BPF:
             lambda p: lib.ember_module_attach_uprobe(
                 self._m, fn_name, name, sym, ct.byref(opts), p))
 
+    def _attach_u_regex(self, kind, name, sym_re, fn_name, pid):
+        # BCC matches sym_re with re.match: from the start of the name.
+        opts = _lib.UprobeOpts(pid=pid if pid and pid > 0 else 0,
+                               retprobe=kind == "uretprobe")
+        before = set(self._all_links())
+        rc = lib.ember_module_attach_uprobe_regex(
+            self._m, fn_name, name, b"^(" + sym_re + b")", ct.byref(opts))
+        check(rc, AttachError, "cannot attach %s to %s %s:%s" % (
+            fn_name.decode(), kind, name.decode(), sym_re.decode()))
+        for link in self._all_links():
+            if link not in before:
+                desc = lib.ember_link_description(ct.c_void_p(link))
+                self._remember(kind, _event_of(desc), fn_name, [link])
+        return self
+
     def attach_uprobe(self, name=b"", sym=b"", sym_re=b"", addr=None,
                       fn_name=b"", pid=-1, sym_off=0):
-        """Run fn_name when sym (or address addr) in binary or library name
-        is entered; pid limits it to one process."""
+        """Run fn_name when function sym of binary or library name ("c",
+        "/usr/bin/bash") is entered.
+
+        sym_re instead of sym: every function whose name matches (a POSIX
+        extended regex, matched from the start of the name as BCC's
+        re.match; at most 1000). addr instead of sym: that address (as nm
+        prints it). sym_off: bytes into sym. pid > 0: only in that
+        process. Raises AttachError."""
         return self._attach_u("uprobe", name, sym, sym_re, addr, fn_name,
                               pid, sym_off)
 
     def attach_uretprobe(self, name=b"", sym=b"", sym_re=b"", addr=None,
                          fn_name=b"", pid=-1):
-        """Run fn_name when sym in binary or library name returns."""
+        """Run fn_name when function sym (or each function matching sym_re,
+        or the one at addr) of binary or library name returns; as
+        attach_uprobe."""
         return self._attach_u("uretprobe", name, sym, sym_re, addr,
                               fn_name, pid, 0)
 
