@@ -55,7 +55,8 @@ static void put_blob(FILE *f, const void *data, size_t len)
 	uint64_t l = len;
 
 	fwrite(&l, sizeof(l), 1, f);
-	fwrite(data, 1, len, f);
+	if (len) /* data may be NULL then */
+		fwrite(data, 1, len, f);
 }
 
 void ember__compiled_pack(const struct ember_compiled *c, FILE *f)
