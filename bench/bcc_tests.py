@@ -63,6 +63,15 @@ class Evaluator:
                     self._assigns(n, attrs)
                     if isinstance(n, ast.FunctionDef):
                         methods[n.name] = n
+                    # setUp's self.x = ...: what the tests read as self.x
+                    if isinstance(n, ast.FunctionDef) and n.name == "setUp":
+                        for st in n.body:
+                            if isinstance(st, ast.Assign):
+                                for t in st.targets:
+                                    if isinstance(t, ast.Attribute) and \
+                                            isinstance(t.value, ast.Name) \
+                                            and t.value.id == "self":
+                                        attrs[t.attr] = st.value
                 self.classes[node.name] = (attrs, methods)
 
     def _module_statement(self, node):
@@ -115,10 +124,21 @@ class Evaluator:
             if node.id.startswith("arg"):  # sys.argv: the test's .c file
                 raise Unknown("argv")
             return 1  # run-time value
+        # self.app.pid: a number the test learns when it runs
+        if isinstance(node, ast.Attribute) and \
+                isinstance(node.value, ast.Attribute) and \
+                isinstance(node.value.value, ast.Name) and \
+                node.value.value.id == "self" and node.attr == "pid":
+            return 1
         if isinstance(node, ast.Attribute) and \
                 isinstance(node.value, ast.Name) and \
                 node.value.id == "self" and cls:
             attrs = self.classes[cls][0]
+            if "self." + node.attr in local:
+                v = local["self." + node.attr]
+                if isinstance(v, Unset):
+                    raise Unknown(v.why)
+                return v
             if node.attr in attrs:
                 return self.value(attrs[node.attr], (cls, {}))
             raise Unknown(f"self.{node.attr}")
@@ -215,7 +235,13 @@ def locals_before(ev, fn, cls, line):
     for n in steps:
         targets = n.targets if isinstance(n, ast.Assign) else [n.target]
         for t in targets:
-            if not isinstance(t, ast.Name):
+            # self.x = ... in the test itself: "self.x" in locals
+            if isinstance(t, ast.Attribute) and \
+                    isinstance(t.value, ast.Name) and t.value.id == "self":
+                key = "self." + t.attr
+            elif isinstance(t, ast.Name):
+                key = t.id
+            else:
                 continue
             try:
                 v = ev.value(n.value, (cls, local))
@@ -223,7 +249,7 @@ def locals_before(ev, fn, cls, line):
                     v = ev.value(t, (cls, local)) + v
             except (Unknown, TypeError) as e:
                 v = Unset(str(e))
-            local[t.id] = v
+            local[key] = v
     return local
 
 
