@@ -326,6 +326,9 @@ static __always_inline __u64 div_u64_rem(__u64 dividend, __u32 divisor,
 #define SOCK_DCCP 6
 #define SOCK_PACKET 10
 
+/* linux/socket.h: the kernel's name for the uapi struct */
+#define sockaddr_storage __kernel_sockaddr_storage
+
 /* ---- task states (linux/sched.h; these bits since Linux 4.14) --------- */
 #define TASK_RUNNING 0x00000000
 #define TASK_INTERRUPTIBLE 0x00000001

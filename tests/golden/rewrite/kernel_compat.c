@@ -28,5 +28,7 @@ int kprobe__tcp_rcv_established(struct pt_regs *ctx, struct sock *sk)
 int kprobe__tcp_v4_do_rcv(struct pt_regs *ctx, struct sock *sk,
 			  struct sk_buff *skb)
 {
-	return TCP_SKB_CB(skb)->seq + TCP_SKB_CB(skb)->tcp_flags;
+	struct sockaddr_storage ss = {};
+
+	return TCP_SKB_CB(skb)->seq + TCP_SKB_CB(skb)->tcp_flags + ss.ss_family;
 }
