@@ -1,12 +1,15 @@
-"""Attaching beyond the seeds: uprobes by regex (BCC's sym_re)."""
+"""Attaching beyond the seeds: uprobes by regex (BCC's sym_re); what
+help() shows of the public API."""
 
+import inspect
 import os
+import pydoc
+import typing
 
 import pytest
 
-from ember import BPF, AttachError
-
-pytestmark = pytest.mark.kernel
+from ember import BPF, AttachError, USDT
+from ember import output, table
 
 PROGRAM = r"""
 BPF_ARRAY(calls, u64, 2);
@@ -28,6 +31,7 @@ def b():
     b.cleanup()
 
 
+@pytest.mark.kernel
 def test_uprobe_and_uretprobe_by_sym_re(b):
     me = os.getpid()
     # os.getpid()/os.getppid() call libc's getpid/getppid
@@ -49,3 +53,19 @@ def test_uprobe_and_uretprobe_by_sym_re(b):
     assert b.num_open_uprobes() == 3
     b.cleanup()
     assert b.num_open_uprobes() == 0
+
+
+def test_help_documents_and_types_the_public_api():
+    classes = [BPF, USDT, output.PerfEventArray, output.RingBuf] + [
+        getattr(table, n) for n in table.__all__]
+    for cls in classes:
+        for name, f in inspect.getmembers(cls, callable):
+            if name.startswith("_") or inspect.isclass(f):
+                continue
+            what = "%s.%s" % (cls.__name__, name)
+            assert (f.__doc__ or "").strip(), what + " has no docstring"
+            assert "return" in f.__annotations__, what + " has no types"
+            typing.get_type_hints(f)  # every name in them resolves
+    text = pydoc.render_doc(BPF, renderer=pydoc.plaintext)
+    assert "perf_buffer_poll(self, timeout: 'int' = -1) -> 'int'" in text
+    assert "sym_re instead of sym" in text

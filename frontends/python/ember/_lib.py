@@ -8,6 +8,7 @@ import ctypes as ct
 import ctypes.util
 import errno
 import os
+from typing import Union
 
 __all__ = ["lib", "libbpf", "check", "errmsg", "library_path"]
 
@@ -315,6 +316,10 @@ def check(rc, exc=OSError, what=None):
         err.errno = -rc
         raise err
     return rc
+
+
+# BCC takes names as str or bytes alike (and returns bytes).
+StrOrBytes = Union[str, bytes]
 
 
 def to_bytes(s):

@@ -1,17 +1,24 @@
 """The BPF class: BCC's Python API over one ember_module."""
 
+from __future__ import annotations
+
 import ctypes as ct
 import errno
 import os
 import re
 import select
 import sys
+from typing import (Any, Callable, Dict, List, Optional, Sequence, Set,
+                    Tuple)
 
 from . import _lib
 from ._btf import BTF
-from ._lib import lib, libbpf, check, to_bytes
+from ._lib import StrOrBytes, lib, libbpf, check, to_bytes
 from .table import make_table
 from .output import RingReader  # noqa: F401
+
+# trace_fields(): (task, pid, cpu, flags, timestamp, message)
+TraceLine = Tuple[bytes, int, int, bytes, float, bytes]
 
 __all__ = ["BPF", "CompileError", "LoadError", "AttachError", "PerfType",
            "PerfHWConfig", "PerfSWConfig", "BPFProgType", "BPFAttachType"]
@@ -222,10 +229,12 @@ class BPF:
             self.fd = fd
 
     # -- construction -----------------------------------------------
-    def __init__(self, src_file=b"", hdr_file=b"", text=None, debug=0,
-                 cflags=[], usdt_contexts=[], allow_rlimit=True,
-                 device=None, attach_usdt_ignore_pid=False,
-                 kernel_headers=None):
+    def __init__(self, src_file: Optional[StrOrBytes] = b"",
+                 hdr_file: StrOrBytes = b"", text: Optional[StrOrBytes] = None,
+                 debug: int = 0, cflags: Sequence[StrOrBytes] = [],
+                 usdt_contexts: Sequence[Any] = [], allow_rlimit: bool = True,
+                 device: Any = None, attach_usdt_ignore_pid: bool = False,
+                 kernel_headers: Optional[StrOrBytes] = None) -> None:
         self._m = _lib.vp()
         self.tables = {}
         self.funcs = {}
@@ -317,7 +326,8 @@ class BPF:
                 self._btf_cache = BTF(h)
         return self._btf_cache
 
-    def tables_count(self):
+    def tables_count(self) -> int:
+        """The number of tables the program declares."""
         return lib.ember_module_table_cnt(self._m) if self._m else 0
 
     # -- links -----------------------------------------------------
@@ -376,7 +386,8 @@ class BPF:
         return self
 
     # -- programs --------------------------------------------------
-    def load_func(self, func_name, prog_type, device=None, attach_type=-1):
+    def load_func(self, func_name: StrOrBytes, prog_type: int,
+                  device: Any = None, attach_type: int = -1) -> "BPF.Function":
         """Load function func_name as a program of prog_type (BPF.KPROBE,
         BPF.XDP, ...) without attaching it; returns a Function with .fd."""
         func_name = to_bytes(func_name)
@@ -388,15 +399,19 @@ class BPF:
         self.funcs[func_name] = fn
         return fn
 
-    def dump_func(self, func_name):
+    def dump_func(self, func_name: StrOrBytes) -> bytes:
+        """Not available: ember keeps no instructions; use bpftool prog
+        dump."""
         raise NotImplementedError("dump_func: use bpftool prog dump")
 
-    def free_bcc_memory(self):
+    def free_bcc_memory(self) -> int:
         """Nothing to free: ember keeps no compiler state after loading."""
         return 0
 
     # -- tables ----------------------------------------------------
-    def get_table(self, name, keytype=None, leaftype=None, reducer=None):
+    def get_table(self, name: StrOrBytes, keytype: Optional[type] = None,
+                  leaftype: Optional[type] = None,
+                  reducer: Optional[Callable[[Any, Any], Any]] = None) -> Any:
         """The table name as BCC's class for its type."""
         name = to_bytes(name)
         if name in self.tables and keytype is None and leaftype is None \
@@ -434,20 +449,20 @@ class BPF:
 
     # -- kprobes ---------------------------------------------------
     @staticmethod
-    def get_syscall_prefix():
+    def get_syscall_prefix() -> bytes:
         """The prefix of system call functions in this kernel
         (b"__x64_sys_" on x86-64 since 4.17)."""
         return BPF.get_syscall_fnname(b"bpf")[:-3]
 
     @staticmethod
-    def get_syscall_fnname(name):
+    def get_syscall_fnname(name: StrOrBytes) -> bytes:
         """The kernel function of system call name, as bytes."""
         buf = ct.create_string_buffer(128)
         check(lib.ember_syscall_fnname(to_bytes(name), buf, len(buf)))
         return buf.value
 
     @staticmethod
-    def get_kprobe_functions(event_re):
+    def get_kprobe_functions(event_re: StrOrBytes) -> Set[bytes]:
         """Kernel functions matching event_re (bytes) that can be probed."""
         pat = re.compile(to_bytes(event_re))
         fns = set()
@@ -491,8 +506,9 @@ class BPF:
             lambda p: lib.ember_module_attach_kprobe_opts(
                 self._m, fn_name, event, ct.byref(opts), p))
 
-    def attach_kprobe(self, event=b"", event_off=0, fn_name=b"",
-                      event_re=b""):
+    def attach_kprobe(self, event: StrOrBytes = b"", event_off: int = 0,
+                      fn_name: StrOrBytes = b"",
+                      event_re: StrOrBytes = b"") -> "BPF":
         """Run fn_name when kernel function event is entered, or reaches
         event_off bytes into it (the start of an instruction); event_re: every
         function matching the regex. Without kprobes in the kernel, a system
@@ -500,22 +516,30 @@ class BPF:
         return self._attach_k("kprobe", event, fn_name, event_re,
                               offset=event_off)
 
-    def attach_kretprobe(self, event=b"", fn_name=b"", event_re=b"",
-                         maxactive=0):
+    def attach_kretprobe(self, event: StrOrBytes = b"",
+                         fn_name: StrOrBytes = b"", event_re: StrOrBytes = b"",
+                         maxactive: int = 0) -> "BPF":
         """Run fn_name when kernel function event returns; maxactive: how
         many calls under way at once keep their return seen (0: the
         kernel's default)."""
         return self._attach_k("kretprobe", event, fn_name, event_re,
                               maxactive=maxactive)
 
-    def detach_kprobe(self, event, fn_name=None):
+    def detach_kprobe(self, event: StrOrBytes,
+                      fn_name: StrOrBytes = None) -> None:
+        """Detach the kprobes on kernel function event (only fn_name's, when
+        given)."""
         self._detach("kprobe", event, fn_name)
 
-    def detach_kretprobe(self, event, fn_name=None):
+    def detach_kretprobe(self, event: StrOrBytes,
+                         fn_name: StrOrBytes = None) -> None:
+        """Detach the kretprobes on kernel function event (only fn_name's, when
+        given)."""
         self._detach("kretprobe", event, fn_name)
 
     # -- tracepoints -----------------------------------------------
-    def attach_tracepoint(self, tp=b"", tp_re=b"", fn_name=b""):
+    def attach_tracepoint(self, tp: StrOrBytes = b"", tp_re: StrOrBytes = b"",
+                          fn_name: StrOrBytes = b"") -> "BPF":
         """Run fn_name on tracepoint "category:event" (tp_re: every
         tracepoint matching the regex)."""
         if tp_re:
@@ -529,11 +553,13 @@ class BPF:
             lambda p: lib.ember_module_attach_tracepoint(self._m, fn_name,
                                                          tp, p))
 
-    def detach_tracepoint(self, tp=b""):
+    def detach_tracepoint(self, tp: StrOrBytes = b"") -> None:
+        """Detach tracepoint tp ("category:event")."""
         self._detach("tracepoint", tp)
 
     @staticmethod
-    def get_tracepoints(tp_re):
+    def get_tracepoints(tp_re: StrOrBytes) -> List[bytes]:
+        """Every "category:event" tracepoint whose name matches tp_re."""
         pat = re.compile(to_bytes(tp_re))
         out = []
         base = os.path.join(_tracefs(), "events")
@@ -548,12 +574,14 @@ class BPF:
         return out
 
     @staticmethod
-    def tracepoint_exists(category, event):
+    def tracepoint_exists(category: StrOrBytes, event: StrOrBytes) -> bool:
+        """Whether tracepoint category:event exists in this kernel."""
         return os.path.isdir(os.path.join(
             _tracefs(), "events", to_bytes(category).decode(),
             to_bytes(event).decode()))
 
-    def attach_raw_tracepoint(self, tp=b"", fn_name=b""):
+    def attach_raw_tracepoint(self, tp: StrOrBytes = b"",
+                              fn_name: StrOrBytes = b"") -> "BPF":
         """Run fn_name on raw tracepoint tp (as "sys_enter")."""
         tp = to_bytes(tp)
         fn_name = to_bytes(fn_name)
@@ -565,26 +593,33 @@ class BPF:
             lambda p: lib.ember_module_attach_raw_tracepoint(
                 self._m, fn_name, tp, p))
 
-    def detach_raw_tracepoint(self, tp=b""):
+    def detach_raw_tracepoint(self, tp: StrOrBytes = b"") -> None:
+        """Detach the raw tracepoint tp."""
         self._detach("raw_tracepoint", tp)
 
     @staticmethod
-    def support_raw_tracepoint():
+    def support_raw_tracepoint() -> bool:
+        """Whether the kernel has raw tracepoints."""
         return lib.ember_feature(_FEATURE_RAW_TRACEPOINTS) == 1
 
     @staticmethod
-    def support_raw_tracepoint_in_module():
+    def support_raw_tracepoint_in_module() -> bool:
+        """Whether raw tracepoints of kernel modules can be attached."""
         return lib.ember_feature(_FEATURE_RAW_TRACEPOINTS) == 1
 
     @staticmethod
-    def support_kfunc():
+    def support_kfunc() -> bool:
+        """Whether the kernel runs fentry/fexit programs (KFUNC_PROBE)."""
         return lib.ember_feature(_FEATURE_FENTRY) == 1
 
     @staticmethod
-    def support_lsm():
+    def support_lsm() -> bool:
+        """Whether the kernel runs BPF LSM programs (LSM_PROBE)."""
         return lib.ember_feature(_FEATURE_LSM) == 1
 
-    def attach_kfunc(self, fn_name=b""):
+    def attach_kfunc(self, fn_name: StrOrBytes = b"") -> "BPF":
+        """Attach KFUNC_PROBE function fn_name (fentry) to the kernel function
+        its name gives."""
         fn = to_bytes(fn_name)
         target = fn.split(b"__", 1)[-1]
         return self._attach_one(
@@ -592,7 +627,9 @@ class BPF:
             lambda p: lib.ember_module_attach_kfunc(self._m, fn, target, False,
                                                     p))
 
-    def attach_kretfunc(self, fn_name=b""):
+    def attach_kretfunc(self, fn_name: StrOrBytes = b"") -> "BPF":
+        """Attach KRETFUNC_PROBE function fn_name (fexit) to the kernel
+        function its name gives."""
         fn = to_bytes(fn_name)
         target = fn.split(b"__", 1)[-1]
         return self._attach_one(
@@ -600,7 +637,8 @@ class BPF:
             lambda p: lib.ember_module_attach_kfunc(self._m, fn, target, True,
                                                     p))
 
-    def attach_lsm(self, fn_name=b""):
+    def attach_lsm(self, fn_name: StrOrBytes = b"") -> "BPF":
+        """Attach LSM_PROBE function fn_name to the LSM hook its name gives."""
         fn = to_bytes(fn_name)
         hook = fn.split(b"__", 1)[-1]
         return self._attach_one(
@@ -609,14 +647,17 @@ class BPF:
 
     # -- uprobes ---------------------------------------------------
     @staticmethod
-    def find_library(libname):
+    def find_library(libname: StrOrBytes) -> Optional[bytes]:
+        """The path of library libname ("c", "libssl.so.3"), or None."""
         buf = ct.create_string_buffer(4096)
         if lib.ember_find_binary(to_bytes(libname), 0, buf, len(buf)) < 0:
             return None
         return buf.value
 
     @staticmethod
-    def find_exe(bin_path):
+    def find_exe(bin_path: StrOrBytes) -> Optional[bytes]:
+        """The path of program bin_path (as a uprobe's name finds it), or
+        None."""
         return BPF.find_library(bin_path)
 
     def _attach_u(self, kind, name, sym, sym_re, addr, fn_name, pid,
@@ -652,8 +693,10 @@ class BPF:
                 self._remember(kind, _event_of(desc), fn_name, [link])
         return self
 
-    def attach_uprobe(self, name=b"", sym=b"", sym_re=b"", addr=None,
-                      fn_name=b"", pid=-1, sym_off=0):
+    def attach_uprobe(self, name: StrOrBytes = b"", sym: StrOrBytes = b"",
+                      sym_re: StrOrBytes = b"", addr: int = None,
+                      fn_name: StrOrBytes = b"", pid: int = -1,
+                      sym_off: int = 0) -> "BPF":
         """Run fn_name when function sym of binary or library name ("c",
         "/usr/bin/bash") is entered.
 
@@ -665,29 +708,35 @@ class BPF:
         return self._attach_u("uprobe", name, sym, sym_re, addr, fn_name,
                               pid, sym_off)
 
-    def attach_uretprobe(self, name=b"", sym=b"", sym_re=b"", addr=None,
-                         fn_name=b"", pid=-1):
+    def attach_uretprobe(self, name: StrOrBytes = b"", sym: StrOrBytes = b"",
+                         sym_re: StrOrBytes = b"", addr: int = None,
+                         fn_name: StrOrBytes = b"", pid: int = -1) -> "BPF":
         """Run fn_name when function sym (or each function matching sym_re,
         or the one at addr) of binary or library name returns; as
         attach_uprobe."""
         return self._attach_u("uretprobe", name, sym, sym_re, addr,
                               fn_name, pid, 0)
 
-    def detach_uprobe(self, name=b"", sym=b"", addr=None, pid=-1,
-                      sym_off=0):
+    def detach_uprobe(self, name: StrOrBytes = b"", sym: StrOrBytes = b"",
+                      addr: int = None, pid: int = -1,
+                      sym_off: int = 0) -> None:
+        """Detach the uprobe on sym (or addr) of binary name."""
         ev = b"%s:%s" % (to_bytes(name),
                          to_bytes(sym) or (b"0x%x" % (addr or 0)))
         self._detach("uprobe", ev)
 
-    def detach_uretprobe(self, name=b"", sym=b"", addr=None, pid=-1):
+    def detach_uretprobe(self, name: StrOrBytes = b"", sym: StrOrBytes = b"",
+                         addr: int = None, pid: int = -1) -> None:
+        """Detach the uretprobe on sym (or addr) of binary name."""
         ev = b"%s:%s" % (to_bytes(name),
                          to_bytes(sym) or (b"0x%x" % (addr or 0)))
         self._detach("uretprobe", ev)
 
     # -- perf events -------------------------------------------------
-    def attach_perf_event(self, ev_type=-1, ev_config=-1, fn_name=b"",
-                          sample_period=0, sample_freq=0, pid=-1, cpu=-1,
-                          group_fd=-1):
+    def attach_perf_event(self, ev_type: int = -1, ev_config: int = -1,
+                          fn_name: StrOrBytes = b"", sample_period: int = 0,
+                          sample_freq: int = 0, pid: int = -1, cpu: int = -1,
+                          group_fd: int = -1) -> "BPF":
         """Run fn_name every sample_period events (or sample_freq times a
         second) of perf event (ev_type, ev_config), on every CPU unless cpu
         is given, for every process unless pid is."""
@@ -702,12 +751,14 @@ class BPF:
             lambda p: lib.ember_module_attach_perf_event(
                 self._m, fn_name, ev_type, ev_config, ct.byref(opts), p))
 
-    def detach_perf_event(self, ev_type=-1, ev_config=-1):
+    def detach_perf_event(self, ev_type: int = -1,
+                          ev_config: int = -1) -> None:
+        """Detach what attach_perf_event(ev_type, ev_config) attached."""
         self._detach("perf_event", b"%d:%d" % (ev_type, ev_config))
 
     # -- networking --------------------------------------------------
     @staticmethod
-    def attach_xdp(dev, fn, flags=0):
+    def attach_xdp(dev: StrOrBytes, fn: Any, flags: int = 0) -> None:
         """Attach Function fn (from load_func(..., BPF.XDP)) to interface
         dev."""
         dev = to_bytes(dev)
@@ -720,7 +771,7 @@ class BPF:
         fn.bpf._remember("xdp", dev, fn.name, [link.value])
 
     @staticmethod
-    def remove_xdp(dev, flags=0):
+    def remove_xdp(dev: StrOrBytes, flags: int = 0) -> None:
         """Detach what attach_xdp attached to dev."""
         dev = to_bytes(dev)
         bpf, _link = BPF._xdp_links.pop(dev, (None, None))
@@ -730,7 +781,7 @@ class BPF:
         bpf._detach("xdp", dev)
 
     @staticmethod
-    def attach_raw_socket(fn, dev):
+    def attach_raw_socket(fn: Any, dev: StrOrBytes) -> None:
         """Attach socket filter fn to a new raw socket on dev; the socket is
         fn.sock."""
         sock = ct.c_int(-1)
@@ -744,7 +795,8 @@ class BPF:
         fn.bpf._remember("socket", to_bytes(dev), fn.name, [link.value])
 
     @staticmethod
-    def attach_func(fn, attachable_fd, attach_type, flags=0):
+    def attach_func(fn: Any, attachable_fd: int, attach_type: int,
+                    flags: int = 0) -> None:
         """bpf_prog_attach(fn.fd, attachable_fd, attach_type, flags)."""
         rc = libbpf.bpf_prog_attach(fn.fd, attachable_fd, attach_type,
                                     flags)
@@ -752,7 +804,8 @@ class BPF:
             raise AttachError("bpf_prog_attach: %s" % os.strerror(-rc))
 
     @staticmethod
-    def detach_func(fn, attachable_fd, attach_type):
+    def detach_func(fn: Any, attachable_fd: int, attach_type: int) -> None:
+        """Detach fn from attachable_fd (a cgroup fd) for attach_type."""
         rc = libbpf.bpf_prog_detach2(fn.fd, attachable_fd, attach_type)
         if rc < 0:
             raise Exception("bpf_prog_detach2: %s" % os.strerror(-rc))
@@ -761,18 +814,23 @@ class BPF:
     def _count(self, kinds):
         return sum(len(v) for k, v in self._links.items() if k[0] in kinds)
 
-    def num_open_kprobes(self):
+    def num_open_kprobes(self) -> int:
+        """How many kprobes and kretprobes this object has attached."""
         return self._count(("kprobe", "kretprobe"))
 
-    def num_open_uprobes(self):
+    def num_open_uprobes(self) -> int:
+        """How many uprobes, uretprobes and USDT probes this object has
+        attached."""
         return self._count(("uprobe", "uretprobe", "usdt"))
 
-    def num_open_tracepoints(self):
+    def num_open_tracepoints(self) -> int:
+        """How many tracepoints this object has attached."""
         return self._count(("tracepoint",))
 
     # -- symbols -------------------------------------------------------
     @staticmethod
-    def ksym(addr, show_module=False, show_offset=False):
+    def ksym(addr: int, show_module: bool = False,
+             show_offset: bool = False) -> bytes:
         """Kernel address -> symbol name (bytes); b"[unknown]" if none."""
         buf = ct.create_string_buffer(512)
         flags = (1 if show_offset else 0) | (2 if show_module else 0)
@@ -780,7 +838,7 @@ class BPF:
         return buf.value
 
     @staticmethod
-    def ksymname(name):
+    def ksymname(name: StrOrBytes) -> int:
         """Kernel symbol name -> address, or -1."""
         addr = _lib.u64()
         if lib.ember_ksymname(to_bytes(name), ct.byref(addr)) < 0:
@@ -788,7 +846,8 @@ class BPF:
         return addr.value
 
     @staticmethod
-    def sym(addr, pid, show_module=False, show_offset=False, demangle=True):
+    def sym(addr: int, pid: int, show_module: bool = False,
+            show_offset: bool = False, demangle: bool = True) -> bytes:
         """Address in process pid (negative: the kernel) -> symbol name."""
         if pid < 0:
             return BPF.ksym(addr, show_module, show_offset)
@@ -807,7 +866,8 @@ class BPF:
         return buf.value
 
     @staticmethod
-    def kernel_struct_has_field(struct_name, field_name):
+    def kernel_struct_has_field(struct_name: StrOrBytes,
+                                field_name: StrOrBytes) -> bool:
         """Whether the running kernel's struct struct_name has field_name
         (from its BTF): 1, 0, or a negative errno."""
         btf = libbpf.btf__load_vmlinux_btf()
@@ -831,15 +891,16 @@ class BPF:
             libbpf.btf__free(btf)
 
     @staticmethod
-    def monotonic_time():
+    def monotonic_time() -> int:
+        """CLOCK_MONOTONIC in nanoseconds (bpf_ktime_get_ns()'s clock)."""
         return int(__import__("time").monotonic() * 1e9)
 
     # -- trace_pipe ------------------------------------------------------
-    def trace_open(self, nonblocking=False):
+    def trace_open(self, nonblocking: bool = False) -> Any:
         """Open the kernel's trace_pipe (shared by the whole process)."""
         _TracePipe.get()
 
-    def trace_readline(self, nonblocking=False):
+    def trace_readline(self, nonblocking: bool = False) -> bytes:
         """One trace_pipe line as bytes, without its newline (None when
         nonblocking and nothing is waiting)."""
         line = ct.c_char_p()
@@ -850,7 +911,7 @@ class BPF:
             return None
         return line.value.rstrip()
 
-    def trace_fields(self, nonblocking=False):
+    def trace_fields(self, nonblocking: bool = False) -> TraceLine:
         """The next bpf_trace_printk line as (task, pid, cpu, flags, ts,
         msg); (None,)*6 when nonblocking and nothing is waiting."""
         f = _lib.TraceFields()
@@ -861,7 +922,7 @@ class BPF:
             return (None,) * 6
         return (f.task, f.pid, f.cpu, f.flags, f.ts, f.msg)
 
-    def trace_print(self, fmt=None):
+    def trace_print(self, fmt: Optional[StrOrBytes] = None) -> None:
         """Print trace_pipe lines until interrupted; fmt formats the fields
         ("{0} {1} {5}": task, pid, cpu, flags, ts, msg)."""
         while True:
@@ -876,7 +937,7 @@ class BPF:
             sys.stdout.flush()
 
     # -- perf and ring buffers ---------------------------------------
-    def perf_buffer_poll(self, timeout=-1):
+    def perf_buffer_poll(self, timeout: int = -1) -> int:
         """Wait up to timeout ms (-1: forever) for perf events and call the
         open_perf_buffer callbacks. Returns the number of events."""
         readers = list(self.perf_buffers.values())
@@ -906,34 +967,34 @@ class BPF:
             self._perf_ep_fds = fds
         return self._perf_ep
 
-    def perf_buffer_consume(self):
+    def perf_buffer_consume(self) -> int:
         """Deliver every waiting perf event without waiting."""
         return sum(r.consume() for r in list(self.perf_buffers.values()))
 
-    def perf_buffer_fds(self):
+    def perf_buffer_fds(self) -> Dict[bytes, int]:
         """{table name: epoll fd} for an event loop (asyncio add_reader);
         call perf_buffer_consume() when one is readable."""
         return {k: r.fd for k, r in self.perf_buffers.items()}
 
-    def ring_buffer_poll(self, timeout=-1):
+    def ring_buffer_poll(self, timeout: int = -1) -> int:
         """Wait up to timeout ms for ring buffer events and call the
         open_ring_buffer callbacks."""
         if self._ringbuf is None:
             raise Exception("ring_buffer_poll: no ring buffer is open")
         return self._ringbuf.poll(timeout)
 
-    def ring_buffer_consume(self):
+    def ring_buffer_consume(self) -> int:
         """Deliver every waiting ring buffer event without waiting."""
         if self._ringbuf is None:
             raise Exception("ring_buffer_consume: no ring buffer is open")
         return self._ringbuf.consume()
 
-    def ring_buffer_fd(self):
+    def ring_buffer_fd(self) -> int:
         """The ring poller's epoll fd (asyncio add_reader), -1 if none."""
         return self._ringbuf.fd if self._ringbuf else -1
 
     # -- teardown --------------------------------------------------------
-    def cleanup(self):
+    def cleanup(self) -> None:
         """Detach everything and close every fd of this program."""
         for r in list(self.perf_buffers.values()):
             r.close()
@@ -959,7 +1020,8 @@ class BPF:
             lib.ember_module_free(self._m)
             self._m = _lib.vp()
 
-    def close(self):
+    def close(self) -> None:
+        """The same as cleanup(): detach and free everything."""
         self.cleanup()
 
     def __enter__(self):

@@ -7,8 +7,11 @@ The readers' epoll fds are exposed (BPF.perf_buffer_fds(),
 BPF.ring_buffer_fd(), reader.fd) for asyncio's loop.add_reader.
 """
 
+from __future__ import annotations
+
 import ctypes as ct
 import errno
+from typing import Any, Callable, Optional
 
 from . import _lib
 from ._lib import lib, check, to_bytes
@@ -20,7 +23,7 @@ __all__ = ["PerfEventArray", "RingBuf", "PerfReader", "RingReader"]
 class _EventMixin:
     _event_type = None
 
-    def event(self, data):
+    def event(self, data: Any) -> Any:
         """The event at address data (as a perf/ring callback receives it)
         as a ctypes struct whose fields are the submitted type's."""
         t = self._event_type
@@ -113,8 +116,9 @@ class PerfEventArray(_EventMixin, TableBase):
     """BPF_PERF_OUTPUT: open_perf_buffer(callback) then
     BPF.perf_buffer_poll()."""
 
-    def open_perf_buffer(self, callback, page_cnt=8, lost_cb=None,
-                         wakeup_events=1):
+    def open_perf_buffer(self, callback: Callable[..., Any], page_cnt: int = 8,
+                         lost_cb: Optional[Callable[[int], Any]] = None,
+                         wakeup_events: int = 1) -> None:
         """Read this table's events: callback(cpu, data, size) per event,
         lost_cb(count) when the kernel dropped some (buffer full)."""
         if page_cnt & (page_cnt - 1):
@@ -124,7 +128,8 @@ class PerfEventArray(_EventMixin, TableBase):
                        wakeup_events)
         self.bpf.perf_buffers[self.name] = r
 
-    def close_perf_buffer(self):
+    def close_perf_buffer(self) -> None:
+        """Stop reading this table's events."""
         r = self.bpf.perf_buffers.pop(self.name, None)
         if r:
             r.close()
@@ -193,7 +198,8 @@ class RingBuf(_EventMixin, TableBase):
     """BPF_RINGBUF_OUTPUT: open_ring_buffer(callback) then
     BPF.ring_buffer_poll()."""
 
-    def open_ring_buffer(self, callback, ctx=None):
+    def open_ring_buffer(self, callback: Callable[..., Any],
+                         ctx: Any = None) -> None:
         """Read this ring: callback(ctx, data, size) per event; a non-zero
         int return stops the poll."""
         if self.bpf._ringbuf is None:

@@ -5,14 +5,17 @@ Keys and values are ctypes objects whose types come from the table's BTF
 ``table.Key(...)`` work as in BCC.
 """
 
+from __future__ import annotations
+
 import ctypes as ct
 import errno
 import gc
 import os
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 from . import _lib
 from ._btf import simple_type, subclass
-from ._lib import lib, check, to_bytes
+from ._lib import StrOrBytes, lib, check, to_bytes
 
 __all__ = [
     "TableBase", "HashTable", "LruHash", "Array", "ProgArray",
@@ -39,7 +42,9 @@ class TableBase:
     with [], get, in, del, iteration over keys, items/keys/values, clear,
     batch operations and histogram printing."""
 
-    def __init__(self, bpf, handle, name, keytype=None, leaftype=None):
+    def __init__(self, bpf: Any, handle: Any, name: StrOrBytes,
+                 keytype: Optional[type] = None,
+                 leaftype: Optional[type] = None) -> None:
         self.bpf = bpf
         self._t = handle
         self.name = name
@@ -125,7 +130,8 @@ class TableBase:
         buf = self._new_vbuf()
         return lib.ember_table_lookup(self._t, ct.byref(k), buf) == 0
 
-    def get(self, key, default=None):
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value of key, or default when there is none."""
         try:
             return self[key]
         except KeyError:
@@ -134,13 +140,14 @@ class TableBase:
     def __iter__(self):
         return iter(self.keys())
 
-    def iter(self):
+    def iter(self) -> Iterator[Any]:
+        """An iterator over the keys."""
         return self.__iter__()
 
     def __len__(self):
         return self._count()
 
-    def next(self, key):
+    def next(self, key: Any) -> Any:
         """The key after key (BCC's next); StopIteration after the last."""
         nk = self.Key()
         rc = lib.ember_table_next_key(
@@ -177,7 +184,7 @@ class TableBase:
         keys, vals, n = self._batch(lib.ember_table_lookup_batch)
         return (self.Key * n).from_buffer(keys), self._values_of(vals, n)
 
-    def items(self):
+    def items(self) -> List[Tuple[Any, Any]]:
         """[(key, leaf), ...] for every entry, read in batches."""
         # Two objects an entry: the cyclic collector would run dozens of
         # times over the growing list (a third of the time), and none of
@@ -192,12 +199,12 @@ class TableBase:
             if was:
                 gc.enable()
 
-    def keys(self):
+    def keys(self) -> List[Any]:
         """[key, ...] for every entry."""
         keys, _, n = self._batch(lib.ember_table_lookup_batch)
         return (self.Key * n).from_buffer(keys)[:]
 
-    def values(self):
+    def values(self) -> List[Any]:
         """[leaf, ...] for every entry."""
         return list(self._all()[1])
 
@@ -208,17 +215,17 @@ class TableBase:
     iterkeys = keys
     iteritems = items
 
-    def items_lookup_batch(self):
+    def items_lookup_batch(self) -> List[Tuple[Any, Any]]:
         """Every entry, read with the kernel's batch lookup."""
         return self.items()
 
-    def items_lookup_and_delete_batch(self):
+    def items_lookup_and_delete_batch(self) -> List[Tuple[Any, Any]]:
         """Every entry, read and removed in batches."""
         keys, vals, n = self._batch(lib.ember_table_lookup_and_delete_batch)
         return list(zip((self.Key * n).from_buffer(keys),
                         self._values_of(vals, n)))
 
-    def items_update_batch(self, keys, values):
+    def items_update_batch(self, keys: Any, values: Any) -> None:
         """Set keys[i] to values[i] (ctypes arrays or sequences)."""
         n = len(keys)
         if n != len(values):
@@ -229,7 +236,7 @@ class TableBase:
         check(lib.ember_table_update_batch(self._t, karr, varr,
                                            ct.byref(cnt), None))
 
-    def items_delete_batch(self, keys=None):
+    def items_delete_batch(self, keys: Any = None) -> None:
         """Delete keys (a sequence), or every entry when keys is None."""
         if keys is None:
             return self.clear()
@@ -239,11 +246,11 @@ class TableBase:
         check(lib.ember_table_delete_batch(self._t, karr, ct.byref(cnt),
                                            None))
 
-    def clear(self):
+    def clear(self) -> None:
         """Delete every entry (arrays: zero every value)."""
         check(lib.ember_table_clear(self._t))
 
-    def zero(self):
+    def zero(self) -> None:
         """Set every present value to zero."""
         check(lib.ember_table_zero(self._t))
 
@@ -300,28 +307,44 @@ class TableBase:
                 print(line.decode(errors="replace"))
             check(rc)
 
-    def print_log2_hist(self, val_type="value", section_header="Bucket ptr",
-                        section_print_fn=None, bucket_fn=None,
-                        strip_leading_zero=None, bucket_sort_fn=None):
+    def print_log2_hist(
+            self,
+            val_type: StrOrBytes = 'value',
+            section_header: StrOrBytes = 'Bucket ptr',
+            section_print_fn: Optional[Callable[[Any], Any]] = None,
+            bucket_fn: Optional[Callable[[Any], Any]] = None,
+            strip_leading_zero: Optional[bool] = None,
+            bucket_sort_fn: Optional[Callable[[List[Any]], List[Any]]] = None,
+    ) -> None:
         """Print the table as a log2 histogram in BCC's layout."""
         self._hist(lib.ember_table_print_log2_hist, val_type,
                    section_header, section_print_fn, bucket_fn,
                    strip_leading_zero, bucket_sort_fn,
                    lib.ember_print_log2_hist)
 
-    def print_linear_hist(self, val_type="value",
-                          section_header="Bucket ptr", section_print_fn=None,
-                          bucket_fn=None, strip_leading_zero=None,
-                          bucket_sort_fn=None):
+    def print_linear_hist(
+            self,
+            val_type: StrOrBytes = 'value',
+            section_header: StrOrBytes = 'Bucket ptr',
+            section_print_fn: Optional[Callable[[Any], Any]] = None,
+            bucket_fn: Optional[Callable[[Any], Any]] = None,
+            strip_leading_zero: Optional[bool] = None,
+            bucket_sort_fn: Optional[Callable[[List[Any]], List[Any]]] = None,
+    ) -> None:
         """Print the table as a linear histogram in BCC's layout."""
         self._hist(lib.ember_table_print_linear_hist, val_type,
                    section_header, section_print_fn, bucket_fn,
                    strip_leading_zero, bucket_sort_fn,
                    lib.ember_print_linear_hist)
 
-    def print_json_hist(self, val_type="value", section_header="Bucket ptr",
-                        section_print_fn=None, bucket_fn=None,
-                        bucket_sort_fn=None):
+    def print_json_hist(
+            self,
+            val_type: StrOrBytes = 'value',
+            section_header: StrOrBytes = 'Bucket ptr',
+            section_print_fn: Optional[Callable[[Any], Any]] = None,
+            bucket_fn: Optional[Callable[[Any], Any]] = None,
+            bucket_sort_fn: Optional[Callable[[List[Any]], List[Any]]] = None,
+    ) -> None:
         """Print the table as BCC's JSON histogram lines."""
         out = []
         line_cb = _lib.LINE_FN(lambda line, _c: out.append(line))
@@ -333,7 +356,8 @@ class TableBase:
             print(line.decode(errors="replace"))
         check(rc)
 
-    def decode_c_struct(self, *args, **kw):
+    def decode_c_struct(self, *args, **kw) -> Any:
+        """Not available (BCC's internal histogram helper)."""
         raise NotImplementedError("decode_c_struct")
 
 
@@ -434,7 +458,9 @@ class _PerCpuMixin:
         v = self._leaf_in(leaf)
         check(lib.ember_table_update(self._t, ct.byref(k), v, BPF_ANY))
 
-    def items_update_batch(self, keys, values):
+    def items_update_batch(self, keys: Any, values: Any) -> None:
+        """Set keys[i] to values[i] (a per-CPU list, or one value for every
+        CPU)."""
         for k, v in zip(keys, values):
             self[k] = v
 
@@ -443,7 +469,8 @@ class _PerCpuMixin:
                                                 (i + 1) * self._vbuf_size])
                 for i in range(n)]
 
-    def getvalue(self, key):
+    def getvalue(self, key: Any) -> Any:
+        """The per-CPU values of key, one Leaf per possible CPU."""
         return self._cpu_leaves(self._raw(key))
 
     def _raw(self, key):
@@ -455,7 +482,7 @@ class _PerCpuMixin:
         check(rc)
         return buf
 
-    def sum(self, key):
+    def sum(self, key: Any) -> Any:
         """The value of key summed over CPUs."""
         buf = self._raw(key)
         if issubclass(self.sLeaf, (ct.Structure, ct.Union)):
@@ -464,12 +491,12 @@ class _PerCpuMixin:
         check(lib.ember_table_percpu_sum(self._t, buf, ct.byref(total)))
         return self.sLeaf(total.value)
 
-    def max(self, key):
+    def max(self, key: Any) -> Any:
         """The largest per-CPU value of key."""
         leaves = self._cpu_leaves(self._raw(key))
         return self.sLeaf(max(_leaf_int(v) for v in leaves))
 
-    def average(self, key):
+    def average(self, key: Any) -> Any:
         """The per-CPU values of key averaged over CPUs."""
         s = self.sum(key)
         return self.sLeaf(_leaf_int(s) // self.total_cpu) \
@@ -495,7 +522,9 @@ def _add_structs(a, b):
 class PerCpuHash(_PerCpuMixin, HashTable):
     """BPF_PERCPU_HASH."""
 
-    def __init__(self, *args, reducer=None, **kw):
+    def __init__(self, *args,
+                 reducer: Optional[Callable[[Any, Any], Any]] = None,
+                 **kw) -> None:
         super().__init__(*args, **kw)
         self._init_percpu(reducer)
 
@@ -507,7 +536,9 @@ class LruPerCpuHash(PerCpuHash):
 class PerCpuArray(_PerCpuMixin, ArrayBase):
     """BPF_PERCPU_ARRAY."""
 
-    def __init__(self, *args, reducer=None, **kw):
+    def __init__(self, *args,
+                 reducer: Optional[Callable[[Any, Any], Any]] = None,
+                 **kw) -> None:
         super().__init__(*args, **kw)
         self._init_percpu(reducer)
 
@@ -517,7 +548,8 @@ class StackTrace(TableBase):
 
     MAX_DEPTH = 127
 
-    def walk(self, stack_id):
+    def walk(self, stack_id: int) -> Iterator[int]:
+        """The instruction pointers of stack stack_id, innermost first."""
         ips = (_lib.u64 * self.MAX_DEPTH)()
         n = lib.ember_table_stack(self._t, stack_id, ips, self.MAX_DEPTH)
         if n == -errno.ENOENT:
@@ -550,11 +582,13 @@ class QueueStack(TableBase):
 
     BPF_EXIST = BPF_EXIST
 
-    def push(self, leaf, flags=0):
+    def push(self, leaf: Any, flags: int = 0) -> None:
+        """Add leaf (flags: BPF_EXIST replaces the oldest when full)."""
         v = self._leaf_in(leaf)
         check(lib.ember_table_update(self._t, None, ct.byref(v), flags))
 
-    def pop(self):
+    def pop(self) -> Any:
+        """Remove and return the next value; KeyError when empty."""
         v = self.Leaf()
         rc = lib.ember_table_lookup_and_delete(self._t, None, ct.byref(v))
         if rc == -errno.ENOENT:
@@ -562,7 +596,8 @@ class QueueStack(TableBase):
         check(rc)
         return v
 
-    def peek(self):
+    def peek(self) -> Any:
+        """The next value without removing it; KeyError when empty."""
         v = self.Leaf()
         rc = lib.ember_table_lookup(self._t, None, ct.byref(v))
         if rc == -errno.ENOENT:
@@ -570,20 +605,23 @@ class QueueStack(TableBase):
         check(rc)
         return v
 
-    def itervalues(self):
+    def itervalues(self) -> Iterator[Any]:
+        """Pop and yield every value until it is empty."""
         while True:
             try:
                 yield self.pop()
             except KeyError:
                 return
 
-    def values(self):
+    def values(self) -> List[Any]:
+        """Pop every value; they are gone from the table afterwards."""
         return list(self.itervalues())
 
     def __len__(self):
         raise NotImplementedError("a queue/stack has no length")
 
-    def keys(self):
+    def keys(self) -> List[Any]:
+        """Not available: a queue or stack has no keys."""
         raise NotImplementedError("a queue/stack has no keys")
 
     items = keys

@@ -1,10 +1,13 @@
 """USDT probes: USDT(pid=, path=).enable_probe(probe=, fn_name=), passed to
 BPF(usdt_contexts=[...]); bpf_usdt_readarg() reads the arguments."""
 
+from __future__ import annotations
+
 import ctypes as ct
+from typing import Any, Optional
 
 from . import _lib
-from ._lib import lib, check, to_bytes
+from ._lib import StrOrBytes, lib, check, to_bytes
 
 __all__ = ["USDT", "USDTException"]
 
@@ -48,7 +51,8 @@ def _providers(path):
 class USDT:
     """The USDT probes of a process (pid) or a binary (path)."""
 
-    def __init__(self, pid=None, path=None):
+    def __init__(self, pid: Optional[int] = None,
+                 path: Optional[StrOrBytes] = None) -> None:
         if pid is None and path is None:
             raise USDTException("USDT: pid or path is required")
         self.pid = pid
@@ -57,7 +61,7 @@ class USDT:
             self.path = ("/proc/%d/exe" % pid).encode()
         self.probes = []
 
-    def enable_probe(self, probe, fn_name):
+    def enable_probe(self, probe: StrOrBytes, fn_name: StrOrBytes) -> None:
         """Run fn_name at probe ("name" or "provider:name")."""
         probe = to_bytes(probe)
         if b":" in probe:
@@ -75,7 +79,9 @@ class USDT:
             name = probe
         self.probes.append((provider, name, to_bytes(fn_name)))
 
-    def enable_probe_or_bail(self, probe, fn_name):
+    def enable_probe_or_bail(self, probe: StrOrBytes,
+                             fn_name: StrOrBytes) -> None:
+        """enable_probe(), or print the error and exit(1)."""
         import sys
         try:
             self.enable_probe(probe, fn_name)
@@ -88,10 +94,12 @@ class USDT:
                   "the process, use the tplist tool.", file=sys.stderr)
             sys.exit(1)
 
-    def get_text(self):
+    def get_text(self) -> str:
+        """The BPF text the probes need: none, ember generates none."""
         return ""
 
-    def get_context(self):
+    def get_context(self) -> Any:
+        """This USDT object (BCC hands out a C context here)."""
         return self
 
     def _attach(self, bpf, ignore_pid=False):
