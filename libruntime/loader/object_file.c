@@ -63,9 +63,10 @@ static int meta_build(const struct ember_module *m, char **buf, size_t *len)
 	fwrite(&h, sizeof(h), 1, f);
 	if (m->text)
 		fputs(m->text, f);
-	desc.obj = NULL;
+	/* empty, not NULL: the packer writes them with fwrite */
+	desc.obj = "";
 	desc.obj_len = 0;
-	desc.rewritten = NULL;
+	desc.rewritten = "";
 	desc.rewritten_len = 0;
 	desc.warnings = NULL;
 	ember__compiled_pack(&desc, f);
@@ -418,6 +419,7 @@ int ember_module_open_object_mem(const void *data, size_t len,
 	if (!err)
 		err = meta_read(m, (const char *)data + off, size);
 	if (!err) {
+		free(m->compiled.obj); /* the unpacker's empty one */
 		m->compiled.obj = malloc(len ? len : 1);
 		if (m->compiled.obj) {
 			memcpy(m->compiled.obj, data, len);
