@@ -60,6 +60,12 @@ static const char empty_kernel_header[] =
 	"/* served by ember: kernel types come from BTF (ember/kernel_types.h) "
 	"*/\n";
 static const char bcc_proto_header[] = "#include <ember/bcc_proto.h>\n";
+/* clang's C headers whose types the kernel's types define otherwise:
+ * served through a prelude header that makes them agree */
+static const char *const libc_wrapped[][2] = {
+	{ "stdint.h", "#include <ember/stdint.h>\n" },
+	{ "stddef.h", "#include <ember/stddef.h>\n" },
+};
 
 struct vfiles {
 	struct ember_virtual_file *v;
@@ -301,6 +307,12 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 
 	for (e = ember__embedded_headers; e->path; e++) {
 		err = vfile_add(f, e->path, e->text, e->len);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < sizeof(libc_wrapped) / sizeof(libc_wrapped[0]); i++) {
+		err = vfile_add(f, libc_wrapped[i][0], libc_wrapped[i][1],
+				strlen(libc_wrapped[i][1]));
 		if (err)
 			return err;
 	}

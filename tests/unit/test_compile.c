@@ -569,6 +569,31 @@ static void error_unknown_include(void **state)
 		     "prog.c:2:10: error: 'stdio.h' file not found");
 }
 
+/* clang's <stdint.h> and <stddef.h> next to the kernel's types (which
+ * spell int64_t, uint64_t and wchar_t otherwise): they compile, and the
+ * types are the kernel's sizes */
+static void libc_headers_with_kernel_types(void **state)
+{
+	struct ember_compiled c;
+
+	(void)state;
+	assert_int_equal(
+		compile("prog.c",
+			"#include <stdint.h>\n#include <stddef.h>\n"
+			"#include <linux/sched.h>\n"
+			"_Static_assert(sizeof(int64_t) == 8 && "
+			"sizeof(uint64_t) == sizeof(u64), \"64\");\n"
+			"_Static_assert(UINT64_MAX == (u64)-1 && "
+			"INT32_MIN == -2147483648, \"limits\");\n"
+			"int f(void *ctx)\n{\n\tuint64_t x = 1;\n"
+			"\tint64_t y = INT64_MAX;\n\twchar_t w = 0;\n"
+			"\treturn x + y + w + offsetof(struct task_struct, "
+			"pid);\n}\n",
+			&c),
+		0);
+	ember__compiled_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +627,7 @@ int main(void)
 		cmocka_unit_test(error_license_in_cflags),
 		cmocka_unit_test(error_unknown_tracepoint),
 		cmocka_unit_test(error_unknown_include),
+		cmocka_unit_test(libc_headers_with_kernel_types),
 	};
 
 	/* Tracepoint formats from the repository, not the machine. */
