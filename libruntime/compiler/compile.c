@@ -27,7 +27,7 @@
 #include "kernel/kernel_config.h"
 #include "kernel/tracepoint_format.h"
 
-#define MAIN_PATH EMBER_VIRTUAL_MAIN_DIR "/program.c"
+#define MAIN_PATH EMBER_VIRTUAL_MAIN_PATH
 #define USER_RECORD_SUFFIX "___user"
 #define VINC EMBER_VIRTUAL_INCLUDE_DIR
 
@@ -468,13 +468,13 @@ static size_t parse_diagnostics(CXTranslationUnit tu, CXFile main_file,
 		shown = file ? display_file(file, main_file, name, &fname)
 			     : name;
 		if (sev >= CXDiagnostic_Error) {
-			ember__diag_append(errors, shown, line, col, "error",
-					   clang_getCString(msg));
+			ember__diag_append(errors, name, shown, line, col,
+					   "error", clang_getCString(msg));
 			nerr++;
 		} else if (sev == CXDiagnostic_Warning &&
 			   asprintf(&w, flag && *flag ? "%s [%s]" : "%s",
 				    clang_getCString(msg), flag) >= 0) {
-			ember__diag_append(warnings, shown, line, col,
+			ember__diag_append(warnings, name, shown, line, col,
 					   "warning", w);
 			free(w);
 		}
@@ -620,7 +620,14 @@ static char *map_codegen_diags(const char *diags,
 			   memmem(p, ll, ": note: ", 8)) {
 			/* inside ember's prelude: nothing the user wrote */
 		} else {
-			fprintf(f, "%.*s\n", (int)ll, p);
+			char *line_text = strndup(p, ll);
+			char *shown = line_text ? ember__user_paths(line_text,
+								    rw->name)
+						: NULL;
+
+			fprintf(f, "%s\n", shown ? shown : "?");
+			free(shown);
+			free(line_text);
 		}
 		p += ll + (eol ? 1 : 0);
 	}

@@ -7,17 +7,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ember__diag_append(char **diags, const char *file, unsigned int line,
-		       unsigned int col, const char *severity, const char *msg)
-{
-	char *joined = NULL;
+#include "compiler/virtual_files.h"
 
-	if (asprintf(&joined, "%s%s:%u:%u: %s: %s\n", *diags ? *diags : "",
-		     file, line, col, severity, msg) < 0)
-		return -ENOMEM;
-	free(*diags);
-	*diags = joined;
-	return 0;
+char *ember__user_paths(const char *s, const char *name)
+{
+	static const char main_path[] = EMBER_VIRTUAL_MAIN_PATH,
+			  inc[] = EMBER_VIRTUAL_INCLUDE_DIR "/";
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	while (*s) {
+		if (!strncmp(s, main_path, sizeof(main_path) - 1)) {
+			fputs(name, f);
+			s += sizeof(main_path) - 1;
+		} else if (!strncmp(s, inc, sizeof(inc) - 1)) {
+			s += sizeof(inc) - 1;
+		} else {
+			fputc(*s++, f);
+		}
+	}
+	if (fclose(f)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int ember__diag_append(char **diags, const char *name, const char *file,
+		       unsigned int line, unsigned int col,
+		       const char *severity, const char *msg)
+{
+	char *joined = NULL, *f = ember__user_paths(file, name),
+	     *m = ember__user_paths(msg, name);
+	int ret = -ENOMEM;
+
+	if (f && m &&
+	    asprintf(&joined, "%s%s:%u:%u: %s: %s\n", *diags ? *diags : "", f,
+		     line, col, severity, m) >= 0) {
+		free(*diags);
+		*diags = joined;
+		ret = 0;
+	}
+	free(f);
+	free(m);
+	return ret;
 }
 
 static int add_diag(struct ember_rewriter *rw, bool error, unsigned int line,
@@ -29,7 +65,8 @@ static int add_diag(struct ember_rewriter *rw, bool error, unsigned int line,
 	if (vasprintf(&msg, fmt, ap) < 0)
 		return -ENOMEM;
 	err = ember__diag_append(error ? &rw->errors : &rw->warnings, rw->name,
-				 line, col, error ? "error" : "warning", msg);
+				 rw->name, line, col,
+				 error ? "error" : "warning", msg);
 	free(msg);
 	if (err)
 		return err;

@@ -57,10 +57,18 @@ int ember__rewrite_warning_at(struct ember_rewriter *rw, size_t offset,
 			      const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Append "FILE:L:C: SEVERITY: MSG\n" to the malloc'd list *diags.
- * Returns 0 or -ENOMEM. */
-int ember__diag_append(char **diags, const char *file, unsigned int line,
-		       unsigned int col, const char *severity, const char *msg);
+/* Append "FILE:L:C: SEVERITY: MSG\n" to the malloc'd list *diags, with
+ * the compiler's virtual paths in FILE and MSG said as the user knows them
+ * (ember__user_paths). Returns 0 or -ENOMEM. */
+int ember__diag_append(char **diags, const char *name, const char *file,
+		       unsigned int line, unsigned int col,
+		       const char *severity, const char *msg);
+
+/* A malloc'd copy of s with the program text's virtual path replaced by
+ * name (the user's name for it) and the virtual include directory's prefix
+ * dropped (<ember/bcc_tables.h> is said as ember/bcc_tables.h); NULL when
+ * out of memory. */
+char *ember__user_paths(const char *s, const char *name);
 
 /* Byte offsets of a cursor's extent in the user's text (expansion
  * locations). Returns false when the cursor is not in the main file. */

@@ -13,6 +13,7 @@
 #define EMBER_VIRTUAL_INCLUDE_DIR "/ember-virtual/include"
 /* The user's text is compiled as this file, named in diagnostics by caller. */
 #define EMBER_VIRTUAL_MAIN_DIR "/ember-virtual/src"
+#define EMBER_VIRTUAL_MAIN_PATH EMBER_VIRTUAL_MAIN_DIR "/program.c"
 
 struct ember_virtual_file {
 	const char *path; /* relative to the include dir, or absolute */

@@ -594,6 +594,18 @@ static void libc_headers_with_kernel_types(void **state)
 	ember__compiled_free(&c);
 }
 
+/* a type made by a table macro is named at the user's line, not at the
+ * compiler's in-memory file */
+static void error_names_no_virtual_path(void **state)
+{
+	(void)state;
+	expect_error("BPF_HASH(t);\nint f(void *ctx)\n{\n\tt.nope();\n"
+		     "\treturn 0;\n}\n",
+		     "prog.c:4:4: error: no member named 'nope' in 'struct "
+		     "(unnamed at prog.c:1:1)'");
+	assert_null(strstr(ember_errmsg(), "ember-virtual"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +640,7 @@ int main(void)
 		cmocka_unit_test(error_unknown_tracepoint),
 		cmocka_unit_test(error_unknown_include),
 		cmocka_unit_test(libc_headers_with_kernel_types),
+		cmocka_unit_test(error_names_no_virtual_path),
 	};
 
 	/* Tracepoint formats from the repository, not the machine. */
