@@ -195,7 +195,7 @@ int ember__btf_header(const char **text, size_t *len)
 static pthread_mutex_t vmlinux_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct btf *vmlinux;
 
-static const struct btf *vmlinux_btf(void)
+const struct btf *ember__vmlinux_btf(void)
 {
 	pthread_mutex_lock(&vmlinux_lock);
 	if (!vmlinux)
@@ -206,7 +206,7 @@ static const struct btf *vmlinux_btf(void)
 
 bool ember__btf_has_record(const char *name)
 {
-	const struct btf *btf = vmlinux_btf();
+	const struct btf *btf = ember__vmlinux_btf();
 
 	return btf && find_composite(btf, name) != NULL;
 }
@@ -450,7 +450,7 @@ int ember__btf_sock_aliases(const char **text, size_t *len)
 	if (!alias_text) {
 		FILE *out = open_memstream(&alias_text, &alias_len);
 
-		btf = vmlinux_btf();
+		btf = ember__vmlinux_btf();
 		if (!out) {
 			err = ember__error(ENOMEM, "out of memory");
 			goto out;

@@ -57,4 +57,9 @@ bool ember__btf_field_alias(const char *name, size_t len, const char *member);
 /* Generate the header from a BTF file (used by the above and by tests). */
 int ember__btf_header_from_file(const char *path, char **text, size_t *len);
 
+/* The running kernel's BTF, parsed once and kept (thread-safe); NULL when
+ * the kernel has none. Owned by ember: not to be freed. */
+struct btf;
+const struct btf *ember__vmlinux_btf(void);
+
 #endif

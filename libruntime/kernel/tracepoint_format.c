@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "kernel/tracefs.h"
+#include "kernel/tracepoint_btf.h"
 
 #define TP_MAX_TOKENS 24
 #define TP_TOKEN_MAX 64
@@ -855,6 +856,14 @@ static int ember__tp_read(const char *category, const char *event,
 	return 0;
 }
 
+/* Whether tracefs is mounted (or mountable) where ember looks for it. */
+static bool tracefs_usable(void)
+{
+	const char *root;
+
+	return !ember__tracefs_root(&root);
+}
+
 int ember__tracepoint_struct(const char *category, const char *event,
 			     const char *struct_name, char **c_text)
 {
@@ -863,6 +872,26 @@ int ember__tracepoint_struct(const char *category, const char *event,
 
 	*c_text = NULL;
 	err = ember__tp_read(category, event, "format", &format);
+	if (err == -EACCES || err == -EPERM || !tracefs_usable()) {
+		/* tracefs is root's (0700): the kernel's BTF, which anyone
+		 * may read, describes the same record */
+		int e = ember__tracepoint_format_from_btf(category, event,
+							  &format);
+
+		if (e == -ENOMEM)
+			return ember__error(ENOMEM, "out of memory");
+		if (e)
+			return ember__error(
+				-err,
+				"tracepoint %s:%s: its format file cannot be "
+				"read (%s) and the kernel's BTF %s",
+				category, event, strerror(-err),
+				strncmp(event, "sys_e", 5)
+					? "has no record for it"
+					: "does not name this system call's "
+					  "arguments; check it as root");
+		err = 0;
+	}
 	if (err)
 		return err;
 	err = ember__tracepoint_struct_from_format(format, struct_name, c_text);
