@@ -474,6 +474,27 @@ static void warning_printk_conversions(void **state)
 
 /* clang's own warnings reach the log with their flag, at the user's
  * line:col. */
+/* written on one path only: a warning (BCC's sslsniff and nflatency do it
+ * and run); never written: an error (see the bad-input corpus) */
+static void warning_sometimes_uninitialized(void **state)
+{
+	struct warnings w;
+
+	(void)state;
+	compile_warnings("int f(int *ctx)\n"
+			 "{\n"
+			 "\tint x;\n"
+			 "\tif (*ctx)\n"
+			 "\t\tx = 1;\n"
+			 "\treturn x;\n"
+			 "}\n",
+			 &w);
+	assert_string_equal(w.text,
+			    "prog.c:4:6: warning: variable 'x' is used "
+			    "uninitialized whenever 'if' condition is false "
+			    "[-Wsometimes-uninitialized]\n");
+}
+
 static void warning_from_clang(void **state)
 {
 	struct warnings w;
@@ -634,6 +655,7 @@ int main(void)
 		cmocka_unit_test(error_printk_too_many_args),
 		cmocka_unit_test(warning_printk_conversions),
 		cmocka_unit_test(warning_from_clang),
+		cmocka_unit_test(warning_sometimes_uninitialized),
 		cmocka_unit_test(error_printk_missing_args),
 		cmocka_unit_test(error_non_static_call),
 		cmocka_unit_test(error_license_in_cflags),
