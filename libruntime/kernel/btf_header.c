@@ -267,7 +267,7 @@ static const char *module_btf_dir(void)
 int ember__btf_module_types(char *const *names, size_t cnt, char **text,
 			    size_t *len)
 {
-	const struct btf *base = vmlinux_btf();
+	const struct btf *base = ember__vmlinux_btf();
 	const char *dir = module_btf_dir();
 	bool *found = NULL;
 	struct dirent *de;
