@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <signal.h>
 #include <libelf.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "compiler/isolation.h"
 #include "opts.h"
 #include "timing.h"
 #include "loader/libbpf_log.h"
@@ -391,6 +393,47 @@ static int meta_matches_object(struct ember_module *m)
 	return err;
 }
 
+/* In the forked copy: meta_matches_object, its message carried back. */
+static int match_isolated(void *arg, ember_log_fn log, void *log_ctx,
+			  FILE *reply)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+
+	(void)log, (void)log_ctx, (void)reply;
+	/* A crash in libbpf ends the copy: the host's handlers (a test
+	 * framework's longjmp) must not run in it. Not for compiles: LLVM's
+	 * crash recovery relies on its handlers there. */
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], SIG_DFL);
+	return meta_matches_object(arg);
+}
+
+/*
+ * libbpf trusts the ELF it opens: a damaged object can crash it (found by
+ * tests/fuzz, fuzz_object_file). The first open of the bytes runs in a
+ * limited copy of the process; the host opens them itself only once the
+ * copy has, and a copy that dies is a clear error instead of the host's
+ * death.
+ */
+static int meta_matches_object_isolated(struct ember_module *m)
+{
+	char *reply = NULL;
+	size_t reply_len = 0;
+	int err;
+
+	err = ember__isolated_run(m->name, match_isolated, m, NULL, NULL,
+				  &reply, &reply_len);
+	free(reply);
+	/* the copy's own verdict passes through; its death is libbpf's */
+	if (err == -EIO && !strstr(ember_errmsg(), "libbpf could not open"))
+		return ember__error(EINVAL,
+				    "%s: not a valid BPF object: libbpf's "
+				    "reader crashed on it (in a copy of the "
+				    "process; nothing else was harmed)",
+				    m->name);
+	return err;
+}
+
 int ember_module_open_object_mem(const void *data, size_t len,
 				 const struct ember_object_opts *opts,
 				 struct ember_module **out)
@@ -429,7 +472,7 @@ int ember_module_open_object_mem(const void *data, size_t len,
 		}
 	}
 	if (!err)
-		err = meta_matches_object(m);
+		err = meta_matches_object_isolated(m);
 	if (!err)
 		err = ember__module_take_compiled(m);
 	if (err) {

@@ -286,6 +286,24 @@ static void test_fuzzed(void **state)
 	free(b);
 }
 
+/* An object that crashed libbpf's reader (tests/fuzz): a clear error, and
+ * this process lives on. */
+static void test_crashes_libbpf(void **state)
+{
+	static const char file[] = EMBER_TEST_GOLDEN_DIR
+		"/../fuzz/regressions/object_file/"
+		"crash-d5727ce6464b064f9a134e92bc6043b7a57da1be";
+	char buf[65536];
+	FILE *f = fopen(file, "rb");
+	size_t len;
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	refused(buf, len, -EINVAL, "libbpf's reader crashed on it");
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct ember_module *m;
@@ -308,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_libbpf_opens_it),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_fuzzed),
+		cmocka_unit_test(test_crashes_libbpf),
 		cmocka_unit_test(test_bad_arguments),
 	};
 
