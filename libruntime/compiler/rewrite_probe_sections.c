@@ -221,8 +221,10 @@ static char *explicit_section(struct ember_rewriter *rw, CXCursor fn,
 
 /*
  * A program's return value is a number the kernel reads (0 or 1 for a
- * kprobe, an action for XDP or tc): a pointer there would leak a kernel
- * address, and a struct or float is no value at all in R0.
+ * kprobe, an action for XDP or tc): a struct or float is no value at all in
+ * R0, an error. A pointer is a warning: BCC compiles it (its own tests
+ * return a pointer read from the kernel), and the verifier refuses what
+ * would leak an address.
  */
 static int check_return_type(struct ember_rewriter *rw, CXCursor fn,
 			     const char *name)
@@ -231,9 +233,13 @@ static int check_return_type(struct ember_rewriter *rw, CXCursor fn,
 	CXString sp;
 	int err;
 
+	bool pointer = false;
+
 	switch (t.kind) {
 	case CXType_Pointer:
 	case CXType_BlockPointer:
+		pointer = true;
+		break;
 	case CXType_Record:
 	case CXType_Float:
 	case CXType_Double:
@@ -243,7 +249,7 @@ static int check_return_type(struct ember_rewriter *rw, CXCursor fn,
 		return 0;
 	}
 	sp = clang_getTypeSpelling(clang_getCursorResultType(fn));
-	err = ember__rewrite_error(
+	err = (pointer ? ember__rewrite_warning : ember__rewrite_error)(
 		rw, fn,
 		"'%s' is a BPF program and returns '%s': a program returns "
 		"an integer (the kernel reads it as a number), declare it "
