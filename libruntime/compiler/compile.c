@@ -1095,10 +1095,46 @@ static int run_in_process(struct compile *c)
 	return err;
 }
 
+/*
+ * LLVM 14's BPF backend aborts on a signed 64-bit division or modulo ("Error
+ * at line N: Unsupport signed division for DAG: ..., FILE:L:CPlease convert
+ * to unsigned div/mod."). Said as the user's error at L:C when the place is
+ * in the user's file.
+ */
+static int explain_signed_division(const char *name, int err)
+{
+	const char *m = ember_errmsg(), *p, *base = strrchr(name, '/');
+	unsigned line, col;
+	int n = 0;
+
+	if (!strstr(m, "Unsupport signed division"))
+		return err;
+	base = base ? base + 1 : name;
+	p = strstr(m, "Please convert to unsigned");
+	/* back over "FILE:L:C" to the ", " before it */
+	while (p && p > m && p[-1] != ' ')
+		p--;
+	if (p && !strncmp(p, base, strlen(base)) &&
+	    sscanf(p + strlen(base), ":%u:%u%n", &line, &col, &n) == 2 && n)
+		return ember__error(EINVAL,
+				    "%s:%u:%u: error: signed division or "
+				    "modulo: the BPF target has none; divide "
+				    "unsigned values (cast to u64/u32)",
+				    name, line, col);
+	return ember__error(EINVAL,
+			    "%s: error: signed division or modulo: the BPF "
+			    "target has none; divide unsigned values (cast to "
+			    "u64/u32)",
+			    name);
+}
+
 static int run_isolated(struct compile *c)
 {
-	return ember__isolated_run(c->o->name, compile_isolated, c, c->o->log,
-				   c->o->log_ctx, &c->reply, &c->reply_len);
+	int err =
+		ember__isolated_run(c->o->name, compile_isolated, c, c->o->log,
+				    c->o->log_ctx, &c->reply, &c->reply_len);
+
+	return err ? explain_signed_division(c->o->name, err) : 0;
 }
 
 /* The copy's result to the caller, and into the cache. */
