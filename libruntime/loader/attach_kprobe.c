@@ -196,12 +196,13 @@ int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 		}
 		if (!l && errno == ENOENT && !ember__kallsyms_has(fn)) {
 			ember__libbpf_log_end();
-			return ember__error(ENOENT,
-					    "cannot attach '%s' to %s: no kernel "
-					    "function %s to probe (it is not in "
-					    "/proc/kallsyms, or its module is not "
-					    "loaded)",
-					    p->name, what, fn);
+			return ember__error(
+				ENOENT,
+				"cannot attach '%s' to %s: no kernel "
+				"function %s to probe (it is not in "
+				"/proc/kallsyms, or its module is not "
+				"loaded)",
+				p->name, what, fn);
 		}
 		return ember__attach_record(m, p, l, what, out);
 	}
