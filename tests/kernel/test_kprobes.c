@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <cmocka.h>
 
 #include "ember/ember.h"
@@ -680,6 +681,21 @@ static bool kprobe_profile(const char *name, unsigned long *hits,
 	return found;
 }
 
+/* Runs of fn's program the kernel skipped because another BPF program
+ * was running on that CPU (bpf_prog_info.recursion_misses, 5.12+). */
+static unsigned long long skipped_runs(const struct ember_module *m,
+				       const char *fn)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = ember_module_prog_fd(m, fn);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
 /*
  * BCC's maxactive: with room for one call under way at a time, one of four
  * threads sleeping at once has its return seen and the kernel counts the
@@ -774,9 +790,17 @@ static void kretprobe_maxactive(void **state)
 	assert_true(my_kprobe_event(want, "hrtimer_nanosleep", getpid(), name,
 				    sizeof(name)));
 	sleep_together();
-	assert_int_equal(table_u64(m, "returns", 0), SLEEPERS);
 	assert_true(kprobe_profile(name, &hits, &misses));
-	assert_int_equal(misses, 0);
+	/* every return caught (the kernel's count); each ran the program
+	 * unless the kernel skipped it for a BPF program already running
+	 * on that CPU (seen once on 6.12 under emulation) */
+	if (misses != 0 ||
+	    table_u64(m, "returns", 0) + skipped_runs(m, "ret") != SLEEPERS)
+		fail_msg("maxactive %d: %llu returns seen + %llu skipped runs "
+			 "(want %d), kernel: %lu hits, %lu missed (want 0)",
+			 2 * SLEEPERS,
+			 (unsigned long long)table_u64(m, "returns", 0),
+			 skipped_runs(m, "ret"), SLEEPERS, hits, misses);
 
 	/* a process killed while attached leaves its event; the next
 	 * maxactive attach removes it */
