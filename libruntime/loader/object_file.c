@@ -398,6 +398,7 @@ static int match_isolated(void *arg, ember_log_fn log, void *log_ctx,
 			  FILE *reply)
 {
 	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+	int err;
 
 	(void)log, (void)log_ctx, (void)reply;
 	/* A crash in libbpf ends the copy: the host's handlers (a test
@@ -405,7 +406,9 @@ static int match_isolated(void *arg, ember_log_fn log, void *log_ctx,
 	 * crash recovery relies on its handlers there. */
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], SIG_DFL);
-	return meta_matches_object(arg);
+	err = meta_matches_object(arg);
+	/* -EIO from the copy then means only that it died */
+	return err == -EIO ? -EINVAL : err;
 }
 
 /*
@@ -425,7 +428,7 @@ static int meta_matches_object_isolated(struct ember_module *m)
 				  &reply, &reply_len);
 	free(reply);
 	/* the copy's own verdict passes through; its death is libbpf's */
-	if (err == -EIO && !strstr(ember_errmsg(), "libbpf could not open"))
+	if (err == -EIO)
 		return ember__error(EINVAL,
 				    "%s: not a valid BPF object: libbpf's "
 				    "reader crashed on it (in a copy of the "
