@@ -4,9 +4,13 @@
  * closed module or a killed process leaves nothing attached.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "kernel/tracefs.h"
@@ -26,30 +30,69 @@ int ember__attach_lookup(struct ember_module *m, const char *fn_name,
 	return err;
 }
 
+/* A tracepoint's perf event, as libbpf would open it; fd or -1 with errno. */
+static int open_tracepoint_event(int id)
+{
+	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT,
+					.size = sizeof(attr),
+					.config = (__u64)id,
+					.sample_period = 1,
+					.wakeup_events = 1 };
+
+	return (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1,
+			    PERF_FLAG_FD_CLOEXEC);
+}
+
 int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
 			     const char *category, const char *event,
 			     int ctx_mode, struct ember_link **out)
 {
-	struct bpf_link *l;
+	struct ember_link *k;
+	struct bpf_link *l = NULL;
 	const char *root;
 	char what[256];
-	int err;
+	int err, id, pfd, keep = -1;
 
-	/* libbpf finds the event id through tracefs: make sure it is there,
-	 * and say plainly when the tracepoint does not exist. */
+	/* Say plainly when tracefs or the tracepoint is missing. */
 	err = ember__tracefs_root(&root);
 	if (err)
 		return err;
-	err = ember__tracepoint_id(category, event);
-	if (err < 0)
-		return err;
+	id = ember__tracepoint_id(category, event);
+	if (id < 0)
+		return id;
 	err = ember__module_load_prog(m, p, BPF_PROG_TYPE_TRACEPOINT, ctx_mode);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "tracepoint %s:%s", category, event);
 	ember__libbpf_log_begin(m->log, m->log_ctx);
-	l = bpf_program__attach_tracepoint(p->prog, category, event);
-	return ember__attach_record(m, p, l, what, out);
+	pfd = open_tracepoint_event(id);
+	if (pfd >= 0)
+		keep = fcntl(pfd, F_DUPFD_CLOEXEC, 0);
+	if (keep >= 0)
+		l = bpf_program__attach_perf_event(p->prog, pfd);
+	err = errno;
+	if (!l && pfd >= 0)
+		close(pfd);
+	/* A second fd of the event lets the module's release detach the
+	 * program (closing the BPF link) apart from releasing the event
+	 * (release.c). Where the kernel has no perf-event BPF link (before
+	 * 5.15) the link is the event itself, and only its release detaches
+	 * the program: no second fd then. */
+	if (keep >= 0 && (!l || bpf_link__fd(l) == pfd)) {
+		close(keep);
+		keep = -1;
+	}
+	errno = err;
+	err = ember__attach_record(m, p, l, what, &k);
+	if (err) {
+		if (keep >= 0)
+			close(keep);
+		return err;
+	}
+	k->perf_fd = keep;
+	if (out)
+		*out = k;
+	return 0;
 }
 
 static int attach_raw_tracepoint(struct ember_module *m, struct ember_prog *p,

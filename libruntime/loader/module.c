@@ -658,6 +658,7 @@ int ember__module_add_attachment(struct ember_module *m, struct bpf_link *l,
 		return ember__error(ENOMEM, "out of memory");
 	}
 	k->module = m;
+	k->perf_fd = -1;
 	k->link = l;
 	k->detach = l ? NULL : detach;
 	k->data = data;
@@ -669,14 +670,11 @@ int ember__module_add_attachment(struct ember_module *m, struct bpf_link *l,
 	return 0;
 }
 
-int ember_link_detach(struct ember_link *link)
+void ember__link_free(struct ember_link *link)
 {
 	struct ember_link **pp;
-	struct ember_module *m;
+	struct ember_module *m = link->module;
 
-	if (!link)
-		return ember__error(EINVAL, "link is NULL");
-	m = link->module;
 	for (pp = &m->links; *pp; pp = &(*pp)->next)
 		if (*pp == link) {
 			*pp = link->next;
@@ -687,8 +685,18 @@ int ember_link_detach(struct ember_link *link)
 		link->detach(link->data);
 	else
 		bpf_link__destroy(link->link);
+	/* The event's release waits until no run of the program is left. */
+	if (link->perf_fd >= 0)
+		close(link->perf_fd);
 	free(link->what);
 	free(link);
+}
+
+int ember_link_detach(struct ember_link *link)
+{
+	if (!link)
+		return ember__error(EINVAL, "link is NULL");
+	ember__link_free(link);
 	return 0;
 }
 
@@ -703,8 +711,7 @@ void ember_module_free(struct ember_module *m)
 
 	if (!m)
 		return;
-	while (m->links)
-		ember_link_detach(m->links);
+	ember__module_release_links(m);
 	ember__shared_tables_withdraw(m);
 	free(m->tables);
 	for (i = 0; i < m->progs_cnt; i++)

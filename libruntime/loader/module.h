@@ -36,6 +36,10 @@ struct ember_link {
 	 * detach(data) undoes it and frees data. */
 	void (*detach)(void *data);
 	void *data;
+	/* A second fd of the tracepoint perf event behind link (-1 if none):
+	 * closing link detaches the program, closing this releases the event
+	 * (release.c). */
+	int perf_fd;
 	/* "tracepoint syscalls:sys_enter_execve → hello" */
 	char *what;
 	struct ember_link *next;
@@ -69,6 +73,13 @@ struct ember_module *ember__module_alloc(const char *name, const char *text,
 /* Make m's programs from m->compiled once it is filled (a compile or a
  * prebuilt object): 0 or -ENOMEM. */
 int ember__module_take_compiled(struct ember_module *m);
+
+/* Detach and free one attachment (unlinked from its module's list). */
+void ember__link_free(struct ember_link *link);
+/* Detach every attachment of m, each program's runs done when it returns,
+ * spending one kernel grace period rather than one per tracepoint
+ * (release.c). */
+void ember__module_release_links(struct ember_module *m);
 
 struct ember_prog *ember__module_find_prog(const struct ember_module *m,
 					   const char *name);
