@@ -291,7 +291,24 @@ EMBER_API int ember_module_prog_fd(const struct ember_module *m,
 EMBER_API const char *
 ember_module_rewritten_source(const struct ember_module *m);
 
-/* Detach everything, close every fd, free the module. NULL is a no-op. */
+/*
+ * Detach everything, close every fd, free the module. NULL is a no-op.
+ *
+ * When it returns, no program of the module is attached, no run of one is
+ * left on any CPU (it waits for one kernel RCU grace period after the last
+ * detach) and the module holds no fd. The kernel's release of a
+ * tracepoint's perf event waits again, tracepoint after tracepoint under a
+ * global lock (40-90 ms each): on kernels with BPF perf links (5.15 on),
+ * the releases of those already program-less events are left to a
+ * short-lived process, a grandchild named "ember-release" that holds no
+ * other fd of the host's and leaves the host's session and directory, so
+ * that this call waits about once rather than once per tracepoint. For
+ * that it forks the caller (the copy runs only system calls) and, with two
+ * or more tracepoints, detaches them in threads that block every signal.
+ * Until that process has released them (it exits then, or dies: the
+ * kernel releases them too), the tracepoints stay registered with perf,
+ * with no program: an attach to one of them meanwhile may wait for it.
+ */
 EMBER_API void ember_module_free(struct ember_module *m);
 
 /* ------------------------------------------------------------------ */
