@@ -9,7 +9,8 @@
  * usage: bench_events [-n EVENTS] [-m perf|ring|all] [-p PAGES] [-w N]
  *   -p PAGES runs one configuration per kind instead of the default set,
  *   with -w N as perf's wakeup_events and the ring's batch_us (-1: read
- *   at once; 0: the defaults).
+ *   at once; 0: the defaults: perf woken at a quarter-full buffer, ring
+ *   batch_us 50).
  * bench_events -P EVENTS: only produce, for another reader (events.sh's BCC
  *   twin): on CPU 0, EVENTS getppid() calls once a line arrives on stdin.
  */
@@ -242,12 +243,17 @@ static void report(const struct run *r)
 	long long uncounted =
 		(long long)r->n - (long long)(r->delivered + r->lost);
 
-	printf("%-4s %6zu pages%s %s %-3d  sent %8llu  delivered %8llu "
+	char wake[16];
+
+	if (r->perf && !r->wakeup)
+		snprintf(wake, sizeof(wake), "1/4buf");
+	else
+		snprintf(wake, sizeof(wake), "%d", !r->wakeup ? 50 : r->wakeup);
+	printf("%-4s %6zu pages%s %s %-6s  sent %8llu  delivered %8llu "
 	       "(%5.1f%%)  %s %8llu  uncounted %lld  %.3f s  "
 	       "%.2fM delivered/s  (produced %.2fM/s)\n",
 	       r->perf ? "perf" : "ring", r->pages, r->perf ? "/cpu" : "    ",
-	       r->perf ? "wakeup  " : "batch_us",
-	       !r->wakeup ? (r->perf ? 1 : 50) : r->wakeup,
+	       r->perf ? "wakeup  " : "batch_us", wake,
 	       (unsigned long long)r->n, (unsigned long long)r->delivered,
 	       100.0 * (double)r->delivered / (double)r->n,
 	       r->perf ? "lost   " : "dropped", (unsigned long long)r->lost,
@@ -271,9 +277,11 @@ static int produce_only(uint64_t n)
 
 int main(int argc, char **argv)
 {
-	/* BCC's defaults, then what it takes to lose nothing */
+	/* BCC's defaults (a wake-up per event), ember's, then what it takes
+	 * to lose nothing */
 	static const struct run defaults[] = {
 		{ .perf = true, .pages = 64, .wakeup = 1 },
+		{ .perf = true, .pages = 64, .wakeup = 0 },
 		{ .perf = true, .pages = 64, .wakeup = 64 },
 		{ .perf = true, .pages = 8192, .wakeup = 64 },
 		{ .perf = false, .pages = 64, .wakeup = -1 },
@@ -326,7 +334,7 @@ int main(int argc, char **argv)
 			continue;
 		if (pages) {
 			/* -p: one run per kind, with the given sizes */
-			if (i != 0 && i != 3)
+			if (i != 0 && i != 4)
 				continue;
 			r.pages = pages;
 			r.wakeup = wakeup;

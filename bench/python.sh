@@ -18,6 +18,7 @@ hello='int hello(void *ctx) { bpf_trace_printk("hi\\n"); return 0; }'
 for m in $mods; do
 	echo "== $m ($py)"
 	$py bench/python.py $m events perf "$n" "$build/bin/bench_events"
+	$py bench/python.py $m events perf1 "$n" "$build/bin/bench_events"
 	$py bench/python.py $m events perf32 "$n" "$build/bin/bench_events"
 	$py bench/python.py $m events ring "$n" "$build/bin/bench_events"
 	$py bench/python.py $m drain perf 300000

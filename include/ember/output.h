@@ -51,13 +51,15 @@ struct ember_perf_reader_opts {
 	 * default is 8, which overflows at a few 100k events/s). */
 	size_t page_cnt;
 	/*
-	 * Wake the poller once per this many events (BCC's wakeup_events).
-	 * 0 or 1: every event, as BCC does. A wake-up costs the program
-	 * several microseconds on some machines (measured here: 10 us, a
-	 * producer slowed tenfold); 16..64 lets bursts through at full
-	 * speed. ember_perf_reader_poll() then also takes the events short
-	 * of the count when it returns, so they wait at most one poll
-	 * timeout (with timeout -1, until the next wake-up).
+	 * When the kernel wakes the poller. 0 (the default): when a CPU's
+	 * buffer is a quarter full; the reader's fd is also readable, and
+	 * ember_perf_reader_poll() reads every buffer, at least every 10 ms,
+	 * so an event waits at most ~10 ms (a poll with timeout -1 returns
+	 * once events came; an idle reader wakes 100 times a second).
+	 * 1: once per event, as BCC's Python module does by default; each
+	 * wake-up costs the program an interrupt (measured here: 10-20 us,
+	 * a producer held to 0.05-0.1M events/s). N > 1: once per N events,
+	 * with the same 10 ms bound for those short of N.
 	 */
 	unsigned int wakeup_events;
 };
@@ -92,8 +94,9 @@ EMBER_API int ember_perf_reader_poll(struct ember_perf_reader *r,
  * number of events delivered or a negative errno. */
 EMBER_API int ember_perf_reader_consume(struct ember_perf_reader *r);
 
-/* An epoll file descriptor that is readable when events wait (owned by the
- * reader), to put into the host's own event loop. */
+/* An epoll file descriptor (owned by the reader) for the host's own event
+ * loop: readable when events wait (with wakeup_events != 1, also every
+ * 10 ms); call ember_perf_reader_consume() when it is. */
 EMBER_API int ember_perf_reader_fd(const struct ember_perf_reader *r);
 
 struct ember_perf_reader_stats {

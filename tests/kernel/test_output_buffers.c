@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -461,6 +462,90 @@ static void ring_libbpf_form_drops(void **state)
 }
 
 /* ---------------------------------------------------------------- */
+/* Wake-up policies: a lone event arrives promptly under each        */
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/*
+ * One event, far below the default wake-up mark (a quarter of 64 pages),
+ * must reach a poll waiting forever within the 10 ms the reader promises
+ * (plus scheduling slack: this runs beside other work and under emulation),
+ * and the reader's fd must turn readable for an event loop in that time.
+ */
+static void perf_lone_event(unsigned int wakeup_events, bool use_fd)
+{
+	struct ember_module *m = load(perf_prog, 0);
+	struct ember_perf_reader_opts po = { .sz = sizeof(po),
+					     .wakeup_events = wakeup_events };
+	struct ember_perf_reader *r;
+	struct timespec t0;
+	struct pollfd pfd;
+	struct seen s;
+	double ms;
+	int round;
+
+	seen_init(&s, m, "events", NULL);
+	assert_int_equal(ember_perf_reader_new(m, "events", on_perf_sample,
+					       on_perf_lost, &s, &po, &r),
+			 0);
+	pfd.fd = ember_perf_reader_fd(r);
+	pfd.events = POLLIN;
+	assert_true(pfd.fd >= 0);
+	for (round = 0; round < 3; round++) {
+		getppid_n(1);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (use_fd) {
+			assert_int_equal(poll(&pfd, 1, 5000), 1);
+			ms = ms_since(&t0);
+			assert_true(ember_perf_reader_consume(r) >= 0);
+		} else {
+			assert_int_equal(ember_perf_reader_poll(r, -1), 1);
+			ms = ms_since(&t0);
+		}
+		print_message("wakeup_events %u%s: event %d after %.1f ms\n",
+			      wakeup_events, use_fd ? " (fd)" : "", round, ms);
+		assert_int_equal(s.events, (uint64_t)round + 1);
+		assert_true(ms < 100);
+		/* nothing more comes: a timed poll returns 0 in its time */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(ember_perf_reader_poll(r, 30), 0);
+		ms = ms_since(&t0);
+		assert_true(ms >= 29 && ms < 1000);
+	}
+	check_first(&s, 3, 0, 1);
+	ember_perf_reader_free(r);
+	ember_event_type_free(s.type);
+	ember_module_free(m);
+}
+
+static void perf_lone_event_default(void **state)
+{
+	(void)state;
+	perf_lone_event(0, false);
+	perf_lone_event(0, true);
+}
+
+static void perf_lone_event_per_event_wakeup(void **state)
+{
+	(void)state;
+	perf_lone_event(1, false);
+	perf_lone_event(1, true);
+}
+
+static void perf_lone_event_every_8(void **state)
+{
+	(void)state;
+	perf_lone_event(8, false);
+}
+
+/* ---------------------------------------------------------------- */
 /* Bursts: delivered + lost == sent, exactly                         */
 
 struct consumer {
@@ -594,6 +679,8 @@ static void burst(bool perf, size_t pages, unsigned int wakeup, bool concurrent,
 static void perf_burst_polling(void **state)
 {
 	(void)state;
+	/* the default: a wake-up per quarter buffer, reads every 10 ms */
+	burst(true, 64, 0, true, false);
 	/* one wake-up per 64 events: per event, wake-ups cost ~10 us */
 	burst(true, 64, 64, true, false);
 }
@@ -623,6 +710,9 @@ int main(void)
 		cmocka_unit_test(perf_reader_errors),
 		cmocka_unit_test(ring_reserve_two_rings),
 		cmocka_unit_test(ring_libbpf_form_drops),
+		cmocka_unit_test(perf_lone_event_default),
+		cmocka_unit_test(perf_lone_event_per_event_wakeup),
+		cmocka_unit_test(perf_lone_event_every_8),
 		cmocka_unit_test(perf_burst_polling),
 		cmocka_unit_test(perf_burst_small_buffer_loses),
 		cmocka_unit_test(ring_burst_polling),

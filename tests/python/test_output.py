@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import signal
 import threading
 import time
 
@@ -178,3 +179,32 @@ def test_asyncio_add_reader(b):
 
     asyncio.run(main())
     assert got == [os.getpid()] * 2
+
+
+@pytest.mark.parametrize("wakeup", [None, 1, 4])
+def test_lone_event_reaches_a_poll_that_waits_forever(b, wakeup):
+    # ember's default wakes the poller only at a quarter-full buffer; its
+    # 10 ms reads must still bring one event to perf_buffer_poll() with no
+    # timeout (the way BCC's tools call it), promptly.
+    got = []
+    kw = {} if wakeup is None else {"wakeup_events": wakeup}
+    b["events"].open_perf_buffer(lambda c, d, s: got.append(
+        b["events"].event(d).pid), **kw)
+
+    def too_long(signum, frame):
+        raise TimeoutError("perf_buffer_poll() kept waiting")
+
+    old = signal.signal(signal.SIGALRM, too_long)
+    try:
+        for i in range(3):
+            os.getppid()
+            t0 = time.monotonic()
+            signal.alarm(5)
+            assert b.perf_buffer_poll() == 1
+            signal.alarm(0)
+            ms = (time.monotonic() - t0) * 1e3
+            assert ms < 100, ms
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert got == [os.getpid()] * 3

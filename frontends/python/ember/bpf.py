@@ -8,6 +8,7 @@ import os
 import re
 import select
 import sys
+import time
 from typing import (Any, Callable, Dict, List, Optional, Sequence, Set,
                     Tuple)
 
@@ -946,15 +947,21 @@ class BPF:
         if len(readers) == 1:
             return readers[0].poll(timeout)
         ep = self._perf_epoll(readers)
-        try:
-            ready = ep.poll(timeout / 1000.0 if timeout >= 0 else -1)
-        except InterruptedError:
-            return 0
-        n = 0
         by_fd = {r.fd: r for r in readers}
-        for fd, _ in ready:
-            n += by_fd[fd].consume()
-        return n
+        end = time.monotonic() + timeout / 1000.0
+        while True:
+            wait = max(end - time.monotonic(), 0) if timeout >= 0 else -1
+            try:
+                ready = ep.poll(wait)
+            except InterruptedError:
+                return 0
+            n = 0
+            for fd, _ in ready:
+                n += by_fd[fd].consume()
+            # a reader's fd also ticks every 10 ms with nothing new
+            if n or timeout == 0 or (timeout > 0 and
+                                     time.monotonic() >= end):
+                return n
 
     def _perf_epoll(self, readers):
         fds = tuple(sorted(r.fd for r in readers))
@@ -973,7 +980,8 @@ class BPF:
 
     def perf_buffer_fds(self) -> Dict[bytes, int]:
         """{table name: epoll fd} for an event loop (asyncio add_reader);
-        call perf_buffer_consume() when one is readable."""
+        call perf_buffer_consume() when one is readable (with
+        wakeup_events != 1 that is also every 10 ms)."""
         return {k: r.fd for k, r in self.perf_buffers.items()}
 
     def ring_buffer_poll(self, timeout: int = -1) -> int:

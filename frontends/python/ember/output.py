@@ -118,9 +118,15 @@ class PerfEventArray(_EventMixin, TableBase):
 
     def open_perf_buffer(self, callback: Callable[..., Any], page_cnt: int = 8,
                          lost_cb: Optional[Callable[[int], Any]] = None,
-                         wakeup_events: int = 1) -> None:
+                         wakeup_events: int = 0) -> None:
         """Read this table's events: callback(cpu, data, size) per event,
-        lost_cb(count) when the kernel dropped some (buffer full)."""
+        lost_cb(count) when the kernel dropped some (buffer full).
+
+        wakeup_events: 0 (ember's default) wakes the poller when a CPU's
+        buffer is a quarter full and reads every buffer at least every
+        10 ms, so an event waits at most ~10 ms and the program pays no
+        wake-up per event (5-10x the events per second); 1 is BCC's
+        default, a wake-up per event; N > 1, one per N events."""
         if page_cnt & (page_cnt - 1):
             raise Exception("Perf buffer page_cnt must be a power of two")
         self.close_perf_buffer()
