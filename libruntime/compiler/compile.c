@@ -248,7 +248,7 @@ static bool open_cache(const struct ember_compile_opts *o,
 	int err = ember__cache_open(cache, o->log, o->log_ctx);
 
 	if (!err)
-		err = ember__prelude_digest(ember__clang_common_args,
+		err = ember__prelude_digest(cache, ember__clang_common_args,
 					    ember__clang_common_args_cnt,
 					    prelude);
 	if (!err)

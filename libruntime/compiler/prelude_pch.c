@@ -20,6 +20,7 @@
 #include "compiler/codegen.h"
 #include "compiler/isolation.h"
 #include "compiler/virtual_files.h"
+#include "compiler/vmlinux_digest.h"
 #include "error.h"
 #include "kernel/btf_header.h"
 #include "kernel/kernel_config.h"
@@ -29,7 +30,6 @@
  * newest (another ember version may still use one). */
 #define PCH_KEEP 4
 #define PCH_MAX (1ul << 30)
-#define BTF_MAX (1ul << 28)
 #define SUM_MAGIC "EMBPCH01"
 #define LOCK_NAME "prelude.lock"
 
@@ -96,12 +96,13 @@ static void hash_library(struct ember_hasher *h)
 }
 
 /*
- * What the PCH depends on besides the flags: the kernel's BTF (5.5 MB to
- * hash), the prelude headers, clang's and ember's versions and this
+ * What the PCH depends on besides the flags: the kernel's BTF (its digest
+ * remembered for the boot: vmlinux_digest.h), the prelude headers, clang's and ember's versions and this
  * library's build. None of it changes while the process runs, so it is
  * hashed once.
  */
-static int fixed_inputs_digest(struct ember_digest *out)
+static int fixed_inputs_digest(const struct ember_cache *cache,
+			       struct ember_digest *out)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static struct ember_digest digest;
@@ -112,20 +113,14 @@ static int fixed_inputs_digest(struct ember_digest *out)
 	bool found;
 	struct ember_digest btf;
 	struct ember_hasher h;
-	int err = 0, fd;
+	int err = 0;
 
 	pthread_mutex_lock(&lock);
 	if (have)
 		goto out;
-	fd = open(EMBER_VMLINUX_BTF, O_RDONLY | O_CLOEXEC);
-	err = fd < 0 ? -errno : ember__digest_fd(fd, BTF_MAX, &btf);
-	if (fd >= 0)
-		close(fd);
-	if (err) {
-		ember__error(-err, "cannot read %s: %s", EMBER_VMLINUX_BTF,
-			     strerror(-err));
+	err = ember__vmlinux_btf_digest(cache, &btf);
+	if (err)
 		goto out;
-	}
 	/* the running kernel's version and config, compiled into the PCH */
 	err = ember__kernel_config_header(&config, &config_len, &found,
 					  &source);
@@ -154,12 +149,13 @@ out:
 	return err;
 }
 
-int ember__prelude_digest(const char *const *args, size_t args_cnt,
+int ember__prelude_digest(const struct ember_cache *cache,
+			  const char *const *args, size_t args_cnt,
 			  struct ember_digest *out)
 {
 	struct ember_digest fixed;
 	struct ember_hasher h;
-	int err = fixed_inputs_digest(&fixed);
+	int err = fixed_inputs_digest(cache, &fixed);
 
 	if (err)
 		return err;

@@ -27,10 +27,12 @@
 #include "compiler/digest.h"
 
 /*
- * The digest of everything a PCH built with cc1 flags args depends on.
+ * The digest of everything a PCH built with cc1 flags args depends on
+ * (cache, which may be NULL, remembers the kernel BTF's part for the boot).
  * 0, or -errno with the reason in ember_errmsg() (no kernel BTF, say).
  */
-int ember__prelude_digest(const char *const *args, size_t args_cnt,
+int ember__prelude_digest(const struct ember_cache *cache,
+			  const char *const *args, size_t args_cnt,
 			  struct ember_digest *out);
 
 struct ember_pch {

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+#include "compiler/vmlinux_digest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "kernel/btf_header.h"
+
+#define BTF_MAX (1ul << 28)
+#define BOOT_ID "/proc/sys/kernel/random/boot_id"
+#define MAGIC "EMBBTF01"
+#define PREFIX "vmlinux-btf-"
+#define SUFFIX ".sum"
+#define KEEP 2
+
+static int read_small(const char *path, long fs_magic, char *buf, size_t size,
+		      size_t *len)
+{
+	struct statfs sfs;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstatfs(fd, &sfs) || sfs.f_type != fs_magic) {
+		close(fd);
+		return -EPERM;
+	}
+	n = read(fd, buf, size);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* The identity of the BTF behind fd for this boot, or -errno when there is
+ * none to trust (not on sysfs, no boot_id): then it is hashed. */
+static int boot_key(int fd, struct ember_digest *key)
+{
+	char boot_id[64], head[4096];
+	size_t boot_len = 0, head_len = 0;
+	struct statfs sfs;
+	struct ember_hasher h;
+	struct stat st;
+	ssize_t n;
+	int err;
+
+	if (fstatfs(fd, &sfs) || sfs.f_type != SYSFS_MAGIC || fstat(fd, &st))
+		return -EPERM;
+	err = read_small(BOOT_ID, PROC_SUPER_MAGIC, boot_id, sizeof(boot_id),
+			 &boot_len);
+	if (err)
+		return err;
+	while ((n = pread(fd, head + head_len, sizeof(head) - head_len,
+			  (off_t)head_len)) > 0 &&
+	       head_len + (size_t)n < sizeof(head))
+		head_len += (size_t)n;
+	if (n > 0)
+		head_len += (size_t)n;
+	if (n < 0)
+		return -errno;
+	if (ember__hasher_init(&h))
+		return -ENOMEM;
+	ember__hasher_str(&h, "vmlinux btf");
+	ember__hasher_item(&h, boot_id, boot_len);
+	ember__hasher_item(&h, &st.st_dev, sizeof(st.st_dev));
+	ember__hasher_item(&h, &st.st_ino, sizeof(st.st_ino));
+	ember__hasher_item(&h, &st.st_size, sizeof(st.st_size));
+	ember__hasher_item(&h, &st.st_mtim, sizeof(st.st_mtim));
+	ember__hasher_item(&h, head, head_len);
+	return ember__hasher_final(&h, key);
+}
+
+int ember__vmlinux_btf_digest(const struct ember_cache *cache,
+			      struct ember_digest *out)
+{
+	char name[sizeof(PREFIX) + EMBER_DIGEST_HEX_LEN + sizeof(SUFFIX)];
+	char hex[EMBER_DIGEST_HEX_LEN];
+	struct ember_digest key;
+	void *payload;
+	size_t len;
+	bool keyed;
+	int err, fd = open(EMBER_VMLINUX_BTF, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		err = errno;
+		return ember__error(err, "cannot read %s: %s",
+				    EMBER_VMLINUX_BTF, strerror(err));
+	}
+	keyed = cache && cache->dirfd >= 0 && !boot_key(fd, &key);
+	if (keyed) {
+		ember__digest_hex(&key, hex);
+		snprintf(name, sizeof(name), PREFIX "%s" SUFFIX, hex);
+		err = ember__cache_entry_read(cache, name, MAGIC, &key,
+					      EMBER_DIGEST_LEN + 256, &payload,
+					      &len);
+		if (!err && len == EMBER_DIGEST_LEN) {
+			memcpy(out->bytes, payload, EMBER_DIGEST_LEN);
+			free(payload);
+			close(fd);
+			return 0;
+		}
+		free(payload);
+		if (err != -ENOENT) {
+			if (!err)
+				ember__error(EBADMSG, "%s/%s has %zu bytes",
+					     cache->path, name, len);
+			ember__cache_refused(cache);
+		}
+	}
+	err = ember__digest_fd(fd, BTF_MAX, out);
+	close(fd);
+	if (err)
+		return ember__error(-err, "cannot read %s: %s",
+				    EMBER_VMLINUX_BTF, strerror(-err));
+	/* Remembered for the next process; one entry per boot, the last
+	 * few kept. A failed write only costs the next one the hashing. */
+	if (keyed && !ember__cache_entry_write(cache, name, MAGIC, &key,
+					       out->bytes, EMBER_DIGEST_LEN))
+		ember__cache_prune(cache, PREFIX, SUFFIX, KEEP);
+	return 0;
+}
