@@ -140,9 +140,10 @@ static void vfiles_free(struct vfiles *f)
 }
 
 static int (*const rewriters[])(struct ember_rewriter *) = {
-	ember__rewrite_probe_sections, ember__rewrite_tables,
-	ember__rewrite_inline,	       ember__rewrite_packet_fields,
-	ember__rewrite_kernel_reads,   ember__rewrite_trace_printk,
+	ember__rewrite_calls,	      ember__rewrite_probe_sections,
+	ember__rewrite_tables,	      ember__rewrite_inline,
+	ember__rewrite_packet_fields, ember__rewrite_kernel_reads,
+	ember__rewrite_trace_printk,
 };
 
 /* Served empty in kernel_headers mode too: BCC's own headers, not the
@@ -513,24 +514,30 @@ static bool backend_line(FILE *f, const char *p, size_t ll,
 			 const struct ember_rewriter *rw)
 {
 	static const struct {
-		const char *msg, *hint;
+		const char *msg, *hint, *said; /* said: instead of msg */
 	} known[] = {
 		{ "pass by value not supported",
 		  "a struct passed by value to a function that is not "
-		  "inlined; pass a pointer, or drop noinline" },
+		  "inlined; pass a pointer, or drop noinline",
+		  NULL },
 		{ "aggregate returns are not supported",
 		  "a struct returned by a function that is not inlined; "
-		  "return it through a pointer, or drop noinline" },
+		  "return it through a pointer, or drop noinline",
+		  NULL },
 		{ "too many args to",
-		  "a call with more than five arguments to a function that is "
-		  "not inlined" },
+		  "a function that is not inlined takes at most five, in "
+		  "registers r1-r5; pass a pointer to a struct, or drop "
+		  "noinline",
+		  "too many arguments in a call" },
 		{ "stack arguments are not supported",
-		  "a call with more than five arguments to a function that is "
-		  "not inlined" },
+		  "a function that is not inlined takes at most five, in "
+		  "registers r1-r5; pass a pointer to a struct, or drop "
+		  "noinline",
+		  "too many arguments in a call" },
 		{ "variadic functions are not supported",
-		  "a call to a variadic function that is not inlined" },
+		  "a call to a variadic function that is not inlined", NULL },
 		{ "unsupported dynamic stack allocation",
-		  "a variable-length array or alloca()" },
+		  "a variable-length array or alloca()", NULL },
 	};
 	static const char unmapped[] =
 		"could not determine the original source location";
@@ -560,10 +567,10 @@ static bool backend_line(FILE *f, const char *p, size_t ll,
 		col = ember__edits_map_column(&rw->edits, rw->text, rw->len,
 					      line, col);
 		fprintf(f, "%s:%u:%u: error: %s (%s)\n", rw->name, line, col,
-			known[i].msg, known[i].hint);
+			known[i].said ?: known[i].msg, known[i].hint);
 	} else {
-		fprintf(f, "%s: error: %s (%s)\n", rw->name, known[i].msg,
-			known[i].hint);
+		fprintf(f, "%s: error: %s (%s)\n", rw->name,
+			known[i].said ?: known[i].msg, known[i].hint);
 	}
 	return true;
 }

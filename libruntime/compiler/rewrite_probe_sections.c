@@ -325,67 +325,6 @@ out:
 	return err;
 }
 
-/*
- * As BCC: a non-static function is a program of its own, not something to
- * call (the kernel would verify it apart, as a program). A static function
- * is a callee: inlined, or a BPF-to-BPF call when __noinline.
- */
-static enum CXChildVisitResult visit_calls(CXCursor c, CXCursor parent,
-					   void *data)
-{
-	struct walk *w = data;
-	CXCursor callee, def;
-	CXString sp;
-	int err;
-
-	(void)parent;
-	/* sizeof(f(0)), typeof(f(0)) in a declaration: not calls */
-	if (clang_getCursorKind(c) == CXCursor_UnaryExpr ||
-	    clang_isDeclaration(clang_getCursorKind(c)) ||
-	    clang_getCursorKind(c) == CXCursor_TypeRef)
-		return clang_getCursorKind(c) == CXCursor_VarDecl
-			       ? CXChildVisit_Recurse
-			       : CXChildVisit_Continue;
-	if (clang_getCursorKind(c) != CXCursor_CallExpr)
-		return CXChildVisit_Recurse;
-	callee = clang_getCursorReferenced(c);
-	if (clang_getCursorKind(callee) != CXCursor_FunctionDecl)
-		return CXChildVisit_Recurse;
-	def = clang_getCursorDefinition(callee);
-	if (clang_Cursor_isNull(def) || !ember__cursor_in_main(w->rw, def) ||
-	    clang_getCursorLinkage(def) != CXLinkage_External)
-		return CXChildVisit_Recurse;
-	sp = clang_getCursorSpelling(def);
-	err = ember__rewrite_error(
-		w->rw, c,
-		"cannot call non-static function '%s': each non-static "
-		"function is a BPF program of its own; make it static "
-		"(inlined, or a BPF-to-BPF call with __noinline)",
-		clang_getCString(sp));
-	clang_disposeString(sp);
-	if (err != -EINVAL || !w->err)
-		w->err = err;
-	return err == -ENOMEM ? CXChildVisit_Break : CXChildVisit_Recurse;
-}
-
-static enum CXChildVisitResult find_body(CXCursor c, CXCursor parent,
-					 void *data)
-{
-	(void)parent;
-	if (clang_getCursorKind(c) == CXCursor_CompoundStmt)
-		*(CXCursor *)data = c;
-	return CXChildVisit_Continue;
-}
-
-/* The function's { body } (its signature may hold typeof(f(0))). */
-static CXCursor body_of(CXCursor fn)
-{
-	CXCursor body = clang_getNullCursor();
-
-	clang_visitChildren(fn, find_body, &body);
-	return body;
-}
-
 static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent,
 					 void *data)
 {
@@ -415,12 +354,8 @@ static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent,
 		clang_disposeString(sp);
 		return CXChildVisit_Continue;
 	}
-	if (k != CXCursor_FunctionDecl || !clang_isCursorDefinition(c))
-		return CXChildVisit_Continue;
-	clang_visitChildren(body_of(c), visit_calls, w);
-	if (w->err && w->err != -EINVAL)
-		return CXChildVisit_Break;
-	if (clang_Cursor_getStorageClass(c) == CX_SC_Static)
+	if (k != CXCursor_FunctionDecl || !clang_isCursorDefinition(c) ||
+	    clang_Cursor_getStorageClass(c) == CX_SC_Static)
 		return CXChildVisit_Continue;
 	err = rewrite_function(w, c);
 	if (err && (err != -EINVAL || !w->err))

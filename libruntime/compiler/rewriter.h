@@ -91,6 +91,7 @@ bool ember__cursor_in_macro(CXCursor c);
  * rewriters' edits inside the arguments still apply; wrap an expression
  * with two insertions (before and after) rather than replacing it.
  */
+int ember__rewrite_calls(struct ember_rewriter *rw);
 int ember__rewrite_probe_sections(struct ember_rewriter *rw);
 /* Part of the above: typed parameters after ctx of probe function fn. */
 int ember__rewrite_probe_params(struct ember_rewriter *rw, CXCursor fn,

@@ -55,8 +55,10 @@
 #endif
 
 /* Library functions BCC programs call without an #include, as clang's
- * builtins: with a constant size clang expands them inline (BPF has no
- * libc to call). In parentheses: kernel headers may define them as macros. */
+ * builtins: with a constant size clang expands memset, memcpy and memmove
+ * inline (BPF has no libc to call); memcmp it leaves a call, which ember
+ * reports at the call (rewrite_calls.c). In parentheses: kernel headers may
+ * define them as macros. */
 void *(memset)(void *s, int c, unsigned long n);
 void *(memcpy)(void *dst, const void *src, unsigned long n);
 void *(memmove)(void *dst, const void *src, unsigned long n);

@@ -20,7 +20,7 @@ int probe(struct pt_regs *ctx)
 	memset(&r, 0, sizeof(r));
 	__builtin_memcpy(r.name, "probe", 6);
 	memcpy(&copy, &r, sizeof(r));
-	if (memcmp(&copy, &r, 8))
+	if (copy.value != r.value)
 		return 0;
 	r.value = v & MASK(48);
 	r.value += bpf_ntohll(r.value) + bpf_htons(1) + (u64)bpf_ntoh128(2);
