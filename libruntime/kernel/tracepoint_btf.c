@@ -42,11 +42,11 @@ static int is_signed(const struct btf *btf, __u32 id)
 }
 
 /* "\tfield:DECL NAME;\toffset:O;\tsize:S;\tsigned:G;\n" */
-static int field(FILE *f, struct btf_dump *d, const struct btf *btf, __u32 type,
-		 const char *name, __u32 offset)
+static int field_sized(FILE *f, struct btf_dump *d, __u32 type,
+		       const char *name, __u32 offset, __s64 size,
+		       int is_signed_)
 {
 	LIBBPF_OPTS(btf_dump_emit_type_decl_opts, o, .field_name = name);
-	__s64 size = btf__resolve_size(btf, type);
 	int err;
 
 	if (size < 0)
@@ -56,8 +56,15 @@ static int field(FILE *f, struct btf_dump *d, const struct btf *btf, __u32 type,
 	if (err)
 		return err;
 	fprintf(f, ";\toffset:%u;\tsize:%lld;\tsigned:%d;\n", offset,
-		(long long)size, is_signed(btf, type));
+		(long long)size, is_signed_);
 	return 0;
+}
+
+static int field(FILE *f, struct btf_dump *d, const struct btf *btf, __u32 type,
+		 const char *name, __u32 offset)
+{
+	return field_sized(f, d, type, name, offset,
+			   btf__resolve_size(btf, type), is_signed(btf, type));
 }
 
 static const struct btf_type *find_struct(const struct btf *btf,
@@ -88,13 +95,25 @@ static int syscall_args(FILE *f, struct btf_dump *d, const struct btf *btf,
 			proto = btf__type_by_id(btf,
 						btf__type_by_id(btf, id)->type);
 	}
-	if (!proto || !btf_is_func_proto(proto))
+	if (!proto || !btf_is_func_proto(proto) || btf_vlen(proto) > 6)
 		return -ENOENT;
+	/* Names a parameter list may not carry for this call: none, or
+	 * x86's "__unused" of a SYSCALL_DEFINE0 stub, which BTF was seen to
+	 * give __do_sys_munlockall and 213 __x64_sys_* that do take
+	 * arguments (a list shared by functions of the same types). */
+	for (int i = 0; i < btf_vlen(proto); i++) {
+		const char *n =
+			btf__name_by_offset(btf, btf_params(proto)[i].name_off);
+
+		if (!n || !*n || !strcmp(n, "__unused"))
+			return -ENOENT;
+	}
 	for (int i = 0; i < btf_vlen(proto); i++) {
 		const struct btf_param *p = btf_params(proto) + i;
 		const char *n = btf__name_by_offset(btf, p->name_off);
-		/* each argument is stored as a long, 8 bytes */
-		int err = field(f, d, btf, p->type, n, args_off + 8 * i);
+		/* each argument is stored as an unsigned long, 8 bytes,
+		 * and tracefs says signed:0 for all of them */
+		int err = field_sized(f, d, p->type, n, args_off + 8 * i, 8, 0);
 
 		if (err)
 			return err;

@@ -880,16 +880,22 @@ int ember__tracepoint_struct(const char *category, const char *event,
 
 		if (e == -ENOMEM)
 			return ember__error(ENOMEM, "out of memory");
+		if (e && !strncmp(event, "sys_enter_", 10))
+			return ember__error(
+				-err,
+				"tracepoint %s:%s: its format file cannot be "
+				"read (%s) and the kernel's BTF does not name "
+				"this system call's arguments (it names them "
+				"only when the kernel kept the call's body, "
+				"__do_sys_%s, as a function); check it as root",
+				category, event, strerror(-err), event + 10);
 		if (e)
 			return ember__error(
 				-err,
 				"tracepoint %s:%s: its format file cannot be "
-				"read (%s) and the kernel's BTF %s",
-				category, event, strerror(-err),
-				strncmp(event, "sys_e", 5)
-					? "has no record for it"
-					: "does not name this system call's "
-					  "arguments; check it as root");
+				"read (%s) and the kernel's BTF has no record "
+				"for it",
+				category, event, strerror(-err));
 		err = 0;
 	}
 	if (err)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,62 @@ static void btf_struct_is_format_struct(void **state)
 	}
 }
 
+/*
+ * Every system call event: where BTF gives a format (the exits, the entries
+ * whose arguments it names) the struct is tracefs's; where it cannot be
+ * sure it gives none (-ENOENT), never another one.
+ */
+static void every_syscall_from_btf_is_tracefs(void **state)
+{
+	const char *dirs[] = { "/sys/kernel/tracing/events/syscalls",
+			       "/sys/kernel/debug/tracing/events/syscalls" };
+	size_t described = 0, refused = 0, total = 0;
+	struct dirent *e;
+	DIR *d = NULL;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* the format files are root's */
+	for (size_t i = 0; i < 2 && !d; i++)
+		d = opendir(dirs[i]);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char *format = NULL, *from_btf = NULL, *from_tracefs = NULL;
+		int err;
+
+		if (strncmp(e->d_name, "sys_e", 5))
+			continue;
+		total++;
+		err = ember__tracepoint_format_from_btf("syscalls", e->d_name,
+							&format);
+		if (err == -ENOENT) {
+			refused++;
+			continue;
+		}
+		assert_int_equal(err, 0);
+		assert_int_equal(ember__tracepoint_struct("syscalls", e->d_name,
+							  "s", &from_tracefs),
+				 0);
+		assert_int_equal(ember__tracepoint_struct_from_format(
+					 format, "s", &from_btf),
+				 0);
+		if (strcmp(from_btf, from_tracefs))
+			fail_msg(
+				"syscalls:%s\nfrom BTF:\n%s\nfrom tracefs:\n%s",
+				e->d_name, from_btf, from_tracefs);
+		described++;
+		free(format);
+		free(from_btf);
+		free(from_tracefs);
+	}
+	closedir(d);
+	print_message("system call events: %zu, described from BTF as "
+		      "tracefs does: %zu, refused: %zu\n",
+		      total, described, refused);
+	/* every exit has the same record: all of them at least */
+	assert_true(described >= total / 2);
+}
+
 /* an event BTF has no record for: an error, no made-up struct */
 static void unknown_event(void **state)
 {
@@ -73,6 +130,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(btf_struct_is_format_struct),
+		cmocka_unit_test(every_syscall_from_btf_is_tracefs),
 		cmocka_unit_test(unknown_event),
 	};
 
