@@ -4,11 +4,12 @@ help() shows of the public API."""
 import inspect
 import os
 import pydoc
+import subprocess
 import typing
 
 import pytest
 
-from ember import BPF, AttachError, USDT
+from ember import BPF, AttachError, LoadError, USDT
 from ember import output, table
 
 PROGRAM = r"""
@@ -69,3 +70,64 @@ def test_help_documents_and_types_the_public_api():
     text = pydoc.render_doc(BPF, renderer=pydoc.plaintext)
     assert "perf_buffer_poll(self, timeout: 'int' = -1) -> 'int'" in text
     assert "sym_re instead of sym" in text
+
+
+OBJECT_PROGRAM = r"""
+BPF_ARRAY(target, u32, 1);
+BPF_HASH(calls, u32, u64);
+BPF_PERF_OUTPUT(events);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid)
+{
+    int zero = 0;
+    u32 pid = bpf_get_current_pid_tgid() >> 32;
+    u32 *t = target.lookup(&zero);
+    if (!t || *t != pid)
+        return 0;
+    calls.increment(pid);
+    events.perf_submit(args, &pid, sizeof(pid));
+    return 0;
+}
+"""
+
+
+def _ember_cli():
+    build = os.environ.get("EMBER_BUILD_DIR")
+    if not build:
+        pytest.skip("EMBER_BUILD_DIR not set (ctest sets it)")
+    return os.path.join(build, "bin", "ember")
+
+
+@pytest.mark.kernel
+def test_prebuilt_object_as_src_file(tmp_path):
+    """`ember build prog.c -o prog.o`, then BPF(src_file="prog.o"): opened
+    as an object (ELF), auto-attached, tables and perf output by name."""
+    src = tmp_path / "prog.c"
+    src.write_text(OBJECT_PROGRAM)
+    obj = tmp_path / "prog.o"
+    subprocess.run([_ember_cli(), "build", str(src), "-o", str(obj)],
+                   check=True)
+    b = BPF(src_file=str(obj))
+    try:
+        got = []
+        b["events"].open_perf_buffer(
+            lambda cpu, data, size: got.append(b["events"].event(data)))
+        b["target"][0] = os.getpid()
+        for _ in range(3):
+            os.getppid()
+        assert b["calls"][b["calls"].Key(os.getpid())].value == 3
+        while len(got) < 3 and b.perf_buffer_poll(timeout=1000):
+            pass
+        assert [e.value for e in got] == [os.getpid()] * 3
+        assert b.num_open_tracepoints() == 1
+    finally:
+        b.cleanup()
+    # What was fixed at build time cannot be asked for at open time.
+    with pytest.raises(Exception, match="prebuilt object: cflags"):
+        BPF(src_file=str(obj), cflags=["-DX=1"])
+    # A damaged object: the loader's error, nothing left open.
+    bad = tmp_path / "bad.o"
+    bad.write_bytes(obj.read_bytes()[:200])
+    fds = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(LoadError, match="bad.o"):
+        BPF(src_file=str(bad))
+    assert len(os.listdir("/proc/self/fd")) == fds

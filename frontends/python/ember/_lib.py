@@ -83,6 +83,11 @@ class ModuleOpts(_Opts):
                 ("log_ctx", vp), ("kernel_headers", cp)]
 
 
+class ObjectOpts(_Opts):
+    _fields_ = [("sz", ct.c_size_t), ("name", cp), ("debug_flags", ct.c_uint),
+                ("log", LOG_FN), ("log_ctx", vp)]
+
+
 class TraceFields(ct.Structure):
     _fields_ = [("task", cp), ("pid", ct.c_int), ("cpu", ct.c_int),
                 ("flags", cp), ("ts", ct.c_double), ("msg", cp)]
@@ -148,6 +153,8 @@ _PROTOS = {
     "ember_errmsg": (cp, []),
     "ember_module_compile": (i32, [cp, ct.POINTER(ModuleOpts),
                                    ct.POINTER(vp)]),
+    "ember_module_open_object": (i32, [cp, ct.POINTER(ObjectOpts),
+                                       ct.POINTER(vp)]),
     "ember_module_load": (i32, [vp]),
     "ember_module_attach_auto": (i32, [vp]),
     "ember_module_attach_tracepoint": (i32, [vp, cp, cp, ct.POINTER(vp)]),

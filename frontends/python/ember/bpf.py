@@ -178,7 +178,10 @@ class BPF:
     """A BCC-style program compiled, loaded and auto-attached by ember.
 
     BPF(text=..., src_file=..., cflags=[...], debug=0, usdt_contexts=[])
-    compiles the text, loads it, and attaches every function named for its
+    compiles the text (a src_file that is an ELF object built by
+    `ember build prog.c -o prog.o` is opened as it is, with no compiler:
+    cflags were given at build time), loads it, and attaches every function
+    named for its
     attach point (kprobe__FN, kretprobe__FN, tracepoint__CAT__EVENT,
     raw_tracepoint__EVENT, TRACEPOINT_PROBE, RAW_TRACEPOINT_PROBE,
     KFUNC_PROBE, LSM_PROBE). Tables are b["name"]; output is read with
@@ -251,6 +254,7 @@ class BPF:
         self.open_kprobes = self.kprobe_fds
         src_file = to_bytes(src_file)
         name = b"<text>"
+        obj = None
         if text is None:
             if not src_file:
                 raise Exception("BPF: text or src_file is required")
@@ -258,24 +262,30 @@ class BPF:
             with open(path, "rb") as f:
                 text = f.read()
             name = src_file
+            if text[:4] == b"\x7fELF":
+                obj = path
         text = to_bytes(text)
-        if hdr_file:
-            with open(self._find_file(to_bytes(hdr_file)), "rb") as f:
-                text = f.read() + b"\n" + text
-        flags = [to_bytes(c) for c in cflags]
-        cf = (ct.c_char_p * max(len(flags), 1))(*flags)
         self._log = _lib.LOG_FN(self._on_log)
         dbg = 0
         if debug & DEBUG_SOURCE or debug & DEBUG_PREPROCESSOR:
             dbg |= _EMBER_DEBUG_SOURCE
         if debug & (DEBUG_BPF | DEBUG_BPF_REGISTER_STATE):
             dbg |= _EMBER_DEBUG_VERIFIER
-        opts = _lib.ModuleOpts(name=name, cflags=cf, cflags_cnt=len(flags),
-                               debug_flags=dbg, log=self._log,
-                               kernel_headers=to_bytes(kernel_headers))
-        rc = lib.ember_module_compile(text, ct.byref(opts),
-                                      ct.byref(self._m))
-        check(rc, CompileError)
+        if obj is not None:
+            self._open_object(obj, hdr_file, cflags, kernel_headers, dbg)
+        else:
+            if hdr_file:
+                with open(self._find_file(to_bytes(hdr_file)), "rb") as f:
+                    text = f.read() + b"\n" + text
+            flags = [to_bytes(c) for c in cflags]
+            cf = (ct.c_char_p * max(len(flags), 1))(*flags)
+            opts = _lib.ModuleOpts(name=name, cflags=cf,
+                                   cflags_cnt=len(flags), debug_flags=dbg,
+                                   log=self._log,
+                                   kernel_headers=to_bytes(kernel_headers))
+            rc = lib.ember_module_compile(text, ct.byref(opts),
+                                          ct.byref(self._m))
+            check(rc, CompileError)
         try:
             if dbg & _EMBER_DEBUG_SOURCE:
                 src = lib.ember_module_rewritten_source(self._m)
@@ -288,6 +298,22 @@ class BPF:
         except BaseException:
             self.cleanup()
             raise
+
+    def _open_object(self, path, hdr_file, cflags, kernel_headers, dbg):
+        """A prebuilt object (ember build): what shapes a compile was fixed
+        when it was built, so asking for it now is an error, not ignored."""
+        given = [n for n, v in (("hdr_file", hdr_file), ("cflags", cflags),
+                                ("kernel_headers", kernel_headers)) if v]
+        if given:
+            raise Exception(
+                "BPF: %s is a prebuilt object: %s apply when it is built "
+                "(ember build --cflag ... prog.c -o prog.o), not when it "
+                "is opened" % (path.decode(errors="replace"),
+                               " and ".join(given)))
+        opts = _lib.ObjectOpts(name=path, debug_flags=dbg, log=self._log)
+        rc = lib.ember_module_open_object(path, ct.byref(opts),
+                                          ct.byref(self._m))
+        check(rc, LoadError)
 
     @staticmethod
     def _find_file(filename):
