@@ -16,4 +16,14 @@ double ember__now_ms(void);
 void ember__log_time(ember_log_fn log, void *log_ctx, const char *phase,
 		     double start);
 
+/* The time of step (an int expression) to o's log (o: anything with log and
+ * log_ctx), its value as result. */
+#define EMBER_TIMED(o, phase, step)                                   \
+	({                                                            \
+		double t_ = (o)->log ? ember__now_ms() : 0;           \
+		int e_ = (step);                                      \
+		ember__log_time((o)->log, (o)->log_ctx, (phase), t_); \
+		e_;                                                   \
+	})
+
 #endif

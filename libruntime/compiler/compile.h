@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "compiler/compile_job.h"
 #include "compiler/compiled.h"
-#include "compiler/rewriter.h"
 #include "ember/ember.h"
 
 struct ember_compile_opts {
@@ -22,13 +22,18 @@ struct ember_compile_opts {
 	ember_log_fn log;
 	void *log_ctx;
 	/*
-	 * Stop at the rewritten C (out->obj stays NULL), in this process: no
-	 * forked copy, no limits, no code generation, no object cache. For
-	 * the fuzz target (tests/fuzz): coverage is seen only in the process
-	 * that runs the code, and LLVM's BPF backend must not run twice in
-	 * one process (isolation.h says why).
+	 * Stop at the rewritten C (out->obj stays NULL), in this process,
+	 * with this function (ember__translate, translate.h: only a program
+	 * linked with the compiler's objects has it): no compiler process, no
+	 * limits, no code generation, no object cache. For the fuzz target
+	 * (tests/fuzz): coverage is seen only in the process that runs the
+	 * code; and LLVM's BPF backend keeps process-wide state that a second
+	 * code generation in one process trips on (a static table of CO-RE
+	 * relocation globals, LLVM 14): code generation runs once per copy.
 	 */
-	bool rewrite_only;
+	int (*rewrite_only)(const struct ember_compile_job *job, bool generate,
+			    ember_log_fn log, void *log_ctx,
+			    struct ember_compiled *out);
 };
 
 /*

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "compiler/compiled.h"
 
+#include "compiler/byte_reader.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +33,21 @@ void ember__compiled_free(struct ember_compiled *c)
 	}
 	free(c->tables);
 	memset(c, 0, sizeof(*c));
+}
+
+void ember__compiled_log_warnings(const char *warnings, ember_log_fn log,
+				  void *log_ctx)
+{
+	while (log && warnings && *warnings) {
+		const char *eol = strchr(warnings, '\n');
+		size_t n = eol ? (size_t)(eol - warnings) : strlen(warnings);
+		char *line = strndup(warnings, n);
+
+		if (line)
+			log(EMBER_LOG_WARN, line, log_ctx);
+		free(line);
+		warnings += n + (eol ? 1 : 0);
+	}
 }
 
 /* ---- packing ---- */
@@ -84,59 +101,31 @@ void ember__compiled_pack(const struct ember_compiled *c, FILE *f)
 
 /* ---- unpacking ---- */
 
-struct reader {
-	const char *p, *end;
-	bool bad;
-};
-
-static uint32_t get_u32(struct reader *r)
+static char *get_str(struct ember_byte_reader *r)
 {
-	uint32_t v = 0;
-
-	if (r->bad || r->end - r->p < (ptrdiff_t)sizeof(v)) {
-		r->bad = true;
-		return 0;
-	}
-	memcpy(&v, r->p, sizeof(v));
-	r->p += sizeof(v);
-	return v;
-}
-
-static char *get_str(struct reader *r)
-{
-	uint32_t n = get_u32(r);
+	uint32_t n = ember__take_u32(r);
+	const char *at;
 	char *s;
 
-	if (r->bad || n == NO_STRING)
+	if (r->bad || n == NO_STRING || !(at = ember__take(r, n)))
 		return NULL;
-	if (r->end - r->p < (ptrdiff_t)n) {
-		r->bad = true;
-		return NULL;
-	}
-	s = strndup(r->p, n);
+	s = strndup(at, n);
 	r->bad |= !s;
-	r->p += n;
 	return s;
 }
 
-static void *get_blob(struct reader *r, size_t *len)
+static void *get_blob(struct ember_byte_reader *r, size_t *len)
 {
-	uint64_t n = 0;
+	uint64_t n = ember__take_u64(r);
+	const char *at = ember__take(r, n);
 	char *b;
 
-	if (r->bad || r->end - r->p < (ptrdiff_t)sizeof(n)) {
+	if (!at || !(b = malloc(n + 1))) {
 		r->bad = true;
 		return NULL;
 	}
-	memcpy(&n, r->p, sizeof(n));
-	r->p += sizeof(n);
-	if ((uint64_t)(r->end - r->p) < n || !(b = malloc(n + 1))) {
-		r->bad = true;
-		return NULL;
-	}
-	memcpy(b, r->p, n);
+	memcpy(b, at, n);
 	b[n] = 0; /* the rewritten text is a string */
-	r->p += n;
 	*len = n;
 	return b;
 }
@@ -144,11 +133,11 @@ static void *get_blob(struct reader *r, size_t *len)
 int ember__compiled_unpack(const char *buf, size_t len,
 			   struct ember_compiled *out)
 {
-	struct reader r = { buf, buf + len, false };
+	struct ember_byte_reader r = { buf, buf + len, false };
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	out->progs_cnt = get_u32(&r);
+	out->progs_cnt = ember__take_u32(&r);
 	r.bad |= out->progs_cnt > ITEMS_MAX;
 	out->progs =
 		r.bad ? NULL : calloc(out->progs_cnt + 1, sizeof(*out->progs));
@@ -158,7 +147,7 @@ int ember__compiled_unpack(const char *buf, size_t len,
 		out->progs[i].section = get_str(&r);
 		r.bad |= !out->progs[i].name || !out->progs[i].section;
 	}
-	out->tables_cnt = get_u32(&r);
+	out->tables_cnt = ember__take_u32(&r);
 	r.bad |= out->tables_cnt > ITEMS_MAX;
 	out->tables = r.bad ? NULL
 			    : calloc(out->tables_cnt + 1, sizeof(*out->tables));
@@ -167,9 +156,9 @@ int ember__compiled_unpack(const char *buf, size_t len,
 		out->tables[i].name = get_str(&r);
 		out->tables[i].kind = get_str(&r);
 		out->tables[i].event_type = get_str(&r);
-		out->tables[i].drop_slot = (int)get_u32(&r);
+		out->tables[i].drop_slot = (int)ember__take_u32(&r);
 		out->tables[i].pin_path = get_str(&r);
-		out->tables[i].sharing = get_u32(&r);
+		out->tables[i].sharing = ember__take_u32(&r);
 		r.bad |= !out->tables[i].name || !out->tables[i].kind;
 	}
 	out->warnings = get_str(&r);

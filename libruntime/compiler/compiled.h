@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "ember/ember.h"
+
 /* A function of the text that becomes a BPF program. */
 struct ember_program_info {
 	char *name;
@@ -61,6 +63,11 @@ struct ember_compiled {
 };
 
 void ember__compiled_free(struct ember_compiled *c);
+
+/* Each line of warnings (as in ember_compiled) to log at EMBER_LOG_WARN,
+ * as clang prints them; nothing without log. */
+void ember__compiled_log_warnings(const char *warnings, ember_log_fn log,
+				  void *log_ctx);
 
 /* Append c to f; the caller checks f's error state (fclose). */
 void ember__compiled_pack(const struct ember_compiled *c, FILE *f);

@@ -37,9 +37,9 @@ static const char *kind_of(mode_t m)
 }
 
 /* 0 when path is fine to include; otherwise the error at text[off]. */
-static int check_file(const char *name, const char *text, size_t len,
-		      size_t off, const char *inc, const char *path,
-		      const struct stat *st)
+int ember__check_include_file(const char *name, const char *text, size_t len,
+			      size_t off, const char *inc, const char *path,
+			      const struct stat *st)
 {
 	bool same = !strcmp(inc, path);
 	unsigned int line, col;
@@ -139,65 +139,11 @@ int ember__check_includes(const char *name, const char *text, size_t len,
 		if (!resolve(search, scan->includes[i], path, sizeof(path),
 			     &st))
 			continue;
-		err = check_file(name, text, len, scan->include_offsets[i],
-				 scan->includes[i], path, &st);
+		err = ember__check_include_file(name, text, len,
+						scan->include_offsets[i],
+						scan->includes[i], path, &st);
 		if (err)
 			return err;
 	}
 	return 0;
-}
-
-struct inclusions {
-	const char *main_path;
-	const char *name, *text;
-	size_t len;
-	int err;
-};
-
-static void visit_inclusion(CXFile file, CXSourceLocation *stack,
-			    unsigned int depth, CXClientData data)
-{
-	struct inclusions *in = data;
-	CXString fname;
-	const char *path;
-	struct stat st;
-	unsigned int k, off;
-
-	if (in->err || !depth)
-		return;
-	fname = clang_getFileName(file);
-	path = clang_getCString(fname);
-	/* served from memory: ember's own */
-	if (path && strncmp(path, "/ember-virtual/", 15) && !stat(path, &st)) {
-		/* the bottom of the stack is in the user's text */
-		for (k = depth; k-- > 0;) {
-			CXFile f;
-			CXString fn;
-			bool main;
-
-			clang_getSpellingLocation(stack[k], &f, NULL, NULL,
-						  &off);
-			/* by name: clang_File_isEqual says yes for any two
-			 * unsaved files */
-			fn = clang_getFileName(f);
-			main = clang_getCString(fn) &&
-			       !strcmp(clang_getCString(fn), in->main_path);
-			clang_disposeString(fn);
-			if (main)
-				break;
-		}
-		if (k < depth)
-			in->err = check_file(in->name, in->text, in->len, off,
-					     path, path, &st);
-	}
-	clang_disposeString(fname);
-}
-
-int ember__check_inclusions(CXTranslationUnit tu, const char *main_path,
-			    const char *name, const char *text, size_t len)
-{
-	struct inclusions in = { main_path, name, text, len, 0 };
-
-	clang_getInclusions(tu, visit_inclusion, &in);
-	return in.err;
 }

@@ -17,8 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#include <clang-c/Index.h>
+#include <sys/stat.h>
 
 #include "compiler/source_scan.h"
 
@@ -50,9 +49,11 @@ int ember__check_includes(const char *name, const char *text, size_t len,
 			  const struct ember_source_scan *scan,
 			  const struct ember_include_search *search);
 
-/* The same for every file the parse of tu included from disk, reported at
- * the user's #include that brought it in. */
-int ember__check_inclusions(CXTranslationUnit tu, const char *main_path,
-			    const char *name, const char *text, size_t len);
+/* One included file at path (st: its stat), named inc in the text, whose
+ * #include is at byte off of text: 0, or -EINVAL with "NAME:L:C: error:"
+ * when it is not a regular file or is too big. */
+int ember__check_include_file(const char *name, const char *text, size_t len,
+			      size_t off, const char *inc, const char *path,
+			      const struct stat *st);
 
 #endif

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,15 +12,12 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "error.h"
-
-/* Held across fork and around the host's own LLVM work, so that no copy is
- * made while another ember thread is inside LLVM. */
-static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Bounds on what the host accepts from the copy. */
 #define LOG_LINE_MAX (1u << 20)
@@ -30,27 +26,18 @@ static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
 /* The copy's stderr (LLVM's fatal errors) kept for the explanation. */
 #define STDERR_KEEP 16384
 
-enum record { RECORD_LOG = 'L', RECORD_RESULT = 'R' };
-
-void ember__in_process_llvm_begin(void)
-{
-	pthread_mutex_lock(&fork_lock);
-}
-
-void ember__in_process_llvm_end(void)
-{
-	pthread_mutex_unlock(&fork_lock);
-}
-
 /* ---- the copy ---- */
 
-static int write_all(int fd, const void *buf, size_t len)
+int ember__write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		/* send, not write: a host gone is an error, not SIGPIPE */
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -61,28 +48,29 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int write_record(int fd, char type, int32_t num, const char *a,
+int ember__record_write(int fd, char type, int32_t num, const char *a,
 			uint64_t a_len, const char *b, uint64_t b_len)
 {
-	return write_all(fd, &type, 1) || write_all(fd, &num, sizeof(num)) ||
-	       write_all(fd, &a_len, sizeof(a_len)) ||
-	       write_all(fd, a, a_len) ||
-	       write_all(fd, &b_len, sizeof(b_len)) || write_all(fd, b, b_len);
+	return ember__write_all(fd, &type, 1) ||
+	       ember__write_all(fd, &num, sizeof(num)) ||
+	       ember__write_all(fd, &a_len, sizeof(a_len)) ||
+	       ember__write_all(fd, a, a_len) ||
+	       ember__write_all(fd, &b_len, sizeof(b_len)) ||
+	       ember__write_all(fd, b, b_len);
 }
 
 static void log_to_host(enum ember_log_level level, const char *msg, void *ctx)
 {
-	if (write_record(*(int *)ctx, RECORD_LOG, (int32_t)level, msg,
-			 strlen(msg), NULL, 0))
+	if (ember__record_write(*(int *)ctx, EMBER_RECORD_LOG, (int32_t)level,
+				msg, strlen(msg), NULL, 0))
 		_exit(1);
 }
 
 /* Address space the copy may add to what it inherited (the host may map a
  * lot: count from there). */
-static void set_limits(void)
+void ember__isolation_limits(unsigned int cpu_seconds)
 {
-	struct rlimit cpu = { EMBER_COMPILE_CPU_SECONDS,
-			      EMBER_COMPILE_CPU_SECONDS + 1 };
+	struct rlimit cpu = { cpu_seconds, cpu_seconds + 1 };
 	struct rlimit none = { 0, 0 };
 	unsigned long long pages = 0;
 	char buf[128];
@@ -110,8 +98,7 @@ static void set_limits(void)
 	signal(SIGXCPU, SIG_DFL);
 }
 
-static void child(pid_t host, int fd, int err_fd, ember_isolated_fn fn,
-		  void *arg, ember_log_fn log)
+int ember__isolation_serve(int fd, ember_isolated_fn fn, void *arg, bool log)
 {
 	char *reply = NULL;
 	size_t reply_len = 0;
@@ -119,30 +106,52 @@ static void child(pid_t host, int fd, int err_fd, ember_isolated_fn fn,
 	FILE *f;
 	int32_t res;
 
-	set_limits();
-	/* A copy outlives a host killed mid-compile only until it notices
+	f = open_memstream(&reply, &reply_len);
+	if (!f)
+		return -1;
+	res = fn(arg, log ? log_to_host : NULL, &fd, f);
+	if (fclose(f) && !res)
+		res = ember__error(ENOMEM, "out of memory");
+	msg = res ? ember_errmsg() : "";
+	return ember__record_write(fd, EMBER_RECORD_RESULT, res, msg,
+				   strlen(msg), res ? NULL : reply,
+				   res ? 0 : reply_len);
+}
+
+static void child(pid_t host, int fd, int err_fd, ember_isolated_fn fn,
+		  void *arg, ember_log_fn log)
+{
+	ember__isolation_limits(EMBER_COMPILE_CPU_SECONDS);
+	/* A copy outlives a host killed mid-work only until it notices
 	 * (a copy waiting on a lock would otherwise wait forever). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != host)
 		_exit(1);
 	if (err_fd >= 0)
 		dup2(err_fd, STDERR_FILENO);
-	f = open_memstream(&reply, &reply_len);
-	if (!f)
-		_exit(1);
-	res = fn(arg, log ? log_to_host : NULL, &fd, f);
-	if (fclose(f) && !res)
-		res = ember__error(ENOMEM, "out of memory");
-	msg = res ? ember_errmsg() : "";
-	if (write_record(fd, RECORD_RESULT, res, msg, strlen(msg),
-			 res ? NULL : reply, res ? 0 : reply_len))
-		_exit(1);
-	_exit(0);
+	_exit(ember__isolation_serve(fd, fn, arg, log != NULL) ? 1 : 0);
+}
+
+int ember__read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 /* ---- the host ---- */
 
-static double now(void)
+double ember__monotonic(void)
 {
 	struct timespec ts;
 
@@ -157,7 +166,7 @@ static int read_until(int fd, void *buf, size_t len, double deadline)
 
 	while (len) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
-		double left = deadline - now();
+		double left = deadline - ember__monotonic();
 		ssize_t n;
 		int r;
 
@@ -205,71 +214,70 @@ static int read_bytes(int fd, uint64_t max, double deadline, char **out,
 	return 0;
 }
 
-struct outcome {
-	bool done; /* a result record arrived */
-	int32_t res;
-	char *msg;
-	char *reply;
-	uint64_t reply_len;
-	int io_err; /* why reading stopped before a result */
-};
-
-static void read_records(int fd, ember_log_fn log, void *log_ctx,
-			 struct outcome *o)
+void ember__records_read(int fd, ember_log_fn log, void *log_ctx,
+			 double deadline, bool until_exit,
+			 struct ember_outcome *o)
 {
-	double deadline = now() + EMBER_COMPILE_WALL_SECONDS;
-
 	for (;;) {
-		char type, *a = NULL;
-		uint64_t a_len, empty;
+		char type, *a = NULL, *b = NULL;
+		uint64_t a_len, b_len;
 		int32_t num;
 		int err = read_until(fd, &type, 1, deadline);
 
-		err = err ? err : read_until(fd, &num, sizeof(num), deadline);
-		err = err ? err
-			  : read_bytes(fd,
-				       type == RECORD_LOG ? LOG_LINE_MAX
-							  : MESSAGE_MAX,
-				       deadline, &a, &a_len);
+		err = err ?: read_until(fd, &num, sizeof(num), deadline);
+		err = err
+			      ?: read_bytes(fd,
+					    type == EMBER_RECORD_LOG
+						    ? LOG_LINE_MAX
+						    : MESSAGE_MAX,
+					    deadline, &a, &a_len);
+		err = err
+			      ?: read_bytes(fd,
+					    type == EMBER_RECORD_RESULT
+						    ? REPLY_MAX
+						    : 8,
+					    deadline, &b, &b_len);
 		if (err) {
+			free(a);
 			o->io_err = err;
 			return;
 		}
-		if (type == RECORD_LOG) {
-			err = read_until(fd, &empty, sizeof(empty), deadline);
-			if (!err && log)
+		switch (type) {
+		case EMBER_RECORD_LOG:
+			if (log)
 				log((enum ember_log_level)num, a, log_ctx);
 			free(a);
-			if (err || empty) {
-				o->io_err = err ? err : -EIO;
+			free(b);
+			if (b_len) {
+				o->io_err = -EIO;
 				return;
 			}
 			continue;
-		}
-		if (type != RECORD_RESULT) {
-			free(a);
-			o->io_err = -EIO;
+		case EMBER_RECORD_RESULT:
+			if (o->done) /* one result only */
+				break;
+			o->done = true;
+			o->msg = a;
+			o->res = num;
+			o->reply = b;
+			o->reply_len = b_len;
+			/* the exit record matters only for a failure */
+			if (!until_exit || !num)
+				return;
+			continue;
+		case EMBER_RECORD_EXIT:
+			o->exited = true;
+			o->status = num;
+			o->err_text = a;
+			o->wall_killed = b_len == 1 && *b == 'w';
+			free(b);
 			return;
 		}
-		o->msg = a;
-		o->res = num;
-		err = read_bytes(fd, REPLY_MAX, deadline, &o->reply,
-				 &o->reply_len);
-		if (err) {
-			o->io_err = err;
-			return;
-		}
-		o->done = true;
+		free(a);
+		free(b);
+		o->io_err = -EIO;
 		return;
 	}
-}
-
-/* What the copy printed to stderr (LLVM's fatal errors), NUL-terminated. */
-static void read_stderr(int fd, char *buf, size_t size)
-{
-	ssize_t n = fd >= 0 ? pread(fd, buf, size - 1, 0) : -1;
-
-	buf[n > 0 ? n : 0] = 0;
 }
 
 static bool out_of_memory(const char *err_text)
@@ -280,7 +288,7 @@ static bool out_of_memory(const char *err_text)
 }
 
 /* The copy did not report a result, or reported running out of memory. */
-static int explain(const char *name, const struct outcome *o, int status,
+static int explain(const char *name, const struct ember_outcome *o, int status,
 		   bool killed, const char *err_text)
 {
 	if (killed)
@@ -310,12 +318,48 @@ static int explain(const char *name, const struct outcome *o, int status,
 			    name, *err_text ? ":\n" : "", err_text);
 }
 
+int ember__outcome_finish(const char *name, struct ember_outcome *o, int status,
+			  bool wall_killed, ember_log_fn log, void *log_ctx,
+			  char **reply, size_t *reply_len)
+{
+	const char *err_text = o->err_text ? o->err_text : "";
+	int err;
+
+	if (*err_text && log)
+		log(EMBER_LOG_DEBUG, err_text, log_ctx);
+	if (o->done && !o->res) {
+		*reply = o->reply;
+		*reply_len = o->reply_len;
+		err = 0;
+	} else if (o->done && o->res != -ENOMEM && !out_of_memory(err_text)) {
+		err = ember__error(o->res < 0 ? -o->res : EIO, "%s", o->msg);
+	} else {
+		err = explain(name, o, status, wall_killed, err_text);
+	}
+	if (err)
+		free(o->reply);
+	free(o->msg);
+	free(o->err_text);
+	memset(o, 0, sizeof(*o));
+	return err;
+}
+
+/* What the copy printed to stderr (LLVM's fatal errors), NUL-terminated. */
+static char *read_stderr(int fd)
+{
+	char *buf = malloc(STDERR_KEEP);
+	ssize_t n = fd >= 0 && buf ? pread(fd, buf, STDERR_KEEP - 1, 0) : -1;
+
+	if (buf)
+		buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
 int ember__isolated_run(const char *name, ember_isolated_fn fn, void *arg,
 			ember_log_fn log, void *log_ctx, char **reply,
 			size_t *reply_len)
 {
-	struct outcome o = { 0 };
-	char err_text[STDERR_KEEP];
+	struct ember_outcome o = { 0 };
 	int pipefd[2], err_fd, status = 0, err;
 	bool killed = false;
 	pid_t pid, host;
@@ -323,13 +367,11 @@ int ember__isolated_run(const char *name, ember_isolated_fn fn, void *arg,
 	*reply = NULL;
 	*reply_len = 0;
 	if (pipe2(pipefd, O_CLOEXEC))
-		return ember__error(errno, "%s: cannot compile: pipe: %s", name,
+		return ember__error(errno, "%s: cannot check: pipe: %s", name,
 				    strerror(errno));
-	err_fd = memfd_create("ember-compile-stderr", MFD_CLOEXEC);
+	err_fd = memfd_create("ember-isolated-stderr", MFD_CLOEXEC);
 	host = getpid();
-	pthread_mutex_lock(&fork_lock);
 	pid = fork();
-	pthread_mutex_unlock(&fork_lock);
 	if (pid == 0) {
 		close(pipefd[0]);
 		child(host, pipefd[1], err_fd, fn, arg, log);
@@ -340,10 +382,12 @@ int ember__isolated_run(const char *name, ember_isolated_fn fn, void *arg,
 		close(pipefd[0]);
 		if (err_fd >= 0)
 			close(err_fd);
-		return ember__error(-err, "%s: cannot compile: fork: %s", name,
+		return ember__error(-err, "%s: cannot check: fork: %s", name,
 				    strerror(-err));
 	}
-	read_records(pipefd[0], log, log_ctx, &o);
+	ember__records_read(pipefd[0], log, log_ctx,
+			    ember__monotonic() + EMBER_COMPILE_WALL_SECONDS,
+			    false, &o);
 	close(pipefd[0]);
 	if (!o.done && o.io_err == -ETIME) {
 		kill(pid, SIGKILL);
@@ -353,22 +397,9 @@ int ember__isolated_run(const char *name, ember_isolated_fn fn, void *arg,
 	 * result record is what counts. */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	read_stderr(err_fd, err_text, sizeof(err_text));
+	o.err_text = read_stderr(err_fd);
 	if (err_fd >= 0)
 		close(err_fd);
-	if (*err_text && log)
-		log(EMBER_LOG_DEBUG, err_text, log_ctx);
-	if (o.done && !o.res) {
-		*reply = o.reply;
-		*reply_len = o.reply_len;
-		free(o.msg);
-		return 0;
-	}
-	if (o.done && o.res != -ENOMEM && !out_of_memory(err_text))
-		err = ember__error(o.res < 0 ? -o.res : EIO, "%s", o.msg);
-	else
-		err = explain(name, &o, status, killed, err_text);
-	free(o.msg);
-	free(o.reply);
-	return err;
+	return ember__outcome_finish(name, &o, status, killed, log, log_ctx,
+				     reply, reply_len);
 }

@@ -15,17 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <llvm/Config/llvm-config.h>
-
-#include "compiler/codegen.h"
-#include "compiler/isolation.h"
+#include "compiler/compile_job.h"
+#include "compiler/compiler_client.h"
 #include "compiler/virtual_files.h"
 #include "compiler/vmlinux_digest.h"
 #include "error.h"
 #include "kernel/btf_header.h"
 #include "kernel/kernel_config.h"
 
-#define PRELUDE "ember/prelude.h"
 /* Each kernel or library update leaves a 15 MB PCH behind: keep the few
  * newest (another ember version may still use one). */
 #define PCH_KEEP 4
@@ -97,9 +94,10 @@ static void hash_library(struct ember_hasher *h)
 
 /*
  * What the PCH depends on besides the flags: the kernel's BTF (its digest
- * remembered for the boot: vmlinux_digest.h), the prelude headers, clang's and ember's versions and this
- * library's build. None of it changes while the process runs, so it is
- * hashed once.
+ * remembered for the boot: vmlinux_digest.h), the prelude headers, clang's
+ * and ember's versions, this library's build and the compiler's (its
+ * rewriters shape every cached object). None of it changes while the
+ * process runs, so it is hashed once.
  */
 static int fixed_inputs_digest(const struct ember_cache *cache,
 			       struct ember_digest *out)
@@ -113,6 +111,8 @@ static int fixed_inputs_digest(const struct ember_cache *cache,
 	bool found;
 	struct ember_digest btf;
 	struct ember_hasher h;
+	unsigned char compiler[64];
+	size_t compiler_len;
 	int err = 0;
 
 	pthread_mutex_lock(&lock);
@@ -124,6 +124,9 @@ static int fixed_inputs_digest(const struct ember_cache *cache,
 	/* the running kernel's version and config, compiled into the PCH */
 	err = ember__kernel_config_header(&config, &config_len, &found,
 					  &source);
+	err = err
+		      ?: ember__compiler_build_id(compiler, sizeof(compiler),
+						  &compiler_len);
 	if (!err)
 		err = ember__hasher_init(&h);
 	if (err)
@@ -135,9 +138,10 @@ static int fixed_inputs_digest(const struct ember_cache *cache,
 		ember__hasher_item(&h, e->text, e->len);
 	}
 	ember__hasher_item(&h, config, config_len);
-	ember__hasher_str(&h, LLVM_VERSION_STRING);
+	ember__hasher_str(&h, EMBER_LLVM_VERSION);
 	ember__hasher_str(&h, EMBER_VERSION_STRING);
 	hash_library(&h);
+	ember__hasher_item(&h, compiler, compiler_len);
 	err = ember__hasher_final(&h, &digest);
 	have = !err;
 out:
@@ -170,75 +174,35 @@ int ember__prelude_digest(const struct ember_cache *cache,
 	return 0;
 }
 
-static int build(const char *path, const char *const *args, size_t args_cnt)
+/* The compiler process builds it (prelude_build.h) into the cache
+ * directory, through the descriptor the host checked. */
+static int build(const struct ember_cache *cache, const char *tmp,
+		 const char *const *args, size_t args_cnt)
 {
-	const struct ember_virtual_file *e, *prelude = NULL;
-	struct ember_virtual_file *files;
-	const char *types, *config, *source;
-	size_t types_len, config_len, n = 0, cnt = 0;
-	bool found;
-	char *diags = NULL, *abs = NULL;
-	char **paths;
+	const char **s = calloc(args_cnt + 1, sizeof(*s));
+	char *body = NULL, *reply = NULL;
+	size_t len = 0, reply_len;
+	FILE *f;
 	int err;
 
-	err = ember__btf_header(&types, &types_len);
-	if (!err)
-		err = ember__kernel_config_header(&config, &config_len, &found,
-						  &source);
-	if (err)
-		return err;
-	for (e = ember__embedded_headers; e->path; e++)
-		cnt++;
-	files = calloc(cnt + 2, sizeof(*files));
-	paths = calloc(cnt + 1, sizeof(*paths));
-	if (!files || !paths) {
-		err = -ENOMEM;
-		goto out;
+	if (!s)
+		return ember__error(ENOMEM, "out of memory");
+	s[0] = tmp;
+	memcpy(s + 1, args, args_cnt * sizeof(*s));
+	f = open_memstream(&body, &len);
+	if (f)
+		ember__strings_pack(s, args_cnt + 1, f);
+	free(s);
+	if (!f || fclose(f)) {
+		free(body);
+		return ember__error(ENOMEM, "out of memory");
 	}
-	for (e = ember__embedded_headers; e->path; e++) {
-		if (asprintf(&paths[n], EMBER_VIRTUAL_INCLUDE_DIR "/%s",
-			     e->path) < 0) {
-			paths[n] = NULL;
-			err = -ENOMEM;
-			goto out;
-		}
-		if (!strcmp(e->path, PRELUDE))
-			prelude = e;
-		files[n] = (struct ember_virtual_file){ paths[n], e->text,
-							e->len };
-		n++;
-	}
-	files[n++] = (struct ember_virtual_file){ EMBER_VIRTUAL_INCLUDE_DIR
-						  "/ember/kernel_types.h",
-						  types, types_len };
-	files[n++] = (struct ember_virtual_file){ EMBER_VIRTUAL_INCLUDE_DIR
-						  "/ember/kernel_config.h",
-						  config, config_len };
-	if (!prelude ||
-	    asprintf(&abs, EMBER_VIRTUAL_INCLUDE_DIR "/" PRELUDE) < 0) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* the caller holds the fork lock (ember__prelude_pch) */
-	err = ember__codegen_pch(
-		&(struct ember_codegen_input){ .main_path = abs,
-					       .main_text = prelude->text,
-					       .main_len = prelude->len,
-					       .files = files,
-					       .files_cnt = n,
-					       .args = args,
-					       .args_cnt = args_cnt },
-		path, &diags);
-	if (err)
-		ember__error(-err, "precompiling the kernel types failed:\n%s",
-			     diags ? diags : "");
-out:
-	for (size_t i = 0; paths && i < cnt; i++)
-		free(paths[i]);
-	free(paths);
-	free(files);
-	free(abs);
-	free(diags);
+	err = ember__compiler_request("the precompiled prelude",
+				      EMBER_COMPILER_BUILD_PCH, body, len,
+				      &cache->dirfd, 1, cache->log,
+				      cache->log_ctx, &reply, &reply_len);
+	free(body);
+	free(reply);
 	return err;
 }
 
@@ -368,7 +332,7 @@ static int build_checked(const struct ember_cache *cache,
 			 const char *pch_name, const char *sum_name,
 			 struct ember_pch *pch)
 {
-	char tmp[256], out[320];
+	char tmp[256];
 	struct pch_sum sum = { 0 };
 	struct stat st;
 	int fd = -1, err;
@@ -385,9 +349,7 @@ static int build_checked(const struct ember_cache *cache,
 	err = ember__cache_temp_name(tmp, sizeof(tmp), pch_name);
 	if (err)
 		return ember__error(-err, "cache file name too long");
-	/* clang writes by path: this one goes through the checked dir fd */
-	snprintf(out, sizeof(out), "/proc/self/fd/%d/%s", cache->dirfd, tmp);
-	err = build(out, args, args_cnt);
+	err = build(cache, tmp, args, args_cnt);
 	if (!err)
 		err = ember__cache_open_file(cache, tmp, PCH_MAX, &fd);
 	if (!err && fstat(fd, &st) < 0)
@@ -424,12 +386,11 @@ static int build_checked(const struct ember_cache *cache,
 }
 
 /*
- * Threads are serialised by the fork lock, processes by this file lock. The
- * fork lock, not a mutex of its own: a compile forked by another thread
- * while the lock file is open would inherit it, and the lock would stay held
- * for as long as that copy lives (up to the compile's wall limit). It also
- * covers the LLVM work of a build.
+ * Threads are serialised by this mutex, processes by the file lock (a copy
+ * the host forks to check an object, isolation.h, holds an open lock file
+ * only for the few milliseconds it lives).
  */
+static pthread_mutex_t builders = PTHREAD_MUTEX_INITIALIZER;
 
 static int lock_builders(const struct ember_cache *cache)
 {
@@ -460,7 +421,7 @@ int ember__prelude_pch(const struct ember_cache *cache,
 	snprintf(pch_name, sizeof(pch_name), "prelude-%s.pch", hex);
 	snprintf(sum_name, sizeof(sum_name), "prelude-%s.sum", hex);
 
-	ember__in_process_llvm_begin();
+	pthread_mutex_lock(&builders);
 	/* Under the lock: another process may be building it right now. */
 	lock = lock_builders(cache);
 	err = open_checked(cache, inputs, pch_name, sum_name, pch);
@@ -471,7 +432,7 @@ int ember__prelude_pch(const struct ember_cache *cache,
 				    sum_name, pch);
 	if (lock >= 0)
 		close(lock);
-	ember__in_process_llvm_end();
+	pthread_mutex_unlock(&builders);
 	return err;
 }
 

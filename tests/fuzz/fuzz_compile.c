@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "compiler/compile.h"
+#include "compiler/translate.h"
 #include "fuzz_support.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -24,7 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ember_compile_opts o = { .name = "fuzz.c",
-					.rewrite_only = true };
+					.rewrite_only = ember__translate };
 	struct ember_compiled c;
 	char *text = ember_fuzz_string(data, size);
 

@@ -9,11 +9,29 @@ cmake --install "$build_dir" --prefix "$tmp/prefix" >/dev/null
 cat > "$tmp/consumer.c" <<'C'
 #include <ember/ember.h>
 #include <stdio.h>
-int main(void) { printf("ember %s\n", ember_version()); return 0; }
+int main(int argc, char **argv)
+{
+	struct ember_module *m = NULL;
+
+	printf("ember %s\n", ember_version());
+	/* the installed library finds its compiler beside itself */
+	if (argc > 1 && ember_module_compile(argv[1], NULL, &m)) {
+		printf("compile: %s\n", ember_errmsg());
+		return 1;
+	}
+	ember_module_free(m);
+	return 0;
+}
 C
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig
 cc "$tmp/consumer.c" $(pkg-config --cflags --libs ember) -Wl,-rpath,"$tmp/prefix/lib" -o "$tmp/pc"
-"$tmp/pc"
+unset EMBER_COMPILER
+EMBER_CACHE_DIR=$tmp/cache "$tmp/pc" 'int kprobe__nothing(void *ctx) { return 0; }'
+test -x "$tmp/prefix/lib/ember/ember-compiler"
+# The library itself does not link libclang or LLVM.
+if readelf -d "$tmp/prefix/lib/libember.so" | grep -i 'NEEDED.*\(llvm\|clang\)'; then
+  echo "libember.so links LLVM" >&2; exit 1
+fi
 mkdir "$tmp/cm"
 cat > "$tmp/cm/CMakeLists.txt" <<CM
 cmake_minimum_required(VERSION 3.18)

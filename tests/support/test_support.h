@@ -21,6 +21,10 @@ char *test_read_file(const char *path, size_t *len);
 void test_remove_tree(const char *path);
 /* Count the open file descriptors of this process. */
 int test_count_fds(void);
+/* The first child of any thread of process pid, or 0. */
+int test_child_of(int pid);
+/* Process pid is gone, or a zombie waiting for a reaper that is not us. */
+bool test_process_gone(int pid);
 /* Run a command (argv, NULL-terminated) and wait for it; returns its pid. */
 int test_spawn_wait(char *const argv[]);
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The forked compile copy (compiler/isolation.c): it must not outlive a host
- * that is killed while it works. A copy that waits without using CPU (a
- * macro-built #include of a FIFO, a lock inherited at fork) is not stopped
- * by its CPU limit, and only its host enforces the wall limit.
+ * The forked copy of the host (compiler/isolation.c, which checks prebuilt
+ * objects): it must not outlive a host that is killed while it works. A
+ * copy that waits without using CPU (a lock inherited at fork) is not
+ * stopped by its CPU limit, and only its host enforces the wall limit. (The
+ * compiler process: tests/library/test_compiler_process.c.)
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -34,39 +35,6 @@ static int wait_forever(void *arg, ember_log_fn log, void *log_ctx, FILE *reply)
 	return (int)read(p[0], &c, 1);
 }
 
-/* The copy's pid: the only child of the host's only thread. */
-static pid_t copy_of(pid_t host)
-{
-	char path[64];
-	long pid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", host, host);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return (pid_t)pid;
-}
-
-/* Gone, or a zombie waiting for a reaper that is not us. */
-static bool gone(pid_t pid)
-{
-	char path[64], state = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return true;
-	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
-		state = 0;
-	fclose(f);
-	return state == 'Z' || state == 'X';
-}
-
 static void copy_dies_with_its_host(void **state)
 {
 	pid_t host, copy = 0;
@@ -85,15 +53,15 @@ static void copy_dies_with_its_host(void **state)
 	}
 	for (int i = 0; i < 200 && !copy; i++) {
 		usleep(10000);
-		copy = copy_of(host);
+		copy = test_child_of(host);
 	}
 	assert_true(copy > 0);
-	assert_false(gone(copy));
+	assert_false(test_process_gone(copy));
 	kill(host, SIGKILL);
 	assert_int_equal(waitpid(host, &status, 0), host);
-	for (int i = 0; i < 200 && !gone(copy); i++)
+	for (int i = 0; i < 200 && !test_process_gone(copy); i++)
 		usleep(10000);
-	if (!gone(copy)) {
+	if (!test_process_gone(copy)) {
 		kill(copy, SIGKILL);
 		fail_msg("the compile copy %d outlived its killed host", copy);
 	}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The compiler process, seen from the core.
+ *
+ * libember.so does not link libclang or LLVM: a host that loads a cached or
+ * prebuilt program never maps or relocates them (about 780,000 relocations,
+ * 40-60 MB). Everything that needs them (the parse, the rewriters, code
+ * generation, building the precompiled prelude) runs in ember-compiler, an
+ * internal executable installed beside the library (LIBDIR/ember/, found
+ * from the library's own path; EMBER_COMPILER names another one, for tests).
+ *
+ * The first request of a process spawns it (posix_spawn: no descriptor but
+ * its socket inherited); it lives as long as its host (it leaves when its
+ * socket closes or its parent changes). Each request goes on a socket of
+ * its own, passed to the server with the descriptors it needs (the host's
+ * working directory, the PCH, the cache directory); the server forks a copy
+ * of itself per request (it is single-threaded, so the fork is safe under
+ * ASan as well), which works under the limits of isolation.h, sends its log
+ * lines and result on that socket and exits. The server then reports how
+ * the copy ended, so a crash is a clear error and the next request gets a
+ * fresh copy. Requests of several host threads run at once.
+ */
+#ifndef EMBER_COMPILER_CLIENT_H
+#define EMBER_COMPILER_CLIENT_H
+
+#include <stddef.h>
+
+#include "ember/ember.h"
+
+enum ember_compiler_request {
+	/* body: a compile job (compile_job.h); fds: the PCH, or none */
+	EMBER_COMPILER_TRANSLATE = 'T',
+	/* body: strings (compile_job.h): the file name to write in the
+	 * directory, then clang's flags; fds: the cache directory */
+	EMBER_COMPILER_BUILD_PCH = 'P',
+};
+
+/*
+ * Run one request in the compiler. On success *reply (malloc'd,
+ * NUL-terminated) holds the answer. On failure returns a negative errno and
+ * ember_errmsg() says why: the compiler's own message, which limit the work
+ * on name hit, how the copy died, or why the compiler could not be run.
+ */
+int ember__compiler_request(const char *name, enum ember_compiler_request kind,
+			    const char *body, size_t len, const int *fds,
+			    size_t fds_cnt, ember_log_fn log, void *log_ctx,
+			    char **reply, size_t *reply_len);
+
+/* The compiler executable's build-id, read from its file (no process is
+ * started): part of the caches' keys. 0, or -errno with ember_errmsg(). */
+int ember__compiler_build_id(unsigned char *id, size_t size, size_t *len);
+
+/* What the request's first message carries after its kind and log flag:
+ * both sides must be of one build. */
+#define EMBER_COMPILER_PROTOCOL "ember-compiler-1 " EMBER_VERSION_STRING
+
+#endif

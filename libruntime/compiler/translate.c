@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: MIT
+#include "compiler/translate.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <clang-c/Index.h>
+
+#include "compiler/clang_args.h"
+#include "compiler/codegen.h"
+#include "compiler/compile.h"
+#include "compiler/edits.h"
+#include "compiler/include_check.h"
+#include "compiler/include_check_parsed.h"
+#include "compiler/rewriter.h"
+#include "error.h"
+#include "timing.h"
+
+#define MAIN_PATH EMBER_VIRTUAL_MAIN_PATH
+#define VINC EMBER_VIRTUAL_INCLUDE_DIR
+
+static int (*const rewriters[])(struct ember_rewriter *) = {
+	ember__rewrite_calls,	      ember__rewrite_probe_sections,
+	ember__rewrite_tables,	      ember__rewrite_inline,
+	ember__rewrite_packet_fields, ember__rewrite_kernel_reads,
+	ember__rewrite_trace_printk,
+};
+
+static const char *display_file(CXFile file, CXFile main_file, const char *name,
+				CXString *owned)
+{
+	if (clang_File_isEqual(file, main_file))
+		return name;
+	*owned = clang_getFileName(file);
+	return clang_getCString(*owned) ? clang_getCString(*owned) : "?";
+}
+
+/* Collect parse diagnostics: errors into *errors, warnings (with clang's
+ * [-Wflag]) into *warnings. Returns the number of errors. */
+static size_t parse_diagnostics(CXTranslationUnit tu, CXFile main_file,
+				const char *name, char **errors,
+				char **warnings)
+{
+	unsigned int i, n = clang_getNumDiagnostics(tu);
+	size_t nerr = 0;
+
+	for (i = 0; i < n; i++) {
+		CXDiagnostic d = clang_getDiagnostic(tu, i);
+		enum CXDiagnosticSeverity sev = clang_getDiagnosticSeverity(d);
+		CXString msg = clang_getDiagnosticSpelling(d);
+		CXString opt = clang_getDiagnosticOption(d, NULL);
+		CXString fname = { 0 };
+		CXFile file;
+		unsigned int line, col;
+		const char *shown, *flag = clang_getCString(opt);
+		char *w = NULL;
+
+		clang_getExpansionLocation(clang_getDiagnosticLocation(d),
+					   &file, &line, &col, NULL);
+		shown = file ? display_file(file, main_file, name, &fname)
+			     : name;
+		if (sev >= CXDiagnostic_Error) {
+			ember__diag_append(errors, name, shown, line, col,
+					   "error", clang_getCString(msg));
+			nerr++;
+		} else if (sev == CXDiagnostic_Warning &&
+			   asprintf(&w, flag && *flag ? "%s [%s]" : "%s",
+				    clang_getCString(msg), flag) >= 0) {
+			ember__diag_append(warnings, name, shown, line, col,
+					   "warning", w);
+			free(w);
+		}
+		if (fname.data)
+			clang_disposeString(fname);
+		clang_disposeString(opt);
+		clang_disposeString(msg);
+		clang_disposeDiagnostic(d);
+	}
+	return nerr;
+}
+
+/*
+ * The BPF backend's errors carry an LLVM node dump ("pass by value not
+ * supported 0x55..: i64 = GlobalAddress<...> 0, FILE:L:C") at a location
+ * clang cannot map: say the message alone at FILE:L:C, with what to do, and
+ * drop the note about the location. True when the line was handled.
+ */
+static bool backend_line(FILE *f, const char *p, size_t ll,
+			 const struct ember_rewriter *rw)
+{
+	static const struct {
+		const char *msg, *hint, *said; /* said: instead of msg */
+	} known[] = {
+		{ "pass by value not supported",
+		  "a struct passed by value to a function that is not "
+		  "inlined; pass a pointer, or drop noinline",
+		  NULL },
+		{ "aggregate returns are not supported",
+		  "a struct returned by a function that is not inlined; "
+		  "return it through a pointer, or drop noinline",
+		  NULL },
+		{ "too many args to",
+		  "a function that is not inlined takes at most five, in "
+		  "registers r1-r5; pass a pointer to a struct, or drop "
+		  "noinline",
+		  "too many arguments in a call" },
+		{ "stack arguments are not supported",
+		  "a function that is not inlined takes at most five, in "
+		  "registers r1-r5; pass a pointer to a struct, or drop "
+		  "noinline",
+		  "too many arguments in a call" },
+		{ "variadic functions are not supported",
+		  "a call to a variadic function that is not inlined", NULL },
+		{ "unsupported dynamic stack allocation",
+		  "a variable-length array or alloca()", NULL },
+	};
+	static const char unmapped[] =
+		"could not determine the original source location";
+	const char *err = memmem(p, ll, ": error: ", 9), *loc;
+	size_t nl = strlen(rw->name), i;
+	unsigned int line, col;
+	int used = 0;
+
+	if (memmem(p, ll, unmapped, sizeof(unmapped) - 1))
+		return true;
+	if (!err)
+		return false;
+	err += 9;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strncmp(err, known[i].msg, strlen(known[i].msg)))
+			break;
+	if (i == sizeof(known) / sizeof(known[0]))
+		return false;
+	/* the last ", NAME:L:C" of the line is the user's place */
+	for (loc = p + ll; loc > err; loc--)
+		if (loc[-1] == ' ' && loc[-2] == ',' &&
+		    (size_t)(p + ll - loc) > nl && !strncmp(loc, rw->name, nl))
+			break;
+	if (loc > err &&
+	    sscanf(loc + nl, ":%u:%u%n", &line, &col, &used) == 2 &&
+	    loc + nl + used == p + ll) {
+		col = ember__edits_map_column(&rw->edits, rw->text, rw->len,
+					      line, col);
+		fprintf(f, "%s:%u:%u: error: %s (%s)\n", rw->name, line, col,
+			known[i].said ?: known[i].msg, known[i].hint);
+	} else {
+		fprintf(f, "%s: error: %s (%s)\n", rw->name,
+			known[i].said ?: known[i].msg, known[i].hint);
+	}
+	return true;
+}
+
+/*
+ * Codegen diagnostics name the user's file through #line; columns there are
+ * columns of the rewritten text: map them back.
+ */
+static char *map_codegen_diags(const char *diags,
+			       const struct ember_rewriter *rw,
+			       const char *rewritten)
+{
+	static const char vinc[] = VINC "/";
+	const char *p = diags, *body = strstr(rewritten, "\n#line 1 \"");
+	size_t nl = strlen(rw->name), ml = strlen(MAIN_PATH);
+	unsigned int header_lines = 0;
+	char *out = NULL;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	/* Inside a macro's expansion clang names the rewritten file itself:
+	 * its lines after the #line directive are the user's lines. */
+	body = body ? strchr(body + 1, '\n') : NULL; /* end of #line */
+	for (const char *q = rewritten; body && q <= body; q++)
+		header_lines += *q == '\n';
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+		unsigned int line, col;
+		int used = 0;
+
+		if (backend_line(f, p, ll, rw)) {
+			/* said at the user's line, or nothing to say */
+		} else if (!strncmp(p, rw->name, nl) &&
+			   sscanf(p + nl, ":%u:%u:%n", &line, &col, &used) ==
+				   2 &&
+			   used) {
+			col = ember__edits_map_column(&rw->edits, rw->text,
+						      rw->len, line, col);
+			fprintf(f, "%s:%u:%u:%.*s\n", rw->name, line, col,
+				(int)(ll - nl - used), p + nl + used);
+		} else if (body && !strncmp(p, MAIN_PATH, ml) &&
+			   sscanf(p + ml, ":%u:%u:%n", &line, &col, &used) ==
+				   2 &&
+			   used && line > header_lines) {
+			line -= header_lines;
+			col = ember__edits_map_column(&rw->edits, rw->text,
+						      rw->len, line, col);
+			fprintf(f, "%s:%u:%u:%.*s\n", rw->name, line, col,
+				(int)(ll - ml - used), p + ml + used);
+		} else if (!strncmp(p, vinc, sizeof(vinc) - 1) &&
+			   memmem(p, ll, ": note: ", 8)) {
+			/* inside ember's prelude: nothing the user wrote */
+		} else {
+			char *line_text = strndup(p, ll);
+			char *shown = line_text ? ember__user_paths(line_text,
+								    rw->name)
+						: NULL;
+
+			fprintf(f, "%s\n", shown ? shown : "?");
+			free(shown);
+			free(line_text);
+		}
+		p += ll + (eol ? 1 : 0);
+	}
+	fclose(f);
+	return out;
+}
+
+static void rewriter_free(struct ember_rewriter *rw)
+{
+	size_t i;
+
+	ember__edits_free(&rw->edits);
+	free(rw->errors);
+	free(rw->warnings);
+	for (i = 0; i < rw->tables_cnt; i++) {
+		free(rw->tables[i].name);
+		free(rw->tables[i].kind);
+		free(rw->tables[i].event_type);
+		free(rw->tables[i].pin_path);
+	}
+	free(rw->tables);
+	/* programs are handed over to the result or freed by the caller */
+}
+
+static int compose_final(const struct ember_compile_opts *o,
+			 const struct ember_rewriter *rw, const char *body,
+			 const char *program_h, char **out, size_t *out_len)
+{
+	FILE *f = open_memstream(out, out_len);
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(f,
+		"/* Plain eBPF C rewritten by ember from %s. */\n"
+		"#include <ember/prelude.h>\n%s"
+		"#line 1 \"%s\"\n%s",
+		o->name, program_h, o->name, body);
+	/* As BCC: GPL unless the text says otherwise with its own license
+	 * variable or with #define BPF_LICENSE Dual BSD/GPL. */
+	if (!rw->has_license)
+		fprintf(f, "\nchar _license[] SEC(\"license\") = %s;\n",
+			rw->license_macro ? "__EMBER_STR(BPF_LICENSE)"
+					  : "\"GPL\"");
+	/* clang puts into BTF only the types of globals and function
+	 * signatures: name each submitted event type in one, so the host can
+	 * decode events by field name. */
+	for (size_t i = 0; i < rw->tables_cnt; i++)
+		if (rw->tables[i].event_type)
+			fprintf(f,
+				"static __attribute__((used)) void "
+				"__ember_event_%s(%s *e) {}\n",
+				rw->tables[i].name, rw->tables[i].event_type);
+	return fclose(f) ? -ENOMEM : 0;
+}
+
+/* One translation, as its steps fill it in. */
+struct translation {
+	const struct ember_compile_job *job;
+	const char *text;
+	size_t len;
+	const struct ember_compile_opts *o; /* name, cflags, log */
+	struct ember_compiled *out;
+	const char **args;
+	size_t nargs;
+	struct CXUnsavedFile *unsaved;
+	CXIndex index;
+	CXTranslationUnit tu;
+	struct ember_rewriter rw;
+	char *body;
+	size_t body_len;
+};
+
+static const char *pch_path(const struct translation *c)
+{
+	return c->job->pch_path;
+}
+
+static const char *host_triple(const struct translation *c)
+{
+	return c->job->host_triple;
+}
+
+/* The parse's flags (clang_args.h) and its in-memory files. */
+static int parse_args(struct translation *c)
+{
+	const struct ember_compile_opts *o = c->o;
+	const struct ember_compile_job *j = c->job;
+	const char **args;
+	size_t i, n;
+
+	c->args = args = calloc(2 * EMBER_CLANG_ARGS_MAX + 4 + o->cflags_cnt +
+					c->job->kh_args_cnt +
+					ember__clang_common_args_cnt,
+				sizeof(*args));
+	c->unsaved = calloc(j->files_cnt + 1, sizeof(*c->unsaved));
+	if (!args || !c->unsaved)
+		return ember__error(ENOMEM, "out of memory");
+	n = ember__clang_parse_args(args, host_triple(c));
+	/* the tree's include dirs and -include linux/kconfig.h, which must
+	 * come before the prelude */
+	for (i = 0; i < c->job->kh_args_cnt; i++)
+		args[n++] = c->job->kh_args[i];
+	if (pch_path(c)) {
+		n += ember__clang_pch_args(args + n, pch_path(c), true);
+	} else {
+		args[n++] = "-include";
+		args[n++] = VINC "/ember/prelude.h";
+	}
+	args[n++] = "-include";
+	args[n++] = VINC "/ember/program.h";
+	for (i = 0; i < ember__clang_common_args_cnt; i++)
+		args[n++] = ember__clang_common_args[i];
+	for (i = 0; i < o->cflags_cnt; i++)
+		args[n++] = o->cflags[i];
+	c->nargs = n;
+	c->unsaved[0] = (struct CXUnsavedFile){ MAIN_PATH, c->text, c->len };
+	for (i = 0; i < j->files_cnt; i++)
+		c->unsaved[i + 1] = (struct CXUnsavedFile){ j->files[i].path,
+							    j->files[i].text,
+							    j->files[i].len };
+	return 0;
+}
+
+/* Parse the user's text as written (BCC vocabulary). */
+static int parse(struct translation *c)
+{
+	const struct ember_compile_opts *o = c->o;
+	int err;
+
+	/* excludeDeclarationsFromPCH: walking the AST then visits only the
+	 * user's declarations, not the precompiled kernel types. */
+	c->index = clang_createIndex(1, 0);
+	if (clang_parseTranslationUnit2(
+		    c->index, MAIN_PATH, c->args, (int)c->nargs, c->unsaved,
+		    (unsigned int)c->job->files_cnt + 1,
+		    CXTranslationUnit_DetailedPreprocessingRecord,
+		    &c->tu) != CXError_Success)
+		return ember__error(EINVAL, "%s: libclang could not parse",
+				    o->name);
+	c->rw = (struct ember_rewriter){ .tu = c->tu,
+					 .main_file = clang_getFile(c->tu,
+								    MAIN_PATH),
+					 .text = c->text,
+					 .len = c->len,
+					 .name = o->name };
+	if (parse_diagnostics(c->tu, c->rw.main_file, o->name, &c->rw.errors,
+			      &c->rw.warnings))
+		return ember__error(EINVAL, "%s", c->rw.errors);
+	err = ember__check_inclusions(c->tu, MAIN_PATH, o->name, c->text,
+				      c->len);
+	return err;
+}
+
+/* Rewriters, then the edits applied to the user's text. A user error in one
+ * does not stop the others: report everything at once. */
+static int rewrite(struct translation *c)
+{
+	const struct ember_compile_opts *o = c->o;
+	struct ember_rewriter *rw = &c->rw;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < sizeof(rewriters) / sizeof(rewriters[0]); i++) {
+		int e = rewriters[i](rw);
+
+		if (e && e != -EINVAL) {
+			err = e;
+			break;
+		}
+	}
+	if (rw->error_cnt)
+		return ember__error(EINVAL, "%s", rw->errors);
+	/* each one is loaded (or kept for loading) as its own program */
+	if (rw->progs_cnt > EMBER_PROGRAMS_MAX)
+		return ember__error(
+			E2BIG,
+			"%s: error: %zu functions would be BPF "
+			"programs, more than the %d a module may have",
+			o->name, rw->progs_cnt, EMBER_PROGRAMS_MAX);
+	if (!err)
+		err = ember__edits_apply(&rw->edits, c->text, c->len, &c->body,
+					 &c->body_len);
+	if (!err)
+		err = compose_final(o, rw, c->body, c->job->program_h,
+				    &c->out->rewritten, &c->out->rewritten_len);
+	if (err)
+		ember__error(-err, "rewriting %s: %s", o->name, strerror(-err));
+	return err;
+}
+
+/* Compile the plain eBPF C to a BPF object. */
+static int codegen(struct translation *c)
+{
+	const struct ember_compile_opts *o = c->o;
+	struct ember_compiled *out = c->out;
+	const char **args = c->args;
+	char *diags = NULL;
+	size_t i, n = 0;
+	int err;
+
+	if (c->job->headers) {
+		/* cc1 without the driver: the kernel's headers want __GNUC__ */
+		args[n++] = "-fgnuc-version=4.2.1";
+		for (i = 0; i < c->job->kh_args_cnt; i++)
+			args[n++] = c->job->kh_args[i];
+	}
+	if (pch_path(c))
+		n += ember__clang_pch_args(args + n, pch_path(c), false);
+	for (i = 0; i < ember__clang_common_args_cnt; i++)
+		args[n++] = ember__clang_common_args[i];
+	for (i = 0; i < o->cflags_cnt; i++)
+		args[n++] = o->cflags[i];
+	err = ember__codegen_bpf(
+		&(struct ember_codegen_input){ .main_path = MAIN_PATH,
+					       .main_text = out->rewritten,
+					       .main_len = out->rewritten_len,
+					       .files = c->job->files,
+					       .files_cnt = c->job->files_cnt,
+					       .args = args,
+					       .args_cnt = n,
+					       .host_triple = host_triple(c) },
+		&out->obj, &out->obj_len, &diags);
+	if (err) {
+		char *mapped =
+			diags ? map_codegen_diags(diags, &c->rw, out->rewritten)
+			      : NULL;
+
+		ember__error(-err, "%s",
+			     mapped ? mapped : "code generation failed");
+		free(mapped);
+		free(diags);
+		return err;
+	}
+	free(diags);
+	return 0;
+}
+
+/* The programs, tables and warnings the rewriters found go with it. */
+static int collect(struct translation *c)
+{
+	struct ember_compiled *out = c->out;
+
+	out->progs = c->rw.progs;
+	out->progs_cnt = c->rw.progs_cnt;
+	c->rw.progs = NULL;
+	c->rw.progs_cnt = 0;
+	out->tables = c->rw.tables;
+	out->tables_cnt = c->rw.tables_cnt;
+	c->rw.tables = NULL;
+	c->rw.tables_cnt = 0;
+	out->warnings = c->rw.warnings;
+	c->rw.warnings = NULL;
+	return 0;
+}
+
+/* What parse_args to codegen hold. */
+static void release_parse(struct translation *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->rw.progs_cnt; i++) {
+		free(c->rw.progs[i].name);
+		free(c->rw.progs[i].section);
+	}
+	free(c->rw.progs);
+	rewriter_free(&c->rw);
+	free(c->body);
+	if (c->tu)
+		clang_disposeTranslationUnit(c->tu);
+	if (c->index)
+		clang_disposeIndex(c->index);
+	free(c->args);
+	free(c->unsaved);
+}
+
+int ember__translate(const struct ember_compile_job *job, bool generate,
+		     ember_log_fn log, void *log_ctx,
+		     struct ember_compiled *out)
+{
+	struct ember_compile_opts o = { .name = job->name,
+					.cflags = job->cflags,
+					.cflags_cnt = job->cflags_cnt,
+					.log = log,
+					.log_ctx = log_ctx };
+	struct translation c = { .job = job,
+				 .text = job->text,
+				 .len = job->len,
+				 .o = &o,
+				 .out = out };
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = parse_args(&c);
+	err = err ?: EMBER_TIMED(&o, "parse (in the compiler)", parse(&c));
+	err = err
+		      ?: EMBER_TIMED(&o, "rewriters (in the compiler)",
+				     rewrite(&c));
+	if (generate)
+		err = err
+			      ?: EMBER_TIMED(&o, "codegen (in the compiler)",
+					     codegen(&c));
+	err = err ?: collect(&c);
+	if (err) {
+		ember__compiled_log_warnings(out->warnings ? out->warnings
+							   : c.rw.warnings,
+					     log, log_ctx);
+		ember__compiled_free(out);
+	}
+	release_parse(&c);
+	return err;
+}

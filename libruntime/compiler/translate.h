@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The part of a compile that needs libclang and LLVM, in the compiler
+ * process (compiler_client.h): parse the prepared text, run the rewriters,
+ * apply their edits, generate the BPF object.
+ */
+#ifndef EMBER_TRANSLATE_H
+#define EMBER_TRANSLATE_H
+
+#include <stdbool.h>
+
+#include "compiler/compile_job.h"
+#include "compiler/compiled.h"
+#include "ember/ember.h"
+
+/*
+ * Translate job into out (without generate: stop at the rewritten C, no
+ * object). 0, or -errno with the diagnostics ("NAME:L:C: error: ...")
+ * in ember_errmsg(); warnings of a failed translation go to log.
+ */
+int ember__translate(const struct ember_compile_job *job, bool generate,
+		     ember_log_fn log, void *log_ctx,
+		     struct ember_compiled *out);
+
+#endif
