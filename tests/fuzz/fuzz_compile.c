@@ -4,7 +4,8 @@
  * headers (tracepoint args from the golden tracefs tree), include checks,
  * libclang parse, every rewriter, the edits applied -> rewritten C.
  * In-process and without code generation (compile.h: rewrite_only), so
- * libFuzzer sees the coverage; codegen runs only in the forked copy.
+ * libFuzzer sees the coverage; code generation runs only in the compiler
+ * process.
  */
 #include <stdint.h>
 #include <stdlib.h>

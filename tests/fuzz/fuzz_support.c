@@ -34,6 +34,8 @@ void ember_fuzz_environment(void)
 	atexit(remove_cache);
 	setenv("EMBER_CACHE_DIR", cache_dir, 1);
 	setenv("EMBER_TRACEFS", EMBER_FUZZ_TRACEFS, 1);
+	/* linked statically: the precompiled prelude is built by this one */
+	setenv("EMBER_COMPILER", EMBER_FUZZ_COMPILER, 0);
 }
 
 char *ember_fuzz_string(const uint8_t *data, size_t size)

@@ -5,7 +5,7 @@
                  '{ bpf_trace_printk("Hello, World!\\n"); return 0; }')
     b.trace_print()
 
-Programs are compiled in-process by libember (no kernel headers needed:
+Programs are compiled by libember (no kernel headers needed:
 kernel types come from BTF), loaded with libbpf and attached by name as in
 BCC. Errors are ember.CompileError, ember.LoadError and ember.AttachError
 (all Exceptions) carrying ember's message: compile errors at the program's
