@@ -146,6 +146,7 @@ static void free_stops_every_program(void)
 			calls[i].name, i);
 	assert_true(len < sizeof(text));
 
+	test_start_compiler();
 	fds = test_count_fds();
 	if (ember_module_new(text, &o, &m))
 		fail_msg("load failed: %s", ember_errmsg());

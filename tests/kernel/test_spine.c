@@ -173,10 +173,11 @@ static void verifier_rejection_names_line(void **state)
 {
 	struct ember_module_opts o = { .sz = sizeof(o), .name = "reject.c" };
 	struct ember_module *m = NULL;
-	int before = test_count_fds();
-	int err;
+	int before, err;
 
 	(void)state;
+	test_start_compiler();
+	before = test_count_fds();
 	/* Reading an arbitrary scalar as a pointer: the verifier refuses. */
 	err = ember_module_new("TRACEPOINT_PROBE(syscalls, sys_enter_execve)\n"
 			       "{\n"

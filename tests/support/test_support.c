@@ -320,3 +320,18 @@ bool test_process_gone(int pid)
 	fclose(f);
 	return state == 'Z' || state == 'X';
 }
+
+void test_start_compiler(void)
+{
+	struct ember_module_opts o = { .sz = sizeof(o), .name = "start.c" };
+	struct ember_module *m = NULL;
+	char text[128];
+
+	snprintf(text, sizeof(text), "int started_%d_%.0f;\n", (int)getpid(),
+		 test_now() * 1e6);
+	if (ember_module_compile(text, &o, &m)) {
+		fprintf(stderr, "compile: %s\n", ember_errmsg());
+		abort();
+	}
+	ember_module_free(m);
+}

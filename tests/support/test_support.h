@@ -21,6 +21,10 @@ char *test_read_file(const char *path, size_t *len);
 void test_remove_tree(const char *path);
 /* Count the open file descriptors of this process. */
 int test_count_fds(void);
+/* Compile a text this process has not compiled (not in the object cache):
+ * the compiler process is then running and its two descriptors open, for a
+ * test that counts descriptors around compiles. */
+void test_start_compiler(void);
 /* The first child of any thread of process pid, or 0. */
 int test_child_of(int pid);
 /* Process pid is gone, or a zombie waiting for a reaper that is not us. */
