@@ -10,7 +10,10 @@
  * - a call passes at most five arguments (BPF registers r1-r5) to a helper
  *   or to a function with no body here; the BPF backend says so without a
  *   place for a helper. A static function is inlined (rewrite_inline.c), and
- *   a __noinline one is reported by the backend at its line.
+ *   a __noinline one is reported by the backend at its line;
+ * - a kprobe, tracepoint or raw tracepoint program (or a static function it
+ *   calls) cannot use a packet helper: no kernel gives one to these program
+ *   types (the verifier: "program of this type cannot use helper").
  * Nothing is rewritten.
  */
 #include <errno.h>
@@ -20,11 +23,65 @@
 #include "compiler/virtual_files.h"
 
 #define ARGS_MAX 5
+#define CALLEES_MAX 256
 
 struct walk {
 	struct ember_rewriter *rw;
 	int err;
+	/* in a program of a tracing type (its kind, for messages), or in a
+	 * static function it calls (reach: only the packet-helper rule) */
+	const char *prog_kind;
+	bool reach;
+	/* static functions already followed from a tracing program */
+	unsigned int followed[CALLEES_MAX];
+	size_t followed_cnt;
 };
+
+/* Kernel helpers only packet program types get (socket filter, tc, XDP,
+ * lwt...): never kprobe, tracepoint or raw tracepoint ones. */
+static bool packet_helper(const char *name)
+{
+	static const char *const prefixes[] = { "bpf_skb_", "bpf_xdp_",
+						"bpf_redirect" };
+	static const char *const names[] = {
+		"bpf_clone_redirect",  "bpf_l3_csum_replace",
+		"bpf_l4_csum_replace", "bpf_csum_diff",
+		"bpf_csum_update",     "bpf_csum_level",
+		"bpf_set_hash_invalid"
+	};
+	size_t i, n = strlen(name);
+
+	/* bpf_skb_output, bpf_xdp_output: tracing programs may */
+	if (n > 7 && !strcmp(name + n - 7, "_output"))
+		return false;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/* The tracing program kind a function's name makes it (BCC's names and
+ * the probe macros'), or NULL. */
+static const char *tracing_kind(CXCursor fn)
+{
+	static const char *const kinds[][2] = {
+		{ "tracepoint__", "tracepoint" },
+		{ "raw_tracepoint__", "raw tracepoint" },
+		{ "kprobe__", "kprobe" },
+		{ "kretprobe__", "kretprobe" },
+	};
+	CXString sp = clang_getCursorSpelling(fn);
+	const char *name = clang_getCString(sp), *kind = NULL;
+
+	for (size_t i = 0; name && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strncmp(name, kinds[i][0], strlen(kinds[i][0])))
+			kind = kinds[i][1];
+	clang_disposeString(sp);
+	return kind;
+}
 
 static void record(struct walk *w, int err)
 {
@@ -106,13 +163,23 @@ static bool callable_without_body(CXTranslationUnit tu, CXCursor decl)
 
 /* A direct call to a FunctionDecl: defined elsewhere as a program, or
  * defined nowhere. */
+static void follow(struct walk *w, CXCursor def);
+
 static void check_function(struct walk *w, CXCursor call, CXCursor callee)
 {
 	CXCursor def = clang_getCursorDefinition(callee);
-	CXString sp = clang_getCursorSpelling(callee);
-	const char *name = clang_getCString(sp);
+	CXString sp;
+	const char *name;
 	int nargs = clang_Cursor_getNumArguments(call);
 
+	if (!clang_Cursor_isNull(def) && w->prog_kind &&
+	    ember__cursor_in_main(w->rw, def) &&
+	    clang_getCursorLinkage(def) != CXLinkage_External)
+		follow(w, def);
+	if (w->reach)
+		return;
+	sp = clang_getCursorSpelling(callee);
+	name = clang_getCString(sp);
 	if (!clang_Cursor_isNull(def)) {
 		if (ember__cursor_in_main(w->rw, def) &&
 		    clang_getCursorLinkage(def) == CXLinkage_External)
@@ -176,12 +243,22 @@ static void check_pointer_call(struct walk *w, CXCursor call, CXCursor callee)
 	CXString sp;
 	const char *name;
 
-	if (nargs <= ARGS_MAX ||
-	    clang_getCursorKind(callee) == CXCursor_FieldDecl)
+	if (clang_getCursorKind(callee) == CXCursor_FieldDecl)
 		return;
 	sp = clang_getCursorSpelling(callee);
 	name = clang_getCString(sp);
-	if (!name || !*name)
+	if (w->prog_kind && name && packet_helper(name))
+		record(w,
+		       ember__rewrite_error(
+			       w->rw, call,
+			       "helper '%s' is for packet programs (socket "
+			       "filter, tc, XDP): the kernel refuses it in a "
+			       "%s program (\"program of this type cannot "
+			       "use helper\")",
+			       name, w->prog_kind));
+	if (nargs <= ARGS_MAX || w->reach)
+		;
+	else if (!name || !*name)
 		record(w, ember__rewrite_error(
 				  w->rw, call,
 				  "too many arguments to a BPF helper (%d): a "
@@ -223,6 +300,26 @@ static enum CXChildVisitResult visit_calls(CXCursor c, CXCursor parent,
 					   : CXChildVisit_Recurse;
 }
 
+static CXCursor body_of(CXCursor fn);
+
+/* A static function a tracing program calls: its packet helpers too,
+ * once. */
+static void follow(struct walk *w, CXCursor def)
+{
+	unsigned int h = clang_hashCursor(def);
+	bool reach = w->reach;
+
+	for (size_t i = 0; i < w->followed_cnt; i++)
+		if (w->followed[i] == h)
+			return;
+	if (w->followed_cnt == CALLEES_MAX)
+		return;
+	w->followed[w->followed_cnt++] = h;
+	w->reach = true;
+	clang_visitChildren(body_of(def), visit_calls, w);
+	w->reach = reach;
+}
+
 static enum CXChildVisitResult find_body(CXCursor c, CXCursor parent,
 					 void *data)
 {
@@ -251,6 +348,9 @@ static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent,
 	    clang_getCursorKind(c) != CXCursor_FunctionDecl ||
 	    !clang_isCursorDefinition(c))
 		return CXChildVisit_Continue;
+	w->prog_kind = clang_Cursor_getStorageClass(c) == CX_SC_Static
+			       ? NULL
+			       : tracing_kind(c);
 	clang_visitChildren(body_of(c), visit_calls, w);
 	return w->err && w->err != -EINVAL ? CXChildVisit_Break
 					   : CXChildVisit_Continue;
