@@ -302,7 +302,9 @@ ember_module_rewritten_source(const struct ember_module *m);
  * the releases of those already program-less events are left to a
  * short-lived process, a grandchild named "ember-release" that holds no
  * other fd of the host's and leaves the host's session and directory, so
- * that this call waits about once rather than once per tracepoint. For
+ * that this call waits about once rather than once per tracepoint (not
+ * when the caller is a PID namespace's init or a child subreaper, which
+ * would inherit that process: then it waits once per tracepoint). For
  * that it forks the caller (the copy runs only system calls) and, with two
  * or more tracepoints, detaches them in threads that block every signal.
  * Until that process has released them (it exits then, or dies: the

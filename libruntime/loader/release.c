@@ -170,6 +170,16 @@ static int spawn_releaser(const int *fds, size_t n, int *wake)
 	return 0;
 }
 
+/* Whether an orphaned grandchild would become this process's child (it is
+ * a namespace's init or a subreaper), which may not expect one to reap. */
+static bool reaps_orphans(void)
+{
+	int subreaper = 0;
+
+	return getpid() == 1 ||
+	       prctl(PR_GET_CHILD_SUBREAPER, &subreaper, 0, 0, 0) || subreaper;
+}
+
 void ember__module_release_links(struct ember_module *m)
 {
 	struct ember_link **pp, *k, *tps = NULL;
@@ -225,9 +235,11 @@ void ember__module_release_links(struct ember_module *m)
 	 * holds the RCU read lock (trace_call_bpf) until it ends, so one
 	 * grace period ends them all. Without membarrier (nohz_full,
 	 * seccomp) the host releases the events itself: the first release
-	 * waits that grace period.
+	 * waits that grace period. So it does when it would inherit the
+	 * grandchild.
 	 */
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0 &&
+	    !reaps_orphans())
 		spawn_releaser(fds, n, &wake);
 	for (i = 0; i < n; i++)
 		close(fds[i]);

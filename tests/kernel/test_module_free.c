@@ -4,7 +4,8 @@
  * returns, no program of the module runs, though its tracepoints keep
  * firing, and nothing of it is left in this process (no perf event, no BPF
  * link, no fd) nor, shortly after, in the process that releases its
- * tracepoints' events.
+ * tracepoints' events; with SIGCHLD ignored too, and a subreaper host
+ * gets no process to reap.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -219,11 +222,26 @@ static void sigchld_ignored(void **state)
 	sigaction(SIGCHLD, &old, NULL);
 }
 
+/* A subreaper host would inherit the releasing process: it gets none, the
+ * same guarantee, and pays the releases itself. */
+static void subreaper_host(void **state)
+{
+	int status;
+
+	(void)state;
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+	free_stops_every_program();
+	assert_int_equal(waitpid(-1, &status, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(free_stops_every_program_test),
 		cmocka_unit_test(sigchld_ignored),
+		cmocka_unit_test(subreaper_host),
 	};
 
 	test_require_root();
