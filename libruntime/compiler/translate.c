@@ -11,6 +11,7 @@
 
 #include "compiler/clang_args.h"
 #include "compiler/codegen.h"
+#include "compiler/object_calls.h"
 #include "compiler/compile.h"
 #include "compiler/edits.h"
 #include "compiler/include_check.h"
@@ -447,7 +448,8 @@ static int codegen(struct translation *c)
 		return err;
 	}
 	free(diags);
-	return 0;
+	/* what the verifier would refuse without a line */
+	return ember__check_object_calls(&c->rw, out->obj, out->obj_len);
 }
 
 /* The programs, tables and warnings the rewriters found go with it. */
