@@ -49,6 +49,17 @@ struct ember_perf_reader {
 	int epoll_fd;
 	uint64_t delivered;
 	uint64_t lost_cnt;
+	/* Every CPU's buffer, to give back each record's space as soon as it
+	 * is read (see release()). */
+	struct region *regions;
+	size_t regions_cnt;
+	size_t last; /* the region of the last record */
+};
+
+struct region {
+	struct perf_event_mmap_page *hdr;
+	const char *data;
+	size_t size;
 };
 
 static void on_sample(void *ctx, int cpu, void *data, __u32 size)
@@ -84,6 +95,37 @@ struct lost_record {
 
 /* perf_buffer__new_raw's callback: perf_buffer__new cannot set the
  * wake-up policy. */
+/*
+ * Give the program the space of record e, read: libbpf moves the buffer's
+ * tail only after its whole batch, so while a slow callback (Python's)
+ * works through a full buffer the program would find no room and lose
+ * events. The tail goes to just past e, wherever libbpf's pass began; a
+ * record that wrapped around is a copy outside the buffer and is given back
+ * with the next one (or by libbpf at the end of its pass, which writes the
+ * same tail).
+ */
+static void release(struct ember_perf_reader *r,
+		    const struct perf_event_header *e)
+{
+	const char *p = (const char *)e;
+	size_t i;
+
+	for (i = 0; i < r->regions_cnt; i++) {
+		size_t k = (r->last + i) % r->regions_cnt;
+		struct region *g = &r->regions[k];
+		__u64 tail, off;
+
+		if (p < g->data || p >= g->data + g->size)
+			continue;
+		tail = __atomic_load_n(&g->hdr->data_tail, __ATOMIC_RELAXED);
+		off = (__u64)(p - g->data);
+		tail += (off + g->size - tail % g->size) % g->size + e->size;
+		__atomic_store_n(&g->hdr->data_tail, tail, __ATOMIC_RELEASE);
+		r->last = k;
+		return;
+	}
+}
+
 static enum bpf_perf_event_ret on_raw(void *ctx, int cpu,
 				      struct perf_event_header *e)
 {
@@ -94,7 +136,32 @@ static enum bpf_perf_event_ret on_raw(void *ctx, int cpu,
 	} else if (e->type == PERF_RECORD_LOST) {
 		on_lost(ctx, cpu, ((struct lost_record *)e)->lost);
 	}
+	release(ctx, e);
 	return LIBBPF_PERF_EVENT_CONT;
+}
+
+/* The mmap of every CPU's buffer (data after the header page); -ENOMEM. */
+static int map_regions(struct ember_perf_reader *r)
+{
+	size_t i, n = perf_buffer__buffer_cnt(r->pb);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	r->regions = calloc(n ? n : 1, sizeof(*r->regions));
+	if (!r->regions)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		void *base;
+		size_t size;
+
+		/* a possible CPU that was offline has no buffer: no region */
+		if (perf_buffer__buffer(r->pb, (int)i, &base, &size))
+			continue;
+		r->regions[i].hdr = base;
+		r->regions[i].data = (const char *)base + page;
+		r->regions[i].size = size;
+	}
+	r->regions_cnt = n;
+	return 0;
 }
 
 /*
@@ -199,6 +266,13 @@ int ember_perf_reader_new(struct ember_module *m, const char *table,
 				     : "");
 		ember_perf_reader_free(r);
 		return -err;
+	}
+	err = map_regions(r);
+	if (err) {
+		ember__error(-err, "perf buffer of table '%s': %s", table,
+			     strerror(-err));
+		ember_perf_reader_free(r);
+		return err;
 	}
 	if (o.wakeup_events != 1) {
 		err = latency_timer(r, table);
@@ -330,5 +404,6 @@ void ember_perf_reader_free(struct ember_perf_reader *r)
 	if (r->timer_fd >= 0)
 		close(r->timer_fd);
 	close(r->map_fd);
+	free(r->regions);
 	free(r);
 }
