@@ -404,8 +404,9 @@ static void ember__tp_member(struct ember__tp_field *f)
 				flex = true;
 			else if (f->dims[i] == TP_DIM_EXPR)
 				expr = true;
-			else
-				count *= f->dims[i];
+			else if (__builtin_mul_overflow(count, f->dims[i],
+							&count))
+				expr = true; /* no field has so many: bytes */
 		}
 		if (f->size == 0 && (flex || count == 0)) {
 			/* Flexible array: only its start is known. */
