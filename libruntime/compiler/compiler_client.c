@@ -236,10 +236,12 @@ static int send_request(enum ember_compiler_request kind, bool log,
 	return err;
 }
 
-int ember__compiler_request(const char *name, enum ember_compiler_request kind,
-			    const char *body, size_t len, const int *fds,
-			    size_t fds_cnt, ember_log_fn log, void *log_ctx,
-			    char **reply, size_t *reply_len)
+/* One attempt; *untaken when the server closed the request unseen (it
+ * left, idle, as the request came). */
+static int request_once(const char *name, enum ember_compiler_request kind,
+			const char *body, size_t len, const int *fds,
+			size_t fds_cnt, ember_log_fn log, void *log_ctx,
+			char **reply, size_t *reply_len, bool *untaken)
 {
 	int all[REQUEST_FDS_MAX], req[2], err;
 	struct ember_outcome o = { 0 };
@@ -248,10 +250,7 @@ int ember__compiler_request(const char *name, enum ember_compiler_request kind,
 			      ? EMBER_PCH_BUILD_SECONDS
 			      : EMBER_COMPILE_WALL_SECONDS;
 
-	*reply = NULL;
-	*reply_len = 0;
-	if (fds_cnt + 2 > REQUEST_FDS_MAX)
-		return ember__error(EINVAL, "too many descriptors");
+	*untaken = false;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, req))
 		return ember__error(errno, "%s: cannot compile: %s", name,
 				    strerror(errno));
@@ -279,7 +278,28 @@ int ember__compiler_request(const char *name, enum ember_compiler_request kind,
 	ember__records_read(req[0], log, log_ctx,
 			    ember__monotonic() + wait + 30, true, &o);
 	close(req[0]);
+	*untaken = !o.heard && o.io_err == -EIO;
 	return ember__outcome_finish(name, &o, o.status,
 				     o.wall_killed || o.io_err == -ETIME, log,
 				     log_ctx, reply, reply_len);
+}
+
+int ember__compiler_request(const char *name, enum ember_compiler_request kind,
+			    const char *body, size_t len, const int *fds,
+			    size_t fds_cnt, ember_log_fn log, void *log_ctx,
+			    char **reply, size_t *reply_len)
+{
+	bool untaken;
+	int err;
+
+	*reply = NULL;
+	*reply_len = 0;
+	if (fds_cnt + 2 > REQUEST_FDS_MAX)
+		return ember__error(EINVAL, "too many descriptors");
+	err = request_once(name, kind, body, len, fds, fds_cnt, log, log_ctx,
+			   reply, reply_len, &untaken);
+	if (untaken)
+		err = request_once(name, kind, body, len, fds, fds_cnt, log,
+				   log_ctx, reply, reply_len, &untaken);
+	return err;
 }

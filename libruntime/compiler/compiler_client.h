@@ -10,8 +10,11 @@
  * from the library's own path; EMBER_COMPILER names another one, for tests).
  *
  * The first request of a process spawns it (posix_spawn: no descriptor but
- * its socket inherited); it lives as long as its host (it leaves when its
- * socket closes or its parent changes). Each request goes on a socket of
+ * its socket inherited); it leaves when its host does (its socket closes or
+ * its parent changes), or after EMBER_COMPILER_IDLE_SECONDS without a
+ * request (it holds about 70 MB, mostly LLVM's pages; the environment's
+ * EMBER_COMPILER_IDLE_SECONDS, for tests, overrides it): the next request
+ * starts another. Each request goes on a socket of
  * its own, passed to the server with the descriptors it needs (the host's
  * working directory, the PCH, the cache directory); the server forks a copy
  * of itself per request (it is single-threaded, so the fork is safe under
@@ -26,6 +29,8 @@
 #include <stddef.h>
 
 #include "ember/ember.h"
+
+#define EMBER_COMPILER_IDLE_SECONDS 30
 
 enum ember_compiler_request {
 	/* body: a compile job (compile_job.h); fds: the PCH, or none */

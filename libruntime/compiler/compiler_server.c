@@ -50,6 +50,8 @@ struct copy {
 
 static struct copy copies[REQUESTS_MAX];
 static size_t copies_cnt;
+/* when the last copy ended or the last request came */
+static double active;
 
 /* ---- in the copy ---- */
 
@@ -195,6 +197,7 @@ static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
 					      : EMBER_COMPILE_WALL_SECONDS);
 	c->wall_killed = false;
 	copies_cnt++;
+	active = ember__monotonic();
 }
 
 /* The copy is done: tell the host how it ended (never blocking on it). */
@@ -233,6 +236,7 @@ static void finish(size_t i)
 	if (c->err_fd >= 0)
 		close(c->err_fd);
 	copies[i] = copies[--copies_cnt];
+	active = ember__monotonic();
 }
 
 static void stop_all(void)
@@ -290,6 +294,8 @@ static void receive(void)
 
 int main(void)
 {
+	const char *env = getenv("EMBER_COMPILER_IDLE_SECONDS");
+	double idle = env ? atof(env) : EMBER_COMPILER_IDLE_SECONDS;
 	struct stat st;
 	pid_t host = getppid();
 
@@ -303,9 +309,11 @@ int main(void)
 	/* a terminal's ^C is for the host, which decides */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	active = ember__monotonic();
 	for (;;) {
 		struct pollfd pfd[1 + 2 * REQUESTS_MAX];
-		double now = ember__monotonic(), next = now + 1;
+		double now = ember__monotonic(),
+		       next = now + (idle < 1 ? idle : 1);
 		size_t i, n = 0;
 		int r;
 
@@ -327,6 +335,11 @@ int main(void)
 			stop_all();
 			_exit(0);
 		}
+		/* idle: give the memory back; the host starts another one
+		 * when it compiles again (a request sent meanwhile is retried,
+		 * compiler_client.c) */
+		if (r == 0 && !copies_cnt && ember__monotonic() - active > idle)
+			_exit(0);
 		if (r < 0 && errno != EINTR)
 			_exit(1);
 		now = ember__monotonic();

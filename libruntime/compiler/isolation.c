@@ -242,6 +242,7 @@ void ember__records_read(int fd, ember_log_fn log, void *log_ctx,
 			o->io_err = err;
 			return;
 		}
+		o->heard = true;
 		switch (type) {
 		case EMBER_RECORD_LOG:
 			if (log)

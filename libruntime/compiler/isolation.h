@@ -84,6 +84,7 @@ struct ember_outcome {
 	char *reply;
 	uint64_t reply_len;
 	int io_err; /* why reading stopped before a result */
+	bool heard; /* any record arrived */
 	bool exited; /* an exit record arrived (the compiler server's) */
 	int status;
 	bool wall_killed;

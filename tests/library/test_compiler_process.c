@@ -267,6 +267,35 @@ static void threads_compile_at_once(void **state)
 	}
 }
 
+/* An idle compiler leaves; the next compile starts another. */
+static int idle_compiler(void *arg)
+{
+	char text[sizeof(program) + 64];
+	pid_t first, second;
+
+	(void)arg;
+	setenv("EMBER_COMPILER_IDLE_SECONDS", "0.3", 1);
+	snprintf(text, sizeof(text), "/* idle %d a */\n%s", getpid(), program);
+	ember_module_free(compile(text));
+	first = test_child_of(getpid());
+	if (first <= 0)
+		return 1;
+	for (int i = 0; i < 300 && !test_process_gone(first); i++)
+		usleep(10000);
+	if (!test_process_gone(first))
+		return 2;
+	snprintf(text, sizeof(text), "/* idle %d b */\n%s", getpid(), program);
+	ember_module_free(compile(text));
+	second = test_child_of(getpid());
+	return second > 0 && second != first ? 0 : 3;
+}
+
+static void compiler_leaves_when_idle(void **state)
+{
+	(void)state;
+	in_new_process(idle_compiler, NULL);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -287,6 +316,7 @@ int main(void)
 		cmocka_unit_test(compiler_dies_with_its_host),
 		cmocka_unit_test(crash_fails_that_compile_only),
 		cmocka_unit_test(threads_compile_at_once),
+		cmocka_unit_test(compiler_leaves_when_idle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
