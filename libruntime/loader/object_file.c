@@ -536,6 +536,7 @@ int ember_module_open_object(const char *path,
 		return ember__error(EIO, "%s: could not read the whole file",
 				    path);
 	}
+	o.sz = sizeof(o); /* NULL opts: the defaults, passed on */
 	if (!o.name)
 		o.name = path;
 	err = ember_module_open_object_mem(buf, got, &o, out);

@@ -105,10 +105,10 @@ static int cached_compile(void *arg)
 
 static int open_object(void *arg)
 {
-	EMBER_OPTS(ember_object_opts, o, .name = "prog.o");
 	struct ember_module *m = NULL;
 
-	if (ember_module_open_object(arg, &o, &m)) {
+	/* NULL: the defaults */
+	if (ember_module_open_object(arg, NULL, &m)) {
 		fprintf(stderr, "open: %s\n", ember_errmsg());
 		return 1;
 	}
