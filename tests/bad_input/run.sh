@@ -1,15 +1,22 @@
 #!/bin/sh
 # The bad-input corpus: every NAME.c here must fail with exactly the first
-# error line in NAME.expect (warnings and notes before it aside), and leave
+# error line in NAME.expect (warnings and notes before it aside; a kernel
+# that differs by design has its own, NAME.TAG.expect, below), and leave
 # nothing behind: the kernel's program, map and link ids, the probe event
 # lists and bpffs are the same after as before. Some inputs are generated
 # here (empty text, 10 MB of text, 10,000 functions, a FIFO and a 20 MB
-# include). EMBER_UPDATE_GOLDEN=1 rewrites the .expect files.
+# include). EMBER_UPDATE_GOLDEN=1 rewrites the .expect files in use.
+# EMBER_BAD_INPUT_KERNEL_ONLY=1 runs only the inputs the kernel refuses
+# (expected "ember: ...": the verifier, table creation, attaching): the
+# compiler's errors are the same on every kernel, and each compile takes
+# seconds under emulation.
 # usage: run.sh EMBER PROG_IDS SRCDIR (absolute paths)
 ember=$1 prog_ids=$2 src=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export EMBER_CACHE_DIR="$work/cache"
+# the caller's cache if it names one (each VM keeps its kernel's precompiled
+# headers there: building them again costs minutes under emulation)
+export EMBER_CACHE_DIR="${EMBER_CACHE_DIR:-$work/cache}"
 
 state() {
 	"$prog_ids"
@@ -38,6 +45,14 @@ truncate -s 20M big.h
 printf '#include "%s/big.h"\nint x;\n' "$work" >include_20mb.c
 echo "include_20mb.c:1:10: error: '$work/big.h' is 20971520 bytes, more than the 16 MiB an included file may have" >include_20mb.expect
 
+# Where kernels differ by design, NAME.TAG.expect: TAG is the running
+# kernel's version (the verifiers of 5.10 and 6.1 give up at the loop's
+# condition, not its body; 5.10's memlock charge refuses a 32 GB table with
+# E2BIG), then "kprobes" where it has them (a kprobe program fails later,
+# with another message).
+kernel_tags=$(uname -r | cut -d. -f1,2)
+[ -e /sys/bus/event_source/devices/kprobe/type ] && kernel_tags="$kernel_tags kprobes"
+
 before=$(state)
 fail=0 total=0 located=0
 for dir in "$src" "$work"; do
@@ -45,14 +60,21 @@ for dir in "$src" "$work"; do
 	for prog in *.c; do
 		[ "$prog" = prog_ids.c ] && continue
 		name=${prog%.c}
+		expect=$name.expect
+		for tag in $kernel_tags; do
+			[ -f "$name.$tag.expect" ] && expect=$name.$tag.expect && break
+		done
+		if [ -n "$EMBER_BAD_INPUT_KERNEL_ONLY" ]; then
+			case "$(cat "$expect")" in "ember: "*) ;; *) continue ;; esac
+		fi
 		got=$(first_error "$prog")
 		total=$((total + 1))
 		case "$got" in "$prog":[0-9]*:[0-9]*:*) located=$((located + 1)) ;; esac
 		if [ -n "$EMBER_UPDATE_GOLDEN" ] && [ "$dir" = "$src" ]; then
-			printf '%s\n' "$got" >"$name.expect"
+			printf '%s\n' "$got" >"$expect"
 			continue
 		fi
-		want=$(cat "$name.expect" 2>/dev/null)
+		want=$(cat "$expect" 2>/dev/null)
 		if [ -z "$got" ] || [ "$got" != "$want" ]; then
 			echo "FAIL $prog"
 			echo "  want: $want"
@@ -74,5 +96,5 @@ if [ "$after" != "$before" ]; then
 	echo "after:  $after"
 	fail=$((fail + 1))
 fi
-echo "bad inputs: $total, with line:col in the user's text: $located, failures: $fail"
+echo "bad inputs${EMBER_BAD_INPUT_KERNEL_ONLY:+ the kernel refuses}: $total, with line:col in the user's text: $located, failures: $fail"
 [ "$fail" -eq 0 ] && echo "bad-input-ok"
