@@ -14,32 +14,11 @@
 #          Default: BUILD_DIR/bin/ember (BUILD_DIR default build).
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-build=${BUILD_DIR:-$here/../build}
-runs=7
-embers=()
+name=prebuilt.sh
+help=4,13
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-while [ $# -gt 0 ]; do
-	case $1 in
-	--runs) runs=$2; shift 2 ;;
-	--ember) embers+=("$2"); shift 2 ;;
-	-h | --help) sed -n '4,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "unknown argument: $1" >&2; exit 2 ;;
-	esac
-done
-[ ${#embers[@]} -gt 0 ] || embers=("$build/bin/ember")
-if [ "$(id -u)" != 0 ]; then
-	echo "prebuilt.sh: ember run loads BPF programs: run as root" >&2
-	exit 1
-fi
-if [ ! -x /usr/bin/time ]; then
-	echo "prebuilt.sh: needs /usr/bin/time (Debian: time)" >&2
-	exit 1
-fi
-
-work=$(mktemp -d /tmp/ember-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-export EMBER_CACHE_DIR=$work/cache
 cat >"$work/prog.c" <<'C'
 TRACEPOINT_PROBE(syscalls, sys_enter_execve)
 {
@@ -48,24 +27,6 @@ TRACEPOINT_PROBE(syscalls, sys_enter_execve)
 }
 C
 
-# measure CMD...: "WALL_MS CPU_MS RSS_MB", medians of $runs runs (one
-# warm-up first), from /usr/bin/time -v.
-measure() {
-	"$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; "$@"; return 1; }
-	local i t0 t1
-	for ((i = 0; i < runs; i++)); do
-		t0=$(date +%s%N)
-		/usr/bin/time -v -o "$work/time" "$@" >/dev/null 2>&1
-		t1=$(date +%s%N)
-		awk -F': ' -v w=$(((t1 - t0) / 1000)) '
-			/User time/ { u = $2 } /System time/ { s = $2 }
-			/Maximum resident set size/ { r = $2 }
-			END { printf "%.1f %.1f %.1f\n", w / 1000, (u + s) * 1000, r / 1024 }' "$work/time"
-	done >"$work/samples"
-	for col in 1 2 3; do
-		cut -d' ' -f$col "$work/samples" | sort -n | sed -n "$(((runs + 1) / 2))p"
-	done | paste -sd' '
-}
 
 printf '%-36s %9s %9s %9s\n' "command (medians of $runs)" "wall ms" "cpu ms" "peak MB"
 declare -A res
