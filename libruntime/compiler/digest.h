@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SHA-256 digests (OpenSSL's libcrypto) of what a cache entry was built
+ * SHA-256 digests (OpenSSL's libcrypto, its SHA256_* calls) of what a cache entry was built
  * from. libcrypto: installed everywhere ember runs, maintained, FIPS
  * validated, and it uses the CPU's SHA instructions (about 2 GB/s here,
  * faster than the byte-wise FNV hash it replaces).
@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define EMBER_DIGEST_LEN 32
 /* Lower-case hex plus NUL. */
@@ -22,11 +23,11 @@ struct ember_digest {
 };
 
 struct ember_hasher {
-	void *ctx; /* EVP_MD_CTX */
+	uint64_t ctx[16]; /* a SHA256_CTX, held here: nothing to allocate */
 	bool failed;
 };
 
-/* 0 or -ENOMEM. Always pair with ember__hasher_final() (it frees). */
+/* 0 or -ENOMEM. Pair with ember__hasher_final(). */
 int ember__hasher_init(struct ember_hasher *h);
 /* Add one item: its length, then its bytes. */
 void ember__hasher_item(struct ember_hasher *h, const void *data, size_t len);
@@ -34,7 +35,7 @@ void ember__hasher_item(struct ember_hasher *h, const void *data, size_t len);
 void ember__hasher_str(struct ember_hasher *h, const char *s);
 /* Add bytes without framing (a file read in pieces). */
 void ember__hasher_bytes(struct ember_hasher *h, const void *data, size_t len);
-/* Finish into out and free the context: 0, or -ENOMEM if any step failed. */
+/* Finish into out: 0, or -ENOMEM if any step failed. */
 int ember__hasher_final(struct ember_hasher *h, struct ember_digest *out);
 
 /* Digest of one buffer (unframed): 0 or -ENOMEM. */

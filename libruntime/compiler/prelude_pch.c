@@ -106,10 +106,7 @@ static int fixed_inputs_digest(const struct ember_cache *cache,
 	static struct ember_digest digest;
 	static bool have;
 	const struct ember_virtual_file *e;
-	const char *config, *source;
-	size_t config_len;
-	bool found;
-	struct ember_digest btf;
+	struct ember_digest btf, config;
 	struct ember_hasher h;
 	unsigned char compiler[64];
 	size_t compiler_len;
@@ -121,9 +118,9 @@ static int fixed_inputs_digest(const struct ember_cache *cache,
 	err = ember__vmlinux_btf_digest(cache, &btf);
 	if (err)
 		goto out;
-	/* the running kernel's version and config, compiled into the PCH */
-	err = ember__kernel_config_header(&config, &config_len, &found,
-					  &source);
+	/* the running kernel's version and config, compiled into the PCH
+	 * (what its header is made from: not generated on a cache hit) */
+	err = ember__kernel_config_digest(&config);
 	err = err
 		      ?: ember__compiler_build_id(compiler, sizeof(compiler),
 						  &compiler_len);
@@ -137,7 +134,7 @@ static int fixed_inputs_digest(const struct ember_cache *cache,
 		ember__hasher_str(&h, e->path);
 		ember__hasher_item(&h, e->text, e->len);
 	}
-	ember__hasher_item(&h, config, config_len);
+	ember__hasher_item(&h, config.bytes, sizeof(config.bytes));
 	ember__hasher_str(&h, EMBER_LLVM_VERSION);
 	ember__hasher_str(&h, EMBER_VERSION_STRING);
 	hash_library(&h);

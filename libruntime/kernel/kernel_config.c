@@ -13,6 +13,8 @@
 
 #include <zlib.h>
 
+#include "compiler/digest.h"
+
 /* A kernel config is ~300 kB; anything far larger is not one. */
 #define CONFIG_MAX (16u << 20)
 #define PROC_CONFIG "/proc/config.gz"
@@ -183,6 +185,100 @@ static char *read_config(const char *path, size_t *len)
 		return NULL;
 	}
 	return buf;
+}
+
+/* The bytes of the file at path as stored, at most CONFIG_MAX: 0, or -1
+ * when it cannot be read whole. */
+static int read_raw(const char *path, char **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t cap = 0;
+	ssize_t n = -1;
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (*len == cap) {
+			char *b = cap < CONFIG_MAX ? realloc(*buf, cap + 65536)
+						   : NULL;
+
+			if (!b) {
+				n = -1;
+				break;
+			}
+			*buf = b;
+			cap += 65536;
+		}
+		n = read(fd, *buf + *len, cap - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+	}
+	close(fd);
+	if (n) {
+		free(*buf);
+		*buf = NULL;
+		*len = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* One config file's bytes into h, or a mark that it could not be read. */
+static bool hash_raw(struct ember_hasher *h, const char *path, bool *plain)
+{
+	char *buf;
+	size_t len;
+
+	if (read_raw(path, &buf, &len)) {
+		ember__hasher_str(h, NULL);
+		return false;
+	}
+	ember__hasher_item(h, buf, len);
+	/* read_config takes it as it is only when it is no gzip stream and
+	 * below its bound (a damaged .gz falls through to the next file) */
+	*plain = len < CONFIG_MAX &&
+		 !(len >= 2 && (unsigned char)buf[0] == 0x1f &&
+		   (unsigned char)buf[1] == 0x8b);
+	free(buf);
+	return true;
+}
+
+int ember__kernel_config_digest(struct ember_digest *out)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct ember_digest digest;
+	static bool have;
+	struct ember_hasher h;
+	struct utsname u;
+	char boot[sizeof(u.release) + 16];
+	unsigned long page_size = (unsigned long)sysconf(_SC_PAGESIZE);
+	bool plain = false;
+	int err = 0;
+
+	pthread_mutex_lock(&lock);
+	if (!have) {
+		if (uname(&u))
+			strcpy(u.release, "0.0.0");
+		snprintf(boot, sizeof(boot), "/boot/config-%s", u.release);
+		err = ember__hasher_init(&h);
+		if (!err) {
+			ember__hasher_str(&h, "kernel config");
+			ember__hasher_str(&h, u.release);
+			ember__hasher_item(&h, &page_size, sizeof(page_size));
+			if (!hash_raw(&h, boot, &plain) || !plain)
+				hash_raw(&h, PROC_CONFIG, &plain);
+			err = ember__hasher_final(&h, &digest);
+		}
+		have = !err;
+	}
+	*out = digest;
+	pthread_mutex_unlock(&lock);
+	return err;
 }
 
 static pthread_mutex_t header_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -23,6 +23,15 @@ int ember__kernel_config_header(const char **text, size_t *len, bool *found,
 				const char **source);
 
 /*
+ * The identity of the header, without generating it: the SHA-256 of what
+ * it is generated from (the release, the page size, and the bytes of the
+ * config files it reads, as stored: /proc/config.gz is not inflated), for
+ * cache keys. Computed once per process. Returns 0 or -ENOMEM.
+ */
+struct ember_digest;
+int ember__kernel_config_digest(struct ember_digest *out);
+
+/*
  * Generate the header from a config file's text (NULL: none) and a kernel
  * release string ("6.1.0-18-amd64") and the kernel's page size (0: unknown,
  * no PAGE_SIZE); for the above and for tests. Lines that are not
