@@ -52,29 +52,41 @@ static void register_atfork(void)
 	pthread_atfork(NULL, NULL, reset_in_child);
 }
 
-/* LIBDIR/ember/ember-compiler beside the object holding this code, or
- * $EMBER_COMPILER (not for set-uid hosts). */
-static int compiler_path(char *buf, size_t size)
+/* LIBDIR/ember/NAME beside the object holding this code; $EMBER_COMPILER
+ * (not for set-uid hosts) names the compiler, the others lie beside it. */
+int ember__helper_path(const char *name, char *buf, size_t size)
 {
 	const char *env = secure_getenv("EMBER_COMPILER"), *slash;
 	Dl_info info;
 	int n;
 
-	if (env && *env)
+	if (env && *env && !strcmp(name, "ember-compiler"))
 		n = snprintf(buf, size, "%s", env);
-	else if (!dladdr((void *)compiler_path, &info) || !info.dli_fname)
+	else if (env && *env)
+		n = (slash = strrchr(env, '/'))
+			    ? snprintf(buf, size, "%.*s/%s", (int)(slash - env),
+				       env, name)
+			    : snprintf(buf, size, "%s", name);
+	else if (!dladdr((void *)ember__helper_path, &info) || !info.dli_fname)
 		return ember__error(ENOENT,
-				    "cannot find the compiler: the library's "
-				    "own path is unknown (set EMBER_COMPILER)");
+				    "cannot find %s: the library's own path "
+				    "is unknown (set EMBER_COMPILER)",
+				    name);
 	else if (!(slash = strrchr(info.dli_fname, '/')))
-		n = snprintf(buf, size, "ember/ember-compiler");
+		n = snprintf(buf, size, "ember/%s", name);
 	else
-		n = snprintf(buf, size, "%.*s/ember/ember-compiler",
-			     (int)(slash - info.dli_fname), info.dli_fname);
+		n = snprintf(buf, size, "%.*s/ember/%s",
+			     (int)(slash - info.dli_fname), info.dli_fname,
+			     name);
 	if (n < 0 || (size_t)n >= size)
-		return ember__error(ENAMETOOLONG, "the compiler's path is too "
-						  "long");
+		return ember__error(ENAMETOOLONG, "the path of %s is too long",
+				    name);
 	return 0;
+}
+
+static int compiler_path(char *buf, size_t size)
+{
+	return ember__helper_path("ember-compiler", buf, size);
 }
 
 int ember__compiler_build_id(unsigned char *id, size_t size, size_t *len)

@@ -57,6 +57,10 @@ int ember__compiler_build_id(unsigned char *id, size_t size, size_t *len);
 
 /* What the request's first message carries after its kind and log flag:
  * both sides must be of one build. */
+/* The path of ember's helper program name (ember-compiler,
+ * ember-object-check) into buf: 0, or -errno with ember_errmsg() set. */
+int ember__helper_path(const char *name, char *buf, size_t size);
+
 #define EMBER_COMPILER_PROTOCOL "ember-compiler-1 " EMBER_VERSION_STRING
 
 #endif

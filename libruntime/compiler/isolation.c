@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <spawn.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,20 +117,6 @@ int ember__isolation_serve(int fd, ember_isolated_fn fn, void *arg, bool log)
 	return ember__record_write(fd, EMBER_RECORD_RESULT, res, msg,
 				   strlen(msg), res ? NULL : reply,
 				   res ? 0 : reply_len);
-}
-
-static void child(pid_t host, int fd, int err_fd, ember_isolated_fn fn,
-		  void *arg, ember_log_fn log)
-{
-	ember__isolation_limits(EMBER_COMPILE_CPU_SECONDS);
-	/* A copy outlives a host killed mid-work only until it notices
-	 * (a copy waiting on a lock would otherwise wait forever). */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != host)
-		_exit(1);
-	if (err_fd >= 0)
-		dup2(err_fd, STDERR_FILENO);
-	_exit(ember__isolation_serve(fd, fn, arg, log != NULL) ? 1 : 0);
 }
 
 int ember__read_all(int fd, void *buf, size_t len)
@@ -356,35 +343,90 @@ static char *read_stderr(int fd)
 	return buf;
 }
 
-int ember__isolated_run(const char *name, ember_isolated_fn fn, void *arg,
-			ember_log_fn log, void *log_ctx, char **reply,
-			size_t *reply_len)
+/* The helper's standard input: a file holding the bytes. */
+static int input_file(const void *data, size_t len)
+{
+	int fd = memfd_create("ember-isolated-input", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (ember__write_all(fd, data, len) || lseek(fd, 0, SEEK_SET)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static pid_t spawn(const char *path, char *const *argv, int in, int out,
+		   int err_fd, int *err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	pid_t pid = -1;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	if (err_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	/* a host's ignored signals would stay ignored across exec */
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+					      POSIX_SPAWN_SETSIGDEF);
+	*err = posix_spawn(&pid, path, &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return *err ? -1 : pid;
+}
+
+int ember__isolated_exec(const char *name, const char *path,
+			 const char *const *args, size_t args_cnt,
+			 const void *input, size_t input_len, ember_log_fn log,
+			 void *log_ctx, char **reply, size_t *reply_len)
 {
 	struct ember_outcome o = { 0 };
-	int pipefd[2], err_fd, status = 0, err;
+	char host[24], **argv;
+	int pipefd[2], in, err_fd, status = 0, err = 0;
 	bool killed = false;
-	pid_t pid, host;
+	pid_t pid = -1;
 
 	*reply = NULL;
 	*reply_len = 0;
-	if (pipe2(pipefd, O_CLOEXEC))
+	argv = calloc(args_cnt + 4, sizeof(*argv));
+	if (!argv)
+		return ember__error(ENOMEM, "out of memory");
+	snprintf(host, sizeof(host), "%ld", (long)getpid());
+	argv[0] = (char *)path;
+	argv[1] = host;
+	argv[2] = log ? "1" : "0";
+	memcpy(argv + 3, args, args_cnt * sizeof(*args));
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		free(argv);
 		return ember__error(errno, "%s: cannot check: pipe: %s", name,
 				    strerror(errno));
-	err_fd = memfd_create("ember-isolated-stderr", MFD_CLOEXEC);
-	host = getpid();
-	pid = fork();
-	if (pid == 0) {
-		close(pipefd[0]);
-		child(host, pipefd[1], err_fd, fn, arg, log);
 	}
-	err = -errno;
+	in = input_file(input, input_len);
+	err_fd = memfd_create("ember-isolated-stderr", MFD_CLOEXEC);
+	if (in < 0)
+		err = errno ? errno : EIO;
+	else
+		pid = spawn(path, argv, in, pipefd[1], err_fd, &err);
+	free(argv);
 	close(pipefd[1]);
+	if (in >= 0)
+		close(in);
 	if (pid < 0) {
 		close(pipefd[0]);
 		if (err_fd >= 0)
 			close(err_fd);
-		return ember__error(-err, "%s: cannot check: fork: %s", name,
-				    strerror(-err));
+		return ember__error(err, "%s: cannot run %s: %s", name, path,
+				    strerror(err));
 	}
 	ember__records_read(pipefd[0], log, log_ctx,
 			    ember__monotonic() + EMBER_COMPILE_WALL_SECONDS,
@@ -403,4 +445,44 @@ int ember__isolated_run(const char *name, ember_isolated_fn fn, void *arg,
 		close(err_fd);
 	return ember__outcome_finish(name, &o, status, killed, log, log_ctx,
 				     reply, reply_len);
+}
+
+/* ---- the helper ---- */
+
+int ember__isolated_main(int argc, char **argv, ember_isolated_fn fn)
+{
+	struct ember_isolated_input in = { .args = argv + 3 };
+	size_t cap = 0;
+	ssize_t n;
+
+	if (argc < 3)
+		return 2;
+	in.args_cnt = (size_t)argc - 3;
+	ember__isolation_limits(EMBER_COMPILE_CPU_SECONDS);
+	/* A helper outlives a host killed mid-work only until it notices
+	 * (one waiting on a lock would otherwise wait forever). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != (pid_t)atol(argv[1]))
+		return 1;
+	for (;;) {
+		if (in.len == cap) {
+			char *b = realloc(in.data, cap ? 2 * cap : 65536);
+
+			if (!b)
+				return 1;
+			in.data = b;
+			cap = cap ? 2 * cap : 65536;
+		}
+		n = read(STDIN_FILENO, in.data + in.len, cap - in.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return 1;
+		if (n == 0)
+			break;
+		in.len += (size_t)n;
+	}
+	n = ember__isolation_serve(STDOUT_FILENO, fn, &in, argv[2][0] == '1');
+	free(in.data);
+	return n ? 1 : 0;
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Work on hostile input in a forked copy, under limits, and the records a
- * copy sends back. Two users: the check of a prebuilt object's bytes by
- * libbpf (loader/object_file.c: a copy of the host itself, no exec), and
- * the compiler process (compiler_client.c, compiler_server.c), whose
- * server forks one copy of itself per request.
+ * Work on hostile input in another process, under limits, and the records
+ * it sends back. Two users: the check of a prebuilt object's bytes by
+ * libbpf (loader/object_file.c, in the helper ember-object-check), and the
+ * compiler process (compiler_client.c, compiler_server.c), whose server
+ * forks one copy of itself per request.
  *
  * A copy may add EMBER_COMPILE_MEMORY_MB of address space and use
  * EMBER_COMPILE_CPU_SECONDS of CPU; its host waits at most
@@ -37,15 +37,36 @@ typedef int (*ember_isolated_fn)(void *arg, ember_log_fn log, void *log_ctx,
 				 FILE *reply);
 
 /*
- * Run fn in a limited copy of the process. On success *reply (malloc'd,
- * NUL-terminated, *reply_len bytes without the NUL) holds what fn wrote. On
- * failure returns a negative errno and ember_errmsg() says why: fn's own
- * message, or which limit the work on name hit (-E2BIG memory, -ETIME
- * CPU or wall time), or how the copy died.
+ * Run the helper program at path on input, for the work on name: its
+ * standard input is a file holding input's input_len bytes, its argv the
+ * path, this process's id, "1" when log is not NULL, then args. The helper
+ * is a program of its own (posix_spawn, no fork of the host: a
+ * multi-threaded host's copy could deadlock) whose main is
+ * ember__isolated_main(). On success *reply (malloc'd, NUL-terminated,
+ * *reply_len bytes without the NUL) holds what its fn wrote. On failure
+ * returns a negative errno and ember_errmsg() says why: fn's own message,
+ * or which limit it hit (-E2BIG memory, -ETIME CPU or wall time), or -EIO
+ * when it died without a result.
  */
-int ember__isolated_run(const char *name, ember_isolated_fn fn, void *arg,
-			ember_log_fn log, void *log_ctx, char **reply,
-			size_t *reply_len);
+int ember__isolated_exec(const char *name, const char *path,
+			 const char *const *args, size_t args_cnt,
+			 const void *input, size_t input_len, ember_log_fn log,
+			 void *log_ctx, char **reply, size_t *reply_len);
+
+/* What a helper's fn gets as arg: its input's bytes and its args. */
+struct ember_isolated_input {
+	char *data;
+	size_t len;
+	char **args;
+	size_t args_cnt;
+};
+
+/*
+ * A helper's main: under the limits, dying with its host, it reads its
+ * input and serves fn (arg: struct ember_isolated_input) on its standard
+ * output. Returns the exit status.
+ */
+int ember__isolated_main(int argc, char **argv, ember_isolated_fn fn);
 
 /* ---- pieces shared with the compiler process ---- */
 

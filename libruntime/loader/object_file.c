@@ -20,8 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
-#include <signal.h>
 #include <libelf.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "compiler/compiler_client.h"
 #include "compiler/isolation.h"
 #include "opts.h"
 #include "timing.h"
@@ -344,43 +345,79 @@ static int meta_read(struct ember_module *m, const char *p, size_t len)
 	return 0;
 }
 
-/* Every program and table the metadata names is in the object libbpf
- * opens from these bytes, as named. */
+/* In the helper's reply (object_check.c): the section of program name,
+ * or whether map name is there (NULL / non-NULL). */
+static const char *reply_find(const char *reply, size_t len, char kind,
+			      const char *name)
+{
+	const char *p = reply, *end = reply + len;
+
+	while (p < end) {
+		const char *k = p, *n = k + strlen(k) + 1, *sec = NULL;
+
+		if (n >= end)
+			return NULL;
+		p = n + strlen(n) + 1;
+		if (*k == 'p') {
+			if (p >= end)
+				return NULL;
+			sec = p;
+			p = sec + strlen(sec) + 1;
+		}
+		if (*k == kind && !strcmp(n, name))
+			return sec ? sec : n;
+	}
+	return NULL;
+}
+
+/*
+ * Every program and table the metadata names is in the object libbpf
+ * opens from these bytes, as named. libbpf trusts the ELF it opens: a
+ * damaged object can crash it (found by tests/fuzz, fuzz_object_file). Its
+ * first open of the bytes runs in ember-object-check, a helper process
+ * under limits (not a fork of the host: a multi-threaded host's copy can
+ * deadlock); the host opens them itself only once the helper has, and a
+ * helper that dies is a clear error instead of the host's death.
+ */
 static int meta_matches_object(struct ember_module *m)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo);
-	struct bpf_object *obj;
-	const char *why = NULL, *what = NULL;
-	size_t i;
-	int err = 0;
+	const char *args[] = { m->name };
+	const char *why = NULL, *what = NULL, *sec;
+	char path[PATH_MAX], *reply = NULL;
+	size_t i, len = 0;
+	int err;
 
-	ember__libbpf_log_begin(m->log, m->log_ctx);
-	obj = bpf_object__open_mem(m->compiled.obj, m->compiled.obj_len, &oo);
-	if (!obj) {
-		err = -errno;
-		ember__error(-err, "%s: libbpf could not open the object: %s",
-			     m->name, strerror(-err));
-		ember__libbpf_log_end();
+	err = ember__helper_path("ember-object-check", path, sizeof(path));
+	if (err)
 		return err;
-	}
+	err = ember__isolated_exec(m->name, path, args, 1, m->compiled.obj,
+				   m->compiled.obj_len, m->log, m->log_ctx,
+				   &reply, &len);
+	/* the helper's own verdict passes through; its death is libbpf's */
+	if (err == -EIO)
+		return ember__error(EINVAL,
+				    "%s: not a valid BPF object: libbpf's "
+				    "reader crashed on it (in a process of "
+				    "its own; nothing else was harmed)",
+				    m->name);
+	if (err)
+		return err;
 	for (i = 0; !why && i < m->compiled.progs_cnt; i++) {
 		const struct ember_program_info *p = &m->compiled.progs[i];
-		struct bpf_program *prog =
-			bpf_object__find_program_by_name(obj, p->name);
 
 		what = p->name;
-		if (!prog)
+		sec = reply_find(reply, len, 'p', p->name);
+		if (!sec)
 			why = "program '%s' is not in the object";
-		else if (strcmp(bpf_program__section_name(prog), p->section))
+		else if (strcmp(sec, p->section))
 			why = "program '%s' is in another section";
 	}
 	for (i = 0; !why && i < m->compiled.tables_cnt; i++) {
 		what = m->compiled.tables[i].name;
-		if (!bpf_object__find_map_by_name(obj, what))
+		if (!reply_find(reply, len, 'm', what))
 			why = "table '%s' is not in the object";
 	}
-	bpf_object__close(obj);
-	ember__libbpf_log_end();
+	free(reply);
 	if (why) {
 		char msg[160];
 
@@ -390,50 +427,6 @@ static int meta_matches_object(struct ember_module *m)
 				   "the object: %s",
 				   m->name, META_SECTION, msg);
 	}
-	return err;
-}
-
-/* In the forked copy: meta_matches_object, its message carried back. */
-static int match_isolated(void *arg, ember_log_fn log, void *log_ctx,
-			  FILE *reply)
-{
-	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
-	int err;
-
-	(void)log, (void)log_ctx, (void)reply;
-	/* A crash in libbpf ends the copy: the host's handlers (a test
-	 * framework's longjmp) must not run in it. Not for compiles: LLVM's
-	 * crash recovery relies on its handlers there. */
-	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-		signal(fatal[i], SIG_DFL);
-	err = meta_matches_object(arg);
-	/* -EIO from the copy then means only that it died */
-	return err == -EIO ? -EINVAL : err;
-}
-
-/*
- * libbpf trusts the ELF it opens: a damaged object can crash it (found by
- * tests/fuzz, fuzz_object_file). The first open of the bytes runs in a
- * limited copy of the process; the host opens them itself only once the
- * copy has, and a copy that dies is a clear error instead of the host's
- * death.
- */
-static int meta_matches_object_isolated(struct ember_module *m)
-{
-	char *reply = NULL;
-	size_t reply_len = 0;
-	int err;
-
-	err = ember__isolated_run(m->name, match_isolated, m, NULL, NULL,
-				  &reply, &reply_len);
-	free(reply);
-	/* the copy's own verdict passes through; its death is libbpf's */
-	if (err == -EIO)
-		return ember__error(EINVAL,
-				    "%s: not a valid BPF object: libbpf's "
-				    "reader crashed on it (in a copy of the "
-				    "process; nothing else was harmed)",
-				    m->name);
 	return err;
 }
 
@@ -475,7 +468,7 @@ int ember_module_open_object_mem(const void *data, size_t len,
 		}
 	}
 	if (!err)
-		err = meta_matches_object_isolated(m);
+		err = meta_matches_object(m);
 	if (!err)
 		err = ember__module_take_compiled(m);
 	if (err) {

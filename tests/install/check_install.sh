@@ -28,6 +28,7 @@ cc "$tmp/consumer.c" $(pkg-config --cflags --libs ember) -Wl,-rpath,"$tmp/prefix
 unset EMBER_COMPILER
 EMBER_CACHE_DIR=$tmp/cache "$tmp/pc" 'int kprobe__nothing(void *ctx) { return 0; }'
 test -x "$tmp/prefix/lib/ember/ember-compiler"
+test -x "$tmp/prefix/lib/ember/ember-object-check"
 # The library itself does not link libclang or LLVM.
 if readelf -d "$tmp/prefix/lib/libember.so" | grep -i 'NEEDED.*\(llvm\|clang\)'; then
   echo "libember.so links LLVM" >&2; exit 1

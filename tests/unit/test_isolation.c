@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The forked copy of the host (compiler/isolation.c, which checks prebuilt
- * objects): it must not outlive a host that is killed while it works. A
- * copy that waits without using CPU (a lock inherited at fork) is not
- * stopped by its CPU limit, and only its host enforces the wall limit. (The
- * compiler process: tests/library/test_compiler_process.c.)
+ * A helper process (compiler/isolation.c: ember-object-check, which checks
+ * prebuilt objects): it must not outlive a host that is killed while it
+ * works. A helper that waits without using CPU is not stopped by its CPU
+ * limit, and only its host enforces the wall limit. The helper here is
+ * this program itself, run with "wait". (The compiler process:
+ * tests/library/test_compiler_process.c.)
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,7 +24,7 @@
 #include "compiler/isolation.h"
 #include "test_support.h"
 
-/* The copy's work: wait for ever on a pipe no one writes to. */
+/* The helper's work: wait for ever on a pipe no one writes to. */
 static int wait_forever(void *arg, ember_log_fn log, void *log_ctx, FILE *reply)
 {
 	int p[2];
@@ -44,11 +45,12 @@ static void copy_dies_with_its_host(void **state)
 	host = fork();
 	assert_true(host >= 0);
 	if (host == 0) {
+		static const char *const args[] = { "wait" };
 		char *reply;
 		size_t len;
 
-		ember__isolated_run("wait.c", wait_forever, NULL, NULL, NULL,
-				    &reply, &len);
+		ember__isolated_exec("wait.c", "/proc/self/exe", args, 1, "", 0,
+				     NULL, NULL, &reply, &len);
 		_exit(0);
 	}
 	for (int i = 0; i < 200 && !copy; i++) {
@@ -63,15 +65,17 @@ static void copy_dies_with_its_host(void **state)
 		usleep(10000);
 	if (!test_process_gone(copy)) {
 		kill(copy, SIGKILL);
-		fail_msg("the compile copy %d outlived its killed host", copy);
+		fail_msg("the helper %d outlived its killed host", copy);
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(copy_dies_with_its_host),
 	};
 
+	if (argc == 4 && !strcmp(argv[3], "wait"))
+		return ember__isolated_main(argc, argv, wait_forever);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
