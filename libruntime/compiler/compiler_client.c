@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -14,10 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "compiler/cache.h"
 
 #include "compiler/isolation.h"
 #include "error.h"
@@ -25,6 +32,14 @@
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+/* How long a host waits for a shared compiler's greeting, or for one it
+ * started to listen (LLVM's relocations, on a loaded machine). */
+#define SHARED_HELLO_SECONDS 5
+#define SHARED_START_SECONDS 30
 
 extern char **environ;
 
@@ -33,11 +48,19 @@ extern char **environ;
 
 static struct {
 	pthread_mutex_t lock;
-	pid_t owner; /* the process that spawned it (a forked host has none) */
+	pid_t owner; /* the process that spawned or connected it (a forked
+			host has none) */
 	pid_t pid;
-	int pidfd; /* to stop and reap it without racing a pid's reuse */
+	int pidfd; /* a private one: to stop and reap it without racing a
+		      pid's reuse; -1 for a shared one (not ours to stop) */
 	int ctl; /* -1: not running */
-} server = { PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, -1 };
+	bool private_only; /* the shared compiler could not be used */
+} server = { PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, -1, false };
+
+const int ember__compiler_host_limits[8] = {
+	RLIMIT_FSIZE, RLIMIT_DATA,    RLIMIT_STACK, RLIMIT_NOFILE,
+	RLIMIT_NPROC, RLIMIT_MEMLOCK, RLIMIT_AS,    RLIMIT_CORE,
+};
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
@@ -156,13 +179,69 @@ static void drop_locked(void)
 	server.pid = 0;
 }
 
-static int spawn_locked(void)
+/* The compiler's environment: nothing of the host's but these. A host's
+ * CPATH or TMPDIR must not change what libclang compiles (the caches' keys
+ * do not hold them), and a shared compiler serves hosts other than the one
+ * that started it. */
+static const char *const passed_env[] = {
+	"EMBER_COMPILER_IDLE_SECONDS",
+	"ASAN_OPTIONS",
+	"LSAN_OPTIONS",
+	"UBSAN_OPTIONS",
+};
+#define PASSED_ENV_CNT (sizeof(passed_env) / sizeof(passed_env[0]))
+
+static void compiler_env(char **env)
 {
-	char path[PATH_MAX], *argv[] = { path, NULL };
+	size_t n = 0;
+
+	for (char **e = environ; e && *e && n < PASSED_ENV_CNT; e++)
+		for (size_t i = 0; i < PASSED_ENV_CNT; i++) {
+			size_t len = strlen(passed_env[i]);
+
+			if (!strncmp(*e, passed_env[i], len) &&
+			    (*e)[len] == '=') {
+				env[n++] = *e;
+				break;
+			}
+		}
+	env[n] = NULL;
+}
+
+/* fd readable within seconds: 1, 0 on timeout, -1 on error. */
+static int wait_readable(int fd, double seconds)
+{
+	double deadline = ember__monotonic() + seconds;
+
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		double left = deadline - ember__monotonic();
+		int r;
+
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, (int)(left * 1000) + 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != 0)
+			return r > 0 ? 1 : -1;
+	}
+}
+
+/*
+ * Start the compiler: a private one on a socket pair (shared NULL), or the
+ * shared one, told to listen as shared (.sock) in dirfd; it leaves the
+ * process that started it, which returns once it listens.
+ */
+static int spawn_locked(const char *shared, int dirfd)
+{
+	char path[PATH_MAX], mode[] = "--shared", ready;
+	char *argv[] = { path, shared ? mode : NULL, (char *)shared, NULL };
+	char *env[PASSED_ENV_CNT + 1];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none;
-	int sv[2], fd, err;
+	int sv[2], fd, dfd = -1, err, status;
 	pid_t pid;
 
 	err = compiler_path(path, sizeof(path));
@@ -171,42 +250,240 @@ static int spawn_locked(void)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return ember__error(errno, "cannot start the compiler: %s",
 				    strerror(errno));
-	/* dup2 onto itself would keep close-on-exec */
-	fd = sv[1] == 3 ? fcntl(sv[1], F_DUPFD_CLOEXEC, 4) : sv[1];
+	/* above the descriptors it gets: a dup2 onto itself would keep
+	 * close-on-exec, one onto the other's number would lose it */
+	fd = fcntl(sv[1], F_DUPFD_CLOEXEC, 5);
+	if (shared)
+		dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 5);
+	compiler_env(env);
 	sigemptyset(&none);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&at);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	/* a private one's last words go to the host's stderr; a shared one
+	 * outlives it */
+	if (shared)
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY,
+						 0);
 	posix_spawn_file_actions_adddup2(&fa, fd, 3);
-	/* stderr stays the host's (the server's own last words) */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	if (shared)
+		posix_spawn_file_actions_adddup2(&fa, dfd, 4);
+	posix_spawn_file_actions_addclosefrom_np(&fa, shared ? 5 : 4);
 	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
-	err = fd < 0 ? errno : posix_spawn(&pid, path, &fa, &at, argv, environ);
+	/* a shared one: no terminal's hangup or signals */
+	posix_spawnattr_setflags(&at,
+				 POSIX_SPAWN_SETSIGMASK |
+					 (shared ? POSIX_SPAWN_SETSID : 0));
+	err = fd < 0 || (shared && dfd < 0)
+		      ? errno
+		      : posix_spawn(&pid, path, &fa, &at, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
-	if (fd >= 0 && fd != sv[1])
+	if (fd >= 0)
 		close(fd);
+	if (dfd >= 0)
+		close(dfd);
 	close(sv[1]);
 	if (err) {
 		close(sv[0]);
 		return ember__error(err, "cannot start the compiler %s: %s",
 				    path, strerror(err));
 	}
-	server.owner = getpid();
+	if (!shared) {
+		server.owner = getpid();
+		server.pid = pid;
+		server.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		server.ctl = sv[0];
+		return 0;
+	}
+	/* the one spawned forks the server and exits: reap it */
+	err = wait_readable(sv[0], SHARED_START_SECONDS) > 0 &&
+			      recv(sv[0], &ready, 1, 0) == 1
+		      ? 0
+		      : ember__error(EIO, "the shared compiler did not start");
+	if (err)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(sv[0]);
+	return err;
+}
+
+/*
+ * Connect to the shared compiler listening as base.sock in dirfd: 0 with
+ * *out connected, checked and greeted; -ENOENT or -ECONNREFUSED (no
+ * message) when nothing listens there; another -errno with ember_errmsg()
+ * when what listens may not be used.
+ */
+static int shared_connect(int dirfd, const char *base, int *out)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char why[128], hello[sizeof(EMBER_COMPILER_HELLO) + 128];
+	ssize_t n;
+	pid_t pid;
+	int fd, err;
+
+	*out = -1;
+	/* through the checked directory, whatever its path's length */
+	n = snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s.sock",
+		     dirfd, base);
+	if (n < 0 || (size_t)n >= sizeof(a.sun_path))
+		return ember__error(ENAMETOOLONG, "the shared compiler's "
+						  "socket name is too long");
+	/* non-blocking: a full backlog is EAGAIN, not a wait */
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return ember__error(errno, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		err = errno;
+		close(fd);
+		if (err == ENOENT || err == ECONNREFUSED)
+			return -err;
+		return ember__error(err, "%s.sock in the cache directory: %s",
+				    base, strerror(err));
+	}
+	if (!ember__compiler_peer_check(fd, &pid, why, sizeof(why))) {
+		close(fd);
+		return ember__error(EPERM,
+				    "the shared compiler (pid %d) is not of "
+				    "this process's world: %s",
+				    (int)pid, why);
+	}
+	n = wait_readable(fd, SHARED_HELLO_SECONDS) > 0
+		    ? recv(fd, hello, sizeof(hello) - 1, MSG_DONTWAIT)
+		    : -1;
+	hello[n > 0 ? n : 0] = 0;
+	err = 0;
+	if (!strncmp(hello, "refused: ", 9))
+		err = ember__error(EPERM, "the shared compiler (pid %d) %s",
+				   (int)pid, hello);
+	else if (strcmp(hello, EMBER_COMPILER_HELLO))
+		err = ember__error(EPROTO,
+				   "%s.sock in the cache directory (pid %d) "
+				   "is not an ember-compiler of this build",
+				   base, (int)pid);
+	if (err || fcntl(fd, F_SETFL, 0) < 0) {
+		close(fd);
+		return err ?: ember__error(errno, "fcntl: %s", strerror(errno));
+	}
 	server.pid = pid;
-	server.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	server.ctl = sv[0];
+	*out = fd;
 	return 0;
+}
+
+/* Connect to the shared compiler, starting it if none listens. */
+static int shared_start_locked(void)
+{
+	struct ember_cache cache;
+	unsigned char id[64];
+	char base[64], name[80];
+	size_t id_len, i;
+	int err, fd = -1, lk = -1;
+
+	err = ember__cache_open(&cache, NULL, NULL);
+	if (!err)
+		err = ember__compiler_build_id(id, sizeof(id), &id_len);
+	if (err)
+		goto out;
+	i = (size_t)snprintf(base, sizeof(base), "ember-compiler-");
+	for (size_t k = 0; k < id_len && k < 20; k++)
+		i += (size_t)snprintf(base + i, sizeof(base) - i, "%02x",
+				      id[k]);
+	err = shared_connect(cache.dirfd, base, &fd);
+	if (err != -ENOENT && err != -ECONNREFUSED)
+		goto out;
+	/* none listens: one host starts it, the others wait and use it */
+	snprintf(name, sizeof(name), "%s.lock", base);
+	lk = openat(cache.dirfd, name,
+		    O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (lk >= 0)
+		close(lk);
+	err = ember__cache_open_file(&cache, name, 0, &lk);
+	if (err == -ENOENT)
+		err = ember__error(ENOENT, "%s/%s: vanished", cache.path, name);
+	if (err)
+		goto out;
+	while (flock(lk, LOCK_EX) < 0 && errno == EINTR)
+		;
+	err = shared_connect(cache.dirfd, base, &fd);
+	if (err == -ENOENT || err == -ECONNREFUSED) {
+		/* no listener: stale (its server was killed), or none */
+		snprintf(name, sizeof(name), "%s.sock", base);
+		unlinkat(cache.dirfd, name, 0);
+		err = spawn_locked(base, cache.dirfd);
+		if (!err)
+			err = shared_connect(cache.dirfd, base, &fd);
+		if (err == -ENOENT || err == -ECONNREFUSED)
+			err = ember__error(-err, "the shared compiler started "
+						 "but does not listen");
+	}
+	close(lk);
+out:
+	if (!err) {
+		server.owner = getpid();
+		server.pidfd = -1;
+		server.ctl = fd;
+	}
+	ember__cache_close(&cache);
+	return err;
+}
+
+static int start_locked(ember_log_fn log, void *log_ctx)
+{
+	const char *env = secure_getenv("EMBER_SHARED_COMPILER");
+	char *m = NULL;
+
+	if (env && !strcmp(env, "1") && !server.private_only) {
+		if (!shared_start_locked())
+			return 0;
+		/* once for this process: it keeps a compiler of its own */
+		server.private_only = true;
+		if (log && asprintf(&m,
+				    "not using the shared compiler: %s; "
+				    "starting one of this process's own",
+				    ember_errmsg()) >= 0)
+			log(EMBER_LOG_WARN, m, log_ctx);
+		free(m);
+	}
+	return spawn_locked(NULL, -1);
+}
+
+/* What of this process the copy takes: its umask (from /proc: umask()
+ * would change it under the other threads) and its resource limits. */
+static void host_state(struct ember_compiler_host_state *h)
+{
+	char buf[2048], *p;
+	ssize_t n = -1;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	memset(h, 0, sizeof(*h));
+	h->umask = 022;
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = 0;
+	p = strstr(buf, "\nUmask:");
+	if (p)
+		h->umask = (uint32_t)strtoul(p + 7, NULL, 8) & 0777;
+	for (size_t i = 0; i < 8; i++) {
+		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+		getrlimit((__rlimit_resource_t)ember__compiler_host_limits[i],
+			  &rl);
+		h->limits[i].cur = rl.rlim_cur;
+		h->limits[i].max = rl.rlim_max;
+	}
 }
 
 /* The request's first message, with its descriptors; the server is started
  * (again, once, if it went away). */
-static int send_request(enum ember_compiler_request kind, bool log,
-			const int *fds, size_t cnt)
+static int send_request(enum ember_compiler_request kind, ember_log_fn log,
+			void *log_ctx, const int *fds, size_t cnt)
 {
-	char payload[128];
+	struct ember_compiler_host_state h;
+	char payload[512];
 	union {
 		char buf[CMSG_SPACE(REQUEST_FDS_MAX * sizeof(int))];
 		struct cmsghdr align;
@@ -219,9 +496,14 @@ static int send_request(enum ember_compiler_request kind, bool log,
 	struct cmsghdr *cm;
 	int err = 0;
 
+	host_state(&h);
+	/* with its NUL */
 	iov.iov_len =
 		(size_t)snprintf(payload, sizeof(payload), "%c%c%s", (char)kind,
-				 log ? '1' : '0', EMBER_COMPILER_PROTOCOL);
+				 log ? '1' : '0', EMBER_COMPILER_PROTOCOL) +
+		1;
+	memcpy(payload + iov.iov_len, &h, sizeof(h));
+	iov.iov_len += sizeof(h);
 	memset(u.buf, 0, sizeof(u.buf));
 	cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
@@ -234,7 +516,7 @@ static int send_request(enum ember_compiler_request kind, bool log,
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (server.ctl >= 0 && server.owner != getpid())
 			drop_locked(); /* the parent's, in a forked host */
-		if (server.ctl < 0 && (err = spawn_locked()))
+		if (server.ctl < 0 && (err = start_locked(log, log_ctx)))
 			break;
 		if (sendmsg(server.ctl, &mh, MSG_NOSIGNAL) >= 0) {
 			err = 0;
@@ -274,7 +556,7 @@ static int request_once(const char *name, enum ember_compiler_request kind,
 	memcpy(all + 2, fds, fds_cnt * sizeof(int));
 	err = all[1] < 0 ? ember__error(errno, "%s: cannot compile: %s", name,
 					strerror(errno))
-			 : send_request(kind, log != NULL, all, fds_cnt + 2);
+			 : send_request(kind, log, log_ctx, all, fds_cnt + 2);
 	close(req[1]);
 	if (all[1] >= 0)
 		close(all[1]);
@@ -314,4 +596,150 @@ int ember__compiler_request(const char *name, enum ember_compiler_request kind,
 		err = request_once(name, kind, body, len, fds, fds_cnt, log,
 				   log_ctx, reply, reply_len, &untaken);
 	return err;
+}
+
+/* ---- who may share a compiler ---- */
+
+static const char *const world_ns[] = { "mnt", "pid", "net",   "user",
+					"ipc", "uts", "cgroup" };
+static const char *const world_status[] = {
+	"Uid:",	   "Gid:",    "Groups:", "CapInh:",	"CapPrm:",
+	"CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:",
+};
+#define WORLD_NS_CNT (sizeof(world_ns) / sizeof(world_ns[0]))
+#define WORLD_STATUS_CNT (sizeof(world_status) / sizeof(world_status[0]))
+#define WORLD_ITEMS (WORLD_NS_CNT + WORLD_STATUS_CNT + 3)
+#define WORLD_ITEM_MAX 1024
+
+struct world {
+	char item[WORLD_ITEMS][WORLD_ITEM_MAX];
+};
+
+static const char *world_item_name(size_t i)
+{
+	if (i < WORLD_NS_CNT)
+		return world_ns[i];
+	i -= WORLD_NS_CNT;
+	if (i < WORLD_STATUS_CNT)
+		return world_status[i];
+	i -= WORLD_STATUS_CNT;
+	return i == 0 ? "root directory" : i == 1 ? "cgroup" : "LSM label";
+}
+
+/* A small /proc file, NUL-terminated ("" if it cannot be read: the same
+ * for both processes only if neither can). */
+static void proc_read(const char *proc, const char *name, char *buf,
+		      size_t size)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", proc, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, size - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = 0;
+}
+
+/* What a compile depends on, of process proc ("/proc/PID"); false if proc
+ * cannot be read. */
+static bool world_of(const char *proc, struct world *w)
+{
+	char path[64], *status = malloc(8192);
+	struct stat st;
+	size_t k = 0;
+
+	if (!status)
+		return false;
+	memset(w, 0, sizeof(*w));
+	for (size_t i = 0; i < WORLD_NS_CNT; i++, k++) {
+		snprintf(path, sizeof(path), "%s/ns/%s", proc, world_ns[i]);
+		/* one this kernel lacks: "" for both */
+		if (!stat(path, &st))
+			snprintf(w->item[k], WORLD_ITEM_MAX, "%llu:%llu",
+				 (unsigned long long)st.st_dev,
+				 (unsigned long long)st.st_ino);
+	}
+	proc_read(proc, "status", status, 8192);
+	for (size_t i = 0; i < WORLD_STATUS_CNT; i++, k++) {
+		char *p = status;
+		size_t len = strlen(world_status[i]);
+
+		while (p && strncmp(p, world_status[i], len))
+			p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+		if (p)
+			snprintf(w->item[k], WORLD_ITEM_MAX, "%.*s",
+				 (int)strcspn(p, "\n"), p);
+	}
+	/* a chroot (ns/mnt does not tell) */
+	snprintf(path, sizeof(path), "%s/root/", proc);
+	if (!*status || stat(path, &st) < 0) {
+		free(status);
+		return false;
+	}
+	snprintf(w->item[k++], WORLD_ITEM_MAX, "%llu:%llu",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	proc_read(proc, "cgroup", w->item[k++], WORLD_ITEM_MAX);
+	proc_read(proc, "attr/current", w->item[k++], WORLD_ITEM_MAX);
+	free(status);
+	return true;
+}
+
+bool ember__compiler_peer_check(int sock, pid_t *pid, char *why,
+				size_t why_size)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct world *self = malloc(sizeof(*self)),
+		     *peer = malloc(sizeof(*peer));
+	char proc[32];
+	bool ok = false;
+	int pidfd = -1;
+
+	*pid = 0;
+	snprintf(why, why_size, "out of memory");
+	if (!self || !peer)
+		goto out;
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		snprintf(why, why_size, "SO_PEERCRED: %s", strerror(errno));
+		goto out;
+	}
+	*pid = cred.pid;
+	if (cred.uid != geteuid()) {
+		snprintf(why, why_size, "it runs as uid %u",
+			 (unsigned int)cred.uid);
+		goto out;
+	}
+	/* 0: in a PID namespace above this one's */
+	snprintf(why, why_size, "its pid is not visible here");
+	if (cred.pid <= 0)
+		goto out;
+	/* holds the pid: /proc/PID is that process, not a later one */
+	len = sizeof(pidfd);
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0)
+		pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)cred.pid);
+	if (pidfd < 0 || !world_of(proc, peer) || !world_of("/proc/self", self))
+		goto out;
+	for (size_t i = 0; i < WORLD_ITEMS; i++)
+		if (strcmp(self->item[i], peer->item[i])) {
+			snprintf(why, why_size, "its %s differs",
+				 world_item_name(i));
+			goto out;
+		}
+	/* still running: the pid was not reused while we read */
+	if (poll(&(struct pollfd){ pidfd, POLLIN, 0 }, 1, 0) != 0) {
+		snprintf(why, why_size, "it exited");
+		goto out;
+	}
+	ok = true;
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	free(self);
+	free(peer);
+	return ok;
 }

@@ -22,11 +22,34 @@
  * lines and result on that socket and exits. The server then reports how
  * the copy ended, so a crash is a clear error and the next request gets a
  * fresh copy. Requests of several host threads run at once.
+ *
+ * Shared (EMBER_SHARED_COMPILER=1 in the host's environment): starting the
+ * compiler costs about 20 ms and 70 MB before any work (relocating LLVM),
+ * which a short-lived host (ember check, a script) pays on each run. A
+ * host then first connects to the compiler listening in the cache
+ * directory (cache.h checked it) as ember-compiler-BUILDID.sock; if there
+ * is none, it starts one there (under ember-compiler-BUILDID.lock, so two
+ * hosts racing end with one; a socket nobody listens on is replaced). That
+ * compiler leaves its host's session, outlives it, and leaves after
+ * EMBER_COMPILER_IDLE_SECONDS without a request (connected hosts
+ * reconnect). Both ends check that the other is of the same user, and the
+ * server serves only a host of its own world (ember__compiler_peer_check):
+ * any other host, or anything else listening there, and the host uses a
+ * private compiler as above.
+ *
+ * Nothing of a request comes from the process that started the compiler:
+ * the compiler gets an environment of its own (EMBER_COMPILER_IDLE_SECONDS
+ * and the sanitizers' options only), each request carries the host's
+ * umask and resource limits (the copy takes them, then the limits of
+ * isolation.h), its working directory and descriptors.
  */
 #ifndef EMBER_COMPILER_CLIENT_H
 #define EMBER_COMPILER_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "ember/ember.h"
 
@@ -55,12 +78,38 @@ int ember__compiler_request(const char *name, enum ember_compiler_request kind,
  * started): part of the caches' keys. 0, or -errno with ember_errmsg(). */
 int ember__compiler_build_id(unsigned char *id, size_t size, size_t *len);
 
-/* What the request's first message carries after its kind and log flag:
- * both sides must be of one build. */
 /* The path of ember's helper program name (ember-compiler,
  * ember-object-check) into buf: 0, or -errno with ember_errmsg() set. */
 int ember__helper_path(const char *name, char *buf, size_t size);
 
-#define EMBER_COMPILER_PROTOCOL "ember-compiler-1 " EMBER_VERSION_STRING
+/* What the request's first message carries after its kind and log flag:
+ * both sides must be of one build. */
+#define EMBER_COMPILER_PROTOCOL "ember-compiler-2 " EMBER_VERSION_STRING
+
+/* The shared compiler's first message to a host it serves. */
+#define EMBER_COMPILER_HELLO "ember-compiler-shared " EMBER_COMPILER_PROTOCOL
+
+/* What the host's process gives the copy working for it (after the
+ * protocol string and its NUL in the request's first message). */
+struct ember_compiler_host_state {
+	uint32_t umask;
+	struct {
+		uint64_t cur, max;
+	} limits[8]; /* ember__compiler_host_limits[], RLIM_INFINITY kept */
+};
+
+/* The resource limits a request carries (the copy then sets its own CPU,
+ * address space and core limits over them). */
+extern const int ember__compiler_host_limits[8];
+
+/*
+ * The process at the other end of the connected AF_UNIX socket sock runs as
+ * this one in every respect a compile depends on: effective and other uids
+ * and gids, groups, capabilities, no_new_privs and seccomp, LSM label,
+ * root directory, cgroup and namespaces (mount, pid, net, user, ipc, uts,
+ * cgroup). true, or false with why (a short reason) set; *pid gets its pid.
+ */
+bool ember__compiler_peer_check(int sock, pid_t *pid, char *why,
+				size_t why_size);
 
 #endif

@@ -2,11 +2,14 @@
 /*
  * ember-compiler: the compiler process (compiler_client.h). Started by
  * libember with its control socket as descriptor 3; not for people to run.
+ * With "--shared NAME": descriptor 3 is where it says it listens, 4 the
+ * cache directory where it listens as NAME.sock.
  *
  * Single-threaded: it waits for requests, forks one copy per request (the
  * copy reads the request from its own socket, works under the limits of
  * isolation.h and answers there), reaps copies and tells the host how each
- * one ended. It leaves, stopping its copies, when the host goes.
+ * one ended. A private one leaves, stopping its copies, when its host
+ * goes; a shared one when idle.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,7 +40,9 @@
 #include "error.h"
 
 #define CONTROL_FD 3
+#define SHARED_DIR_FD 4
 #define REQUESTS_MAX 64
+#define HOSTS_MAX 64
 #define FDS_MAX 8
 /* Bytes of a request; the text and the headers it carries are bounded
  * far below this (include_check.h). */
@@ -50,6 +58,12 @@ struct copy {
 
 static struct copy copies[REQUESTS_MAX];
 static size_t copies_cnt;
+/* the hosts' control sockets: CONTROL_FD alone for a private one */
+static int hosts[HOSTS_MAX];
+static size_t hosts_cnt;
+/* a shared one's: listening socket, and its name in SHARED_DIR_FD */
+static int listener = -1;
+static const char *shared_name;
 /* when the last copy ended or the last request came */
 static double active;
 
@@ -58,6 +72,7 @@ static double active;
 struct request {
 	char kind;
 	bool same_build;
+	struct ember_compiler_host_state host;
 	char *body;
 	size_t len;
 	const int *fds; /* the request's own, after socket and cwd */
@@ -140,6 +155,28 @@ static int serve(struct request *r, int sock, bool log)
 
 /* ---- the server ---- */
 
+/* The host's umask and limits, for the copy working for it: nothing of the
+ * process that started this one. A limit this process may not raise is
+ * kept as high as it may. */
+static void take_host_state(const struct ember_compiler_host_state *h)
+{
+	umask((mode_t)(h->umask & 0777));
+	for (size_t i = 0; i < 8; i++) {
+		int res = ember__compiler_host_limits[i];
+		struct rlimit rl = { (rlim_t)h->limits[i].cur,
+				     (rlim_t)h->limits[i].max },
+			      now;
+
+		if (!setrlimit((__rlimit_resource_t)res, &rl) ||
+		    getrlimit((__rlimit_resource_t)res, &now))
+			continue;
+		rl.rlim_max = now.rlim_max;
+		if (rl.rlim_cur > now.rlim_max)
+			rl.rlim_cur = now.rlim_max;
+		setrlimit((__rlimit_resource_t)res, &rl);
+	}
+}
+
 static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
 {
 	size_t plen = strlen(EMBER_COMPILER_PROTOCOL);
@@ -150,11 +187,16 @@ static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
 
 	if (cnt < 2 || msg_len < 2 || copies_cnt == REQUESTS_MAX ||
 	    (msg[0] != EMBER_COMPILER_TRANSLATE &&
-	     msg[0] != EMBER_COMPILER_BUILD_PCH))
+	     msg[0] != EMBER_COMPILER_BUILD_PCH)) {
+		for (size_t i = 0; i < cnt; i++)
+			close(fds[i]);
 		return; /* the host sees its socket close */
+	}
 	r.kind = msg[0];
-	r.same_build = msg_len - 2 == plen &&
-		       !memcmp(msg + 2, EMBER_COMPILER_PROTOCOL, plen);
+	r.same_build = msg_len == 2 + plen + 1 + sizeof(r.host) &&
+		       !memcmp(msg + 2, EMBER_COMPILER_PROTOCOL, plen + 1);
+	if (r.same_build)
+		memcpy(&r.host, msg + 2 + plen + 1, sizeof(r.host));
 	r.fds = fds + 2;
 	r.fds_cnt = cnt - 2;
 	err_fd = memfd_create("ember-compile-stderr", MFD_CLOEXEC);
@@ -164,7 +206,12 @@ static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != server)
 			_exit(1);
-		close(CONTROL_FD);
+		for (size_t i = 0; i < hosts_cnt; i++)
+			close(hosts[i]);
+		if (listener >= 0) {
+			close(listener);
+			close(SHARED_DIR_FD);
+		}
 		for (size_t i = 0; i < copies_cnt; i++) {
 			close(copies[i].sock);
 			close(copies[i].pidfd);
@@ -175,6 +222,8 @@ static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
 		if (fchdir(fds[1]))
 			_exit(1);
 		close(fds[1]);
+		if (r.same_build)
+			take_host_state(&r.host);
 		ember__isolation_limits(r.kind == EMBER_COMPILER_BUILD_PCH
 						? EMBER_PCH_BUILD_SECONDS
 						: EMBER_COMPILE_CPU_SECONDS);
@@ -245,9 +294,38 @@ static void stop_all(void)
 		kill(copies[i].pid, SIGKILL);
 }
 
-static void receive(void)
+/* Leave: a shared one first takes its name away, so that hosts from now on
+ * start another (a request sent meanwhile is retried, compiler_client.c).
+ * Under the hosts' lock: its name is still its own. */
+static void leave(int status)
 {
-	char msg[256];
+	char name[128];
+	int lk;
+
+	stop_all();
+	if (listener >= 0) {
+		snprintf(name, sizeof(name), "%s.lock", shared_name);
+		lk = openat(SHARED_DIR_FD, name,
+			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		while (lk >= 0 && flock(lk, LOCK_EX) < 0 && errno == EINTR)
+			;
+		snprintf(name, sizeof(name), "%s.sock", shared_name);
+		unlinkat(SHARED_DIR_FD, name, 0);
+	}
+	_exit(status);
+}
+
+static void host_gone(size_t i)
+{
+	if (listener < 0) /* a private one's only host */
+		leave(0);
+	close(hosts[i]);
+	hosts[i] = hosts[--hosts_cnt];
+}
+
+static void receive(size_t h)
+{
+	char msg[512];
 	union {
 		char buf[CMSG_SPACE(FDS_MAX * sizeof(int))];
 		struct cmsghdr align;
@@ -259,13 +337,13 @@ static void receive(void)
 			     .msg_controllen = sizeof(u.buf) };
 	int fds[FDS_MAX];
 	size_t cnt = 0;
-	ssize_t n = recvmsg(CONTROL_FD, &mh, MSG_CMSG_CLOEXEC);
+	ssize_t n = recvmsg(hosts[h], &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
-	if (n <= 0) { /* the host is gone */
-		stop_all();
-		_exit(0);
+	if (n <= 0) {
+		host_gone(h);
+		return;
 	}
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm;
 	     cm = CMSG_NXTHDR(&mh, cm))
@@ -292,18 +370,85 @@ static void receive(void)
 	start(msg, (size_t)n, fds, cnt);
 }
 
-int main(void)
+/* A host connects to the shared one: serve it if it is of this world. */
+static void accept_host(void)
+{
+	char why[160], refusal[256];
+	int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	pid_t pid;
+
+	if (fd < 0)
+		return;
+	if (hosts_cnt == HOSTS_MAX) {
+		snprintf(refusal, sizeof(refusal),
+			 "refused: it serves %d hosts already", HOSTS_MAX);
+	} else if (!ember__compiler_peer_check(fd, &pid, why, sizeof(why))) {
+		snprintf(refusal, sizeof(refusal),
+			 "refused: the host (pid %d) is not of its world: %s",
+			 (int)pid, why);
+	} else {
+		send(fd, EMBER_COMPILER_HELLO, strlen(EMBER_COMPILER_HELLO),
+		     MSG_NOSIGNAL | MSG_DONTWAIT);
+		hosts[hosts_cnt++] = fd;
+		active = ember__monotonic();
+		return;
+	}
+	send(fd, refusal, strlen(refusal), MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+/*
+ * Become the shared compiler: leave the process that spawned this one (it
+ * reaps that at once), listen as name.sock in SHARED_DIR_FD, say so on
+ * CONTROL_FD. Files it makes (none but the socket) are its own alone.
+ */
+static int become_shared(const char *name)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	pid_t pid;
+	int n;
+
+	if (strchr(name, '/') || strlen(name) > 64)
+		return 2;
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid > 0)
+		_exit(0);
+	umask(077);
+	n = snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s.sock",
+		     SHARED_DIR_FD, name);
+	listener = socket(AF_UNIX,
+			  SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (listener < 0 || n < 0 || (size_t)n >= sizeof(a.sun_path) ||
+	    bind(listener, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(listener, SOMAXCONN))
+		return 1;
+	shared_name = name;
+	if (send(CONTROL_FD, "k", 1, MSG_NOSIGNAL) != 1)
+		leave(1);
+	close(CONTROL_FD);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	const char *env = getenv("EMBER_COMPILER_IDLE_SECONDS");
 	double idle = env ? atof(env) : EMBER_COMPILER_IDLE_SECONDS;
+	bool shared = argc == 3 && !strcmp(argv[1], "--shared");
 	struct stat st;
 	pid_t host = getppid();
 
-	if (fstat(CONTROL_FD, &st) || !S_ISSOCK(st.st_mode)) {
+	if (fstat(CONTROL_FD, &st) || !S_ISSOCK(st.st_mode) ||
+	    (argc != 1 && !shared)) {
 		fprintf(stderr, "ember-compiler: started by libember, not by "
 				"hand\n");
 		return 2;
 	}
+	if (shared && become_shared(argv[2]))
+		return 1;
+	if (!shared)
+		hosts[hosts_cnt++] = CONTROL_FD;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	/* a terminal's ^C is for the host, which decides */
@@ -311,15 +456,13 @@ int main(void)
 	signal(SIGQUIT, SIG_IGN);
 	active = ember__monotonic();
 	for (;;) {
-		struct pollfd pfd[1 + 2 * REQUESTS_MAX];
+		struct pollfd pfd[2 * REQUESTS_MAX + HOSTS_MAX + 1];
 		double now = ember__monotonic(),
 		       next = now + (idle < 1 ? idle : 1);
+		bool full = copies_cnt == REQUESTS_MAX;
 		size_t i, n = 0;
 		int r;
 
-		pfd[n++] = (struct pollfd){
-			CONTROL_FD, copies_cnt < REQUESTS_MAX ? POLLIN : 0, 0
-		};
 		for (i = 0; i < copies_cnt; i++) {
 			pfd[n++] =
 				(struct pollfd){ copies[i].pidfd, POLLIN, 0 };
@@ -329,25 +472,30 @@ int main(void)
 			if (copies[i].deadline < next)
 				next = copies[i].deadline;
 		}
+		for (i = 0; i < hosts_cnt; i++)
+			pfd[n++] = (struct pollfd){ hosts[i], full ? 0 : POLLIN,
+						    0 };
+		if (listener >= 0)
+			pfd[n++] = (struct pollfd){ listener, POLLIN, 0 };
 		r = poll(pfd, n,
 			 next > now ? (int)((next - now) * 1000) + 1 : 0);
-		if (getppid() != host) { /* the host is gone */
-			stop_all();
-			_exit(0);
-		}
-		/* idle: give the memory back; the host starts another one
-		 * when it compiles again (a request sent meanwhile is retried,
-		 * compiler_client.c) */
+		if (!shared && getppid() != host) /* the host is gone */
+			leave(0);
+		/* idle: give the memory back; a host starts another one when
+		 * it compiles again (a request sent meanwhile is retried,
+		 * compiler_client.c); connected hosts reconnect */
 		if (r == 0 && !copies_cnt && ember__monotonic() - active > idle)
-			_exit(0);
+			leave(0);
 		if (r < 0 && errno != EINTR)
-			_exit(1);
+			leave(1);
+		if (r <= 0)
+			continue;
 		now = ember__monotonic();
 		/* from the last: finish() moves the last copy into i */
-		for (i = copies_cnt; r > 0 && i-- > 0;) {
+		for (i = copies_cnt; i-- > 0;) {
 			struct copy *c = &copies[i];
-			short done = pfd[1 + 2 * i].revents;
-			short gone = pfd[2 + 2 * i].revents;
+			short done = pfd[2 * i].revents;
+			short gone = pfd[2 * i + 1].revents;
 
 			if (gone & (POLLRDHUP | POLLHUP | POLLERR))
 				kill(c->pid, SIGKILL);
@@ -360,7 +508,12 @@ int main(void)
 				copies[i].wall_killed = true;
 				kill(copies[i].pid, SIGKILL);
 			}
-		if (r > 0 && pfd[0].revents)
-			receive();
+		/* hosts as polled: receive() may move the last into h */
+		for (size_t h = hosts_cnt, k = n - (listener >= 0) - hosts_cnt;
+		     h-- > 0;)
+			if (pfd[k + h].revents)
+				receive(h);
+		if (listener >= 0 && pfd[n - 1].revents)
+			accept_host();
 	}
 }

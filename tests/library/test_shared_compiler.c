@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The shared compiler (EMBER_SHARED_COMPILER=1, compiler_client.h), through
+ * the shared library as hosts link it: separate host processes compile with
+ * one compiler, which a second host does not start again; hosts racing start
+ * one; what listens in the cache directory is used only if it is an
+ * ember-compiler of this build, of this user and world, else the host uses
+ * a compiler of its own (or fails clearly); the shared one leaves when
+ * idle; a host killed mid-compile takes its compile with it; without the
+ * variable each host keeps its own.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <ember/ember.h>
+
+#include "test_support.h"
+
+/* What a host process tells by its exit status. */
+enum host_exit {
+	HOST_SHARED = 0, /* compiled; started no compiler of its own */
+	HOST_PRIVATE = 10, /* compiled with a compiler of its own */
+	HOST_FAILED = 20, /* the compile failed (the message on stderr) */
+};
+
+static const char program[] = "BPF_HASH(counts, u32, u64);\n"
+			      "TRACEPOINT_PROBE(syscalls, sys_enter_getppid)\n"
+			      "{\n"
+			      "\tu32 k = 0;\n"
+			      "\tcounts.increment(k);\n"
+			      "\treturn 0;\n"
+			      "}\n";
+
+static char cache_dir[] = "/tmp/ember-shared-test-XXXXXX";
+static char fifo[128];
+static unsigned int texts;
+
+/* The shared compiler's socket in the cache directory, or "" if none. */
+static void socket_path(char *buf, size_t size)
+{
+	DIR *d = opendir(cache_dir);
+	struct dirent *e;
+	size_t len;
+
+	*buf = 0;
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		len = strlen(e->d_name);
+		if (!strncmp(e->d_name, "ember-compiler-", 15) && len > 5 &&
+		    !strcmp(e->d_name + len - 5, ".sock"))
+			snprintf(buf, size, "%s/%s", cache_dir, e->d_name);
+	}
+	closedir(d);
+}
+
+/* Connect as a host would; the socket, or -1. */
+static int connect_to(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The pid listening on the shared compiler's socket, or 0. */
+static pid_t server_pid(void)
+{
+	char path[512];
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	socket_path(path, sizeof(path));
+	if (!*path || (fd = connect_to(path)) < 0)
+		return 0;
+	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	close(fd);
+	return cred.pid;
+}
+
+/* Processes serving as the shared compiler of this cache directory. */
+static int servers_running(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[300], dir[sizeof(cache_dir) + 1], *cmd;
+		ssize_t len;
+		size_t cmd_len;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd/4", e->d_name);
+		len = readlink(path, dir, sizeof(dir) - 1);
+		if (len < 0)
+			continue;
+		dir[len] = 0;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		cmd = test_read_file(path, &cmd_len);
+		if (cmd && !strcmp(dir, cache_dir) && cmd_len > 0 &&
+		    memmem(cmd, cmd_len, "--shared", 9))
+			n++;
+		free(cmd);
+	}
+	closedir(d);
+	return n;
+}
+
+static void wait_gone(pid_t pid)
+{
+	for (int i = 0; i < 500 && !test_process_gone(pid); i++)
+		usleep(10000);
+	assert_true(test_process_gone(pid));
+}
+
+/* No shared compiler, nothing in its place. */
+static void stop_server(void)
+{
+	char path[512];
+	pid_t pid = server_pid();
+
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		wait_gone(pid);
+	}
+	socket_path(path, sizeof(path));
+	if (*path)
+		unlink(path);
+}
+
+/* Compile new text (or text) here, with the variable if shared. */
+static int host_compile(bool shared, const char *text)
+{
+	EMBER_OPTS(ember_module_opts, o, .name = "prog.c");
+	struct ember_module *m = NULL;
+	char buf[sizeof(program) + 64];
+
+	if (shared)
+		setenv("EMBER_SHARED_COMPILER", "1", 1);
+	else
+		unsetenv("EMBER_SHARED_COMPILER");
+	if (!text) {
+		snprintf(buf, sizeof(buf), "/* %d %u */\n%s", getpid(), texts,
+			 program);
+		text = buf;
+	}
+	if (ember_module_compile(text, &o, &m)) {
+		fprintf(stderr, "compile: %s\n", ember_errmsg());
+		return HOST_FAILED;
+	}
+	ember_module_free(m);
+	return test_child_of(getpid()) ? HOST_PRIVATE : HOST_SHARED;
+}
+
+static pid_t host_start(bool shared, const char *text)
+{
+	pid_t pid;
+
+	texts++;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(host_compile(shared, text));
+	return pid;
+}
+
+static int host_wait(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static int host(bool shared)
+{
+	return host_wait(host_start(shared, NULL));
+}
+
+static void second_host_starts_no_compiler(void **state)
+{
+	pid_t first;
+
+	(void)state;
+	stop_server();
+	assert_int_equal(host(true), HOST_SHARED);
+	first = server_pid();
+	assert_true(first > 0);
+	/* a separate process: the one that started it is gone */
+	assert_int_equal(host(true), HOST_SHARED);
+	assert_int_equal(server_pid(), first);
+	assert_int_equal(servers_running(), 1);
+}
+
+static void racing_hosts_start_one(void **state)
+{
+	pid_t a, b;
+
+	(void)state;
+	stop_server();
+	a = host_start(true, NULL);
+	b = host_start(true, NULL);
+	assert_int_equal(host_wait(a), HOST_SHARED);
+	assert_int_equal(host_wait(b), HOST_SHARED);
+	assert_int_equal(servers_running(), 1);
+}
+
+/* A socket nobody listens on (its server was killed) is replaced. */
+static void stale_socket_is_replaced(void **state)
+{
+	char path[512];
+	pid_t old;
+
+	(void)state;
+	assert_int_equal(host(true), HOST_SHARED);
+	old = server_pid();
+	socket_path(path, sizeof(path));
+	kill(old, SIGKILL);
+	wait_gone(old);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(host(true), HOST_SHARED);
+	assert_true(server_pid() > 0);
+	assert_int_not_equal(server_pid(), old);
+}
+
+/* Something else listening in the compiler's place, answering greeting
+ * (or the right greeting, then garbage): never a compile's result. */
+static pid_t plant_listener(const char *greeting)
+{
+	char path[512];
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int ready[2], fd;
+	pid_t pid;
+
+	stop_server();
+	assert_int_equal(host(true), HOST_SHARED); /* for its name */
+	stop_server();
+	socket_path(path, sizeof(path));
+	assert_int_equal(*path, 0);
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		DIR *d = opendir(cache_dir);
+		struct dirent *e;
+
+		while (d && (e = readdir(d)))
+			if (strstr(e->d_name, ".lock") &&
+			    !strncmp(e->d_name, "ember-compiler-", 15))
+				snprintf(a.sun_path, sizeof(a.sun_path),
+					 "%s/%.*s.sock", cache_dir,
+					 (int)(strlen(e->d_name) - 5),
+					 e->d_name);
+		fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+		if (!a.sun_path[0] ||
+		    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 8))
+			_exit(1);
+		write(ready[1], "k", 1);
+		for (;;) {
+			char buf[512];
+			int c = accept(fd, NULL, NULL);
+			struct msghdr mh = { 0 };
+			union {
+				char b[CMSG_SPACE(8 * sizeof(int))];
+				struct cmsghdr align;
+			} u;
+			struct iovec iov = { buf, sizeof(buf) };
+			struct cmsghdr *cm;
+
+			send(c, greeting, strlen(greeting), MSG_NOSIGNAL);
+			mh.msg_iov = &iov;
+			mh.msg_iovlen = 1;
+			mh.msg_control = u.b;
+			mh.msg_controllen = sizeof(u.b);
+			/* garbage on each request's own socket */
+			while (recvmsg(c, &mh, 0) > 0) {
+				cm = CMSG_FIRSTHDR(&mh);
+				if (cm && cm->cmsg_type == SCM_RIGHTS) {
+					int req;
+
+					memcpy(&req, CMSG_DATA(cm),
+					       sizeof(req));
+					memset(buf, 'R', sizeof(buf));
+					send(req, buf, sizeof(buf),
+					     MSG_NOSIGNAL);
+					close(req);
+				}
+				mh.msg_controllen = sizeof(u.b);
+			}
+			close(c);
+		}
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], path, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+static void planted_listener_is_not_used(void **state)
+{
+	pid_t planted;
+	char hello[128];
+
+	(void)state;
+	planted = plant_listener("garbage");
+	assert_int_equal(host(true), HOST_PRIVATE);
+	kill(planted, SIGKILL);
+	waitpid(planted, NULL, 0);
+
+	/* one that greets as a compiler of this build, then answers garbage:
+	 * a clear error, no object */
+	snprintf(hello, sizeof(hello),
+		 "ember-compiler-shared ember-compiler-2 "
+		 "%s",
+		 ember_version());
+	planted = plant_listener(hello);
+	assert_int_equal(host(true), HOST_FAILED);
+	kill(planted, SIGKILL);
+	waitpid(planted, NULL, 0);
+	stop_server();
+}
+
+/* In another network namespace: the host uses its own; the server refuses
+ * such a host itself as well. */
+static int in_other_net(void *arg)
+{
+	char path[512], hello[256] = "";
+	int fd;
+	ssize_t n;
+
+	(void)arg;
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "unshare: %s\n", strerror(errno));
+		return 1;
+	}
+	if (host_compile(true, NULL) != HOST_PRIVATE)
+		return 2;
+	socket_path(path, sizeof(path));
+	fd = connect_to(path);
+	n = fd >= 0 ? recv(fd, hello, sizeof(hello) - 1, 0) : -1;
+	hello[n > 0 ? n : 0] = 0;
+	if (!strstr(hello, "refused: ") || !strstr(hello, "net differs")) {
+		fprintf(stderr, "greeting: %s\n", hello);
+		return 3;
+	}
+	return 0;
+}
+
+static void other_namespace_uses_its_own(void **state)
+{
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		test_skip("a network namespace of its own needs root");
+	assert_int_equal(host(true), HOST_SHARED);
+	texts++;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(in_other_net(NULL));
+	assert_int_equal(host_wait(pid), 0);
+}
+
+static void idle_server_leaves(void **state)
+{
+	char path[512];
+	pid_t pid;
+
+	(void)state;
+	stop_server();
+	/* the server takes it from the host that starts it */
+	setenv("EMBER_COMPILER_IDLE_SECONDS", "0.3", 1);
+	assert_int_equal(host(true), HOST_SHARED);
+	unsetenv("EMBER_COMPILER_IDLE_SECONDS");
+	pid = server_pid();
+	assert_true(pid > 0);
+	wait_gone(pid);
+	socket_path(path, sizeof(path));
+	assert_string_equal(path, "");
+}
+
+/* A host killed mid-compile: its copy is stopped, the server stays. */
+static void killed_host_takes_its_compile(void **state)
+{
+	char text[256];
+	pid_t server, copy = 0, host_pid;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "#define STR(x) #x\n#define XSTR(x) STR(x)\n"
+		 "#define F %s\n#include XSTR(F)\nint x;\n",
+		 fifo);
+	assert_int_equal(host(true), HOST_SHARED);
+	server = server_pid();
+	host_pid = host_start(true, text);
+	for (int i = 0; i < 1000 && !copy; i++) {
+		usleep(10000);
+		copy = test_child_of(server);
+	}
+	assert_true(copy > 0);
+	kill(host_pid, SIGKILL);
+	waitpid(host_pid, NULL, 0);
+	wait_gone(copy);
+	assert_false(test_process_gone(server));
+	assert_int_equal(server_pid(), server);
+}
+
+static void without_the_variable_nothing_changes(void **state)
+{
+	char path[512];
+
+	(void)state;
+	stop_server();
+	assert_int_equal(host(false), HOST_PRIVATE);
+	socket_path(path, sizeof(path));
+	assert_string_equal(path, "");
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_non_null(mkdtemp(cache_dir));
+	setenv("EMBER_CACHE_DIR", cache_dir, 1);
+	snprintf(fifo, sizeof(fifo), "%s-fifo", cache_dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	stop_server();
+	unlink(fifo);
+	test_remove_tree(cache_dir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(second_host_starts_no_compiler),
+		cmocka_unit_test(racing_hosts_start_one),
+		cmocka_unit_test(stale_socket_is_replaced),
+		cmocka_unit_test(planted_listener_is_not_used),
+		cmocka_unit_test(other_namespace_uses_its_own),
+		cmocka_unit_test(killed_host_takes_its_compile),
+		cmocka_unit_test(idle_server_leaves),
+		cmocka_unit_test(without_the_variable_nothing_changes),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
