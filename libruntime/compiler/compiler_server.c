@@ -416,6 +416,9 @@ static int become_shared(const char *name)
 	if (pid > 0)
 		_exit(0);
 	umask(077);
+	/* not the first host's directory: it may want to unmount it */
+	if (chdir("/"))
+		return 1;
 	n = snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s.sock",
 		     SHARED_DIR_FD, name);
 	listener = socket(AF_UNIX,
