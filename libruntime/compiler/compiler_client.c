@@ -435,15 +435,20 @@ static int start_locked(ember_log_fn log, void *log_ctx)
 	char *m = NULL;
 
 	if (env && !strcmp(env, "1") && !server.private_only) {
-		if (!shared_start_locked())
+		int err = shared_start_locked();
+
+		if (!err)
 			return 0;
 		/* once for this process: it keeps a compiler of its own */
 		server.private_only = true;
+		/* another world's compiler is normal (a container); something
+		 * else listening in its place is not */
 		if (log && asprintf(&m,
 				    "not using the shared compiler: %s; "
 				    "starting one of this process's own",
 				    ember_errmsg()) >= 0)
-			log(EMBER_LOG_WARN, m, log_ctx);
+			log(err == -EPERM ? EMBER_LOG_INFO : EMBER_LOG_WARN, m,
+			    log_ctx);
 		free(m);
 	}
 	return spawn_locked(NULL, -1);
