@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
+#include <sys/platform/x86.h>
 #endif
 
 /* SHA-256 (FIPS 180-4): the first 32 bits of the fractional parts of the
@@ -125,14 +125,12 @@ blocks_sha_ni(uint32_t s[8], const unsigned char *p, size_t n)
 	_mm_storeu_si128((__m128i *)(s + 4), _mm_alignr_epi8(cdgh, t, 8));
 }
 
+/* glibc's record of the CPU (made at start-up; cpuid again would trap to
+ * the hypervisor in a VM, tens of microseconds). */
 static bool have_sha_ni(void)
 {
-	unsigned int a, b, c, d;
-
-	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) ||
-	    !(c & bit_SSE4_1))
-		return false;
-	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+	return CPU_FEATURE_ACTIVE(SHA) && CPU_FEATURE_ACTIVE(SSSE3) &&
+	       CPU_FEATURE_ACTIVE(SSE4_1);
 }
 #endif
 
