@@ -5,9 +5,10 @@
  * one compiler, which a second host does not start again; hosts racing start
  * one; what listens in the cache directory is used only if it is an
  * ember-compiler of this build, of this user and world, else the host uses
- * a compiler of its own (or fails clearly); the shared one leaves when
- * idle; a host killed mid-compile takes its compile with it; without the
- * variable each host keeps its own.
+ * a compiler of its own (or fails clearly); each compile has its own
+ * host's umask, limits and directory; the shared one leaves when idle; a
+ * host killed mid-compile takes its compile with it, a crash is its clear
+ * error; without the variable each host keeps its own.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -156,9 +158,14 @@ static void stop_server(void)
 }
 
 /* Compile new text (or text) here, with the variable if shared. */
+/* A host's own flags (in the forked host) */
+static const char *const *host_cflags;
+static size_t host_cflags_cnt;
+
 static int host_compile(bool shared, const char *text)
 {
-	EMBER_OPTS(ember_module_opts, o, .name = "prog.c");
+	EMBER_OPTS(ember_module_opts, o, .name = "prog.c",
+		   .cflags = host_cflags, .cflags_cnt = host_cflags_cnt);
 	struct ember_module *m = NULL;
 	char buf[sizeof(program) + 64];
 
@@ -393,6 +400,102 @@ static void other_namespace_uses_its_own(void **state)
 	assert_int_equal(host_wait(pid), 0);
 }
 
+/* The precompiled prelude in the cache directory: its mode, or -1. */
+static int pch_mode(bool remove)
+{
+	DIR *d = opendir(cache_dir);
+	struct dirent *e;
+	int mode = -1;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[512];
+		struct stat st;
+
+		if (strncmp(e->d_name, "prelude-", 8))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", cache_dir, e->d_name);
+		if (strstr(e->d_name, ".pch") && !stat(path, &st))
+			mode = (int)(st.st_mode & 0777);
+		if (remove)
+			unlink(path);
+	}
+	closedir(d);
+	return mode;
+}
+
+enum host_kind { UMASK_077, SMALL_FILES, UMASK_022, OTHER_DIR };
+
+static int host_of_kind(enum host_kind kind)
+{
+	static const char *const here[] = { "-I." };
+	struct rlimit small = { 1 << 20, 1 << 20 };
+	char dir[] = "/tmp/ember-shared-cwd-XXXXXX";
+	const char *text = NULL;
+	FILE *f;
+	int res;
+
+	switch (kind) {
+	case UMASK_077:
+		umask(077);
+		break;
+	case SMALL_FILES:
+		if (setrlimit(RLIMIT_FSIZE, &small))
+			return 1;
+		break;
+	case UMASK_022:
+		umask(022);
+		break;
+	case OTHER_DIR:
+		/* -I. and #include "..." from this host's directory */
+		if (!mkdtemp(dir) || chdir(dir) ||
+		    !(f = fopen("ember_shared_test.h", "w")))
+			return 1;
+		fputs("#define SHARED_TEST_VALUE 1\n", f);
+		fclose(f);
+		host_cflags = here;
+		host_cflags_cnt = 1;
+		text = "#include \"ember_shared_test.h\"\n"
+		       "int shared_test = SHARED_TEST_VALUE;\n";
+		break;
+	}
+	res = host_compile(true, text);
+	if (kind == OTHER_DIR) {
+		unlink("ember_shared_test.h");
+		rmdir(dir);
+	}
+	return res;
+}
+
+static int host_kind(enum host_kind kind)
+{
+	pid_t pid;
+
+	texts++;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(host_of_kind(kind));
+	return host_wait(pid);
+}
+
+/* Each compile works with its own host's umask, limits and directory, not
+ * those of the host that started the compiler (umask 077 here). The PCH
+ * build writes a file: it shows both. */
+static void each_compile_is_its_hosts(void **state)
+{
+	(void)state;
+	stop_server();
+	assert_int_equal(host_kind(UMASK_077), HOST_SHARED);
+	pch_mode(true);
+	/* 1 MB files at most: no PCH (the compile goes on without) */
+	assert_int_equal(host_kind(SMALL_FILES), HOST_SHARED);
+	assert_int_equal(pch_mode(false), -1);
+	assert_int_equal(host_kind(UMASK_022), HOST_SHARED);
+	assert_int_equal(pch_mode(false), 0644);
+	assert_int_equal(host_kind(OTHER_DIR), HOST_SHARED);
+}
+
 static void idle_server_leaves(void **state)
 {
 	char path[512];
@@ -497,6 +600,7 @@ int main(void)
 		cmocka_unit_test(planted_listener_is_not_used),
 		cmocka_unit_test(other_namespace_uses_its_own),
 		cmocka_unit_test(killed_host_takes_its_compile),
+		cmocka_unit_test(each_compile_is_its_hosts),
 		cmocka_unit_test(idle_server_leaves),
 		cmocka_unit_test(without_the_variable_nothing_changes),
 	};
