@@ -195,22 +195,28 @@ static void error_at_offset(const char *name, const char *text, size_t off)
 	ember__error_prefix(EINVAL, "%s:%u:%u: error", name, line, col);
 }
 
-/* Without the precompiled prelude the kernel types (and the running
- * kernel's version and config) are parsed as text. */
-static int add_kernel_types(struct vfiles *f)
+/*
+ * The running kernel's version and config, and without the precompiled
+ * prelude the kernel types, as text. With it the compile still serves the
+ * headers it holds (the kernel types from the file beside it): clang
+ * inflates its own compressed copy of a header it serves from memory
+ * whenever it looks at a location in it.
+ */
+static int add_kernel_types(struct vfiles *f, bool with_pch)
 {
-	const char *types, *source;
-	size_t types_len;
+	const char *text, *source;
+	size_t len;
 	bool found;
-	int err = ember__btf_header(&types, &types_len);
+	int err = 0;
 
+	if (!with_pch) {
+		err = ember__btf_header(&text, &len);
+		if (!err)
+			err = vfile_add(f, "ember/kernel_types.h", text, len);
+	}
 	if (!err)
-		err = vfile_add(f, "ember/kernel_types.h", types, types_len);
-	if (!err)
-		err = ember__kernel_config_header(&types, &types_len, &found,
-						  &source);
-	return err ? err
-		   : vfile_add(f, "ember/kernel_config.h", types, types_len);
+		err = ember__kernel_config_header(&text, &len, &found, &source);
+	return err ?: vfile_add(f, "ember/kernel_config.h", text, len);
 }
 
 /* The digest of everything the object depends on: the object cache's key. */
@@ -549,7 +555,7 @@ static int load_prelude(struct compile *c)
 	}
 	if (c->headers)
 		return 0;
-	err = c->pch.fd >= 0 ? 0 : add_kernel_types(&c->vf);
+	err = add_kernel_types(&c->vf, c->pch.fd >= 0);
 	warn_without_config(o);
 	if (err == -ENOMEM)
 		ember__error(ENOMEM, "out of memory");
@@ -588,6 +594,7 @@ static void make_job(const struct compile *c, struct ember_compile_job *j)
 		.files_cnt = c->vf.cnt,
 		.program_h = c->program_h,
 		.pch_path = c->pch.fd >= 0 ? c->pch.path : NULL,
+		.types_path = c->pch.fd >= 0 ? c->pch.types_path : NULL,
 	};
 }
 
@@ -650,10 +657,11 @@ static int run_compiler(struct compile *c)
 		free(body);
 		return ember__error(ENOMEM, "out of memory");
 	}
-	err = ember__compiler_request(c->o->name, EMBER_COMPILER_TRANSLATE,
-				      body, len, &c->pch.fd,
-				      c->pch.fd >= 0 ? 1 : 0, c->o->log,
-				      c->o->log_ctx, &c->reply, &c->reply_len);
+	err = ember__compiler_request(
+		c->o->name, EMBER_COMPILER_TRANSLATE, body, len,
+		(const int[]){ c->pch.fd, c->pch.types_fd },
+		c->pch.fd >= 0 ? 2 : 0, c->o->log, c->o->log_ctx, &c->reply,
+		&c->reply_len);
 	free(body);
 	return err ? explain_signed_division(c->o->name, err) : 0;
 }
@@ -713,7 +721,7 @@ int ember__compile(const char *text, const struct ember_compile_opts *o,
 			     .out = out,
 			     .headers = o->kernel_headers != NULL,
 			     .cache = { .dirfd = -1 },
-			     .pch = { .fd = -1 } };
+			     .pch = { .fd = -1, .types_fd = -1 } };
 	double start = o->log ? ember__now_ms() : 0;
 	int err;
 

@@ -30,12 +30,15 @@ struct ember_compile_job {
 	const struct ember_virtual_file *files;
 	size_t files_cnt;
 	const char *program_h;
-	/* the precompiled prelude for clang (/proc/self/fd/N), or NULL */
+	/* the precompiled prelude for clang (/proc/self/fd/N), or NULL; with
+	 * it the kernel types text it was built from (prelude_pch.h), served
+	 * as ember/kernel_types.h */
 	const char *pch_path;
+	const char *types_path;
 };
 
-/* Append job (but pch_path: it goes as a file descriptor) to f; the caller
- * checks f's error state. */
+/* Append job (but pch_path and types_path: they go as file descriptors)
+ * to f; the caller checks f's error state. */
 void ember__compile_job_pack(const struct ember_compile_job *job, FILE *f);
 
 /* The unpacked job points into the bytes it came from. */

@@ -84,15 +84,18 @@ static int translate(void *arg, ember_log_fn log, void *log_ctx, FILE *reply)
 	struct request *r = arg;
 	struct ember_compile_job_store store;
 	struct ember_compiled out = { 0 };
-	char pch[40];
+	char pch[40], types[40];
 	int err;
 
 	if (ember__compile_job_unpack(r->body, r->len, &store))
 		return ember__error(EPROTO, "the compiler's request was "
 					    "damaged");
-	if (r->fds_cnt) {
+	/* the PCH and its kernel types (prelude_pch.h) */
+	if (r->fds_cnt == 2) {
 		snprintf(pch, sizeof(pch), "/proc/self/fd/%d", r->fds[0]);
+		snprintf(types, sizeof(types), "/proc/self/fd/%d", r->fds[1]);
 		store.job.pch_path = pch;
+		store.job.types_path = types;
 	}
 	err = ember__translate(&store.job, true, log, log_ctx, &out);
 	if (!err)

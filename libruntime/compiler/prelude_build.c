@@ -2,18 +2,46 @@
 #include "compiler/prelude_build.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compiler/codegen.h"
+#include "compiler/isolation.h"
 #include "compiler/virtual_files.h"
 #include "error.h"
 #include "kernel/btf_header.h"
 #include "kernel/kernel_config.h"
 
 #define PRELUDE "ember/prelude.h"
+
+/* The kernel types text beside the PCH (prelude_build.h), with its NUL: a
+ * compile maps it and hands clang the mapping as it is. */
+static int write_types(const char *pch_path, const char *text, size_t len)
+{
+	char *path = NULL;
+	int fd, err;
+
+	if (asprintf(&path, "%s" EMBER_PRELUDE_TYPES_SUFFIX, pch_path) < 0)
+		return ember__error(ENOMEM, "out of memory");
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	err = fd < 0 ? -errno : 0;
+	if (!err && ember__write_all(fd, text, len + 1))
+		err = errno ? -errno : -EIO;
+	if (fd >= 0 && close(fd) && !err)
+		err = -errno;
+	if (err) {
+		if (fd >= 0)
+			unlink(path);
+		ember__error(-err, "writing %s: %s", path, strerror(-err));
+	}
+	free(path);
+	return err;
+}
 
 int ember__prelude_build(const char *path, const char *const *args,
 			 size_t args_cnt)
@@ -31,6 +59,9 @@ int ember__prelude_build(const char *path, const char *const *args,
 	if (!err)
 		err = ember__kernel_config_header(&config, &config_len, &found,
 						  &source);
+	/* the text ends with a NUL (ember__btf_header) */
+	if (!err)
+		err = write_types(path, types, types_len);
 	if (err)
 		return err;
 	for (e = ember__embedded_headers; e->path; e++)

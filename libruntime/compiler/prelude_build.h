@@ -9,8 +9,14 @@
 
 #include <stddef.h>
 
-/* Write the PCH to path with clang's flags args. 0, or -errno with clang's
- * diagnostics in ember_errmsg(). */
+/* The kernel types text a PCH was built from goes to the PCH's path with
+ * this appended. */
+#define EMBER_PRELUDE_TYPES_SUFFIX ".h"
+
+/* Write the PCH to path with clang's flags args, and the kernel types text
+ * it holds, with a NUL after it, to path EMBER_PRELUDE_TYPES_SUFFIX (a new
+ * file): compiles serve that header from it (prelude_pch.h). 0, or -errno
+ * with clang's diagnostics or the reason in ember_errmsg(). */
 int ember__prelude_build(const char *path, const char *const *args,
 			 size_t args_cnt);
 

@@ -17,6 +17,7 @@
 
 #include "compiler/compile_job.h"
 #include "compiler/compiler_client.h"
+#include "compiler/prelude_build.h"
 #include "compiler/virtual_files.h"
 #include "compiler/vmlinux_digest.h"
 #include "error.h"
@@ -27,7 +28,11 @@
  * newest (another ember version may still use one). */
 #define PCH_KEEP 4
 #define PCH_MAX (1ul << 30)
-#define SUM_MAGIC "EMBPCH01"
+#define TYPES_MAX (1ul << 28)
+#define SUM_MAGIC "EMBPCH02"
+#define CHECK_MAGIC "EMBPCK01"
+#define CHECK_PREFIX "pch-checked-"
+#define CHECK_SUFFIX ".sum"
 #define LOCK_NAME "prelude.lock"
 
 struct build_id {
@@ -207,136 +212,277 @@ static int build(const struct ember_cache *cache, const char *tmp,
 	return err;
 }
 
-/* What prelude-<digest>.sum records about the PCH beside it. */
+/* What prelude-<digest>.sum records about the files beside it. */
 struct pch_sum {
 	uint64_t size;
 	struct ember_digest digest;
+	uint64_t types_size;
+	struct ember_digest types_digest;
 };
 
-/*
- * A PCH this process has hashed already, by its file's identity: hashing
- * 15 MB again on each compile would cost more than parsing a small program.
- * Writing to the file in place changes its ctime, renaming another one over
- * it changes the inode: either way it is hashed again.
- */
+/* What changes when a file is written to (ctime, which user space cannot
+ * set) or another is put in its place (inode). */
+struct file_id {
+	uint64_t dev, ino, size;
+	int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
+};
+
+/* The PCH and its kernel types, open. */
+struct pch_files {
+	int fd[2];
+	struct stat st[2];
+	struct file_id id[2];
+};
+
+/* The files this process has hashed already (under the builders lock). */
 static struct {
 	bool valid;
 	struct ember_digest inputs;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime, ctime;
+	struct file_id id[2];
 } checked;
 
-static bool same_file(const struct ember_digest *inputs, const struct stat *st)
+static void file_id(const struct stat *st, struct file_id *id)
 {
-	return checked.valid && ember__digest_equal(&checked.inputs, inputs) &&
-	       checked.dev == st->st_dev && checked.ino == st->st_ino &&
-	       checked.size == st->st_size &&
-	       checked.mtime.tv_sec == st->st_mtim.tv_sec &&
-	       checked.mtime.tv_nsec == st->st_mtim.tv_nsec &&
-	       checked.ctime.tv_sec == st->st_ctim.tv_sec &&
-	       checked.ctime.tv_nsec == st->st_ctim.tv_nsec;
+	*id = (struct file_id){
+		.dev = st->st_dev,
+		.ino = st->st_ino,
+		.size = (uint64_t)st->st_size,
+		.mtime_sec = st->st_mtim.tv_sec,
+		.mtime_nsec = st->st_mtim.tv_nsec,
+		.ctime_sec = st->st_ctim.tv_sec,
+		.ctime_nsec = st->st_ctim.tv_nsec,
+	};
 }
 
-static void remember(const struct ember_digest *inputs, const struct stat *st)
+static bool same_files(const struct ember_digest *inputs,
+		       const struct pch_files *f)
+{
+	return checked.valid && ember__digest_equal(&checked.inputs, inputs) &&
+	       !memcmp(checked.id, f->id, sizeof(checked.id));
+}
+
+static void remember(const struct ember_digest *inputs,
+		     const struct pch_files *f)
 {
 	checked.valid = true;
 	checked.inputs = *inputs;
-	checked.dev = st->st_dev;
-	checked.ino = st->st_ino;
-	checked.size = st->st_size;
-	checked.mtime = st->st_mtim;
-	checked.ctime = st->st_ctim;
+	memcpy(checked.id, f->id, sizeof(checked.id));
 }
 
-/* Make pch usable by clang: the path names the open, checked file. */
-static int hand_over(int fd, const struct stat *st, struct ember_pch *pch)
+static void close_files(struct pch_files *f)
+{
+	for (int i = 0; i < 2; i++) {
+		if (f->fd[i] >= 0)
+			close(f->fd[i]);
+		f->fd[i] = -1;
+	}
+}
+
+/* Open names[0] (the PCH) and names[1] (its kernel types): 0, -ENOENT if
+ * either is missing, else refused (reason in errmsg). */
+static int open_files(const struct ember_cache *cache,
+		      const char *const names[2], struct pch_files *f)
+{
+	static const size_t max[2] = { PCH_MAX, TYPES_MAX };
+	int err = 0;
+
+	for (int i = 0; i < 2 && !err; i++) {
+		err = ember__cache_open_file(cache, names[i], max[i],
+					     &f->fd[i]);
+		if (!err && fstat(f->fd[i], &f->st[i]) < 0)
+			err = ember__error(errno, "%s/%s: %s", cache->path,
+					   names[i], strerror(errno));
+		if (!err)
+			file_id(&f->st[i], &f->id[i]);
+	}
+	if (err)
+		close_files(f);
+	return err;
+}
+
+/* The record that these very files were hashed and matched their .sum:
+ * named by its key (inputs and identities), so another file or a rebuilt
+ * one simply has none. */
+static int record_key(const struct ember_digest *inputs,
+		      const struct pch_files *f, struct ember_digest *key,
+		      char *name, size_t size)
+{
+	char hex[EMBER_DIGEST_HEX_LEN];
+	struct ember_hasher h;
+
+	if (ember__hasher_init(&h))
+		return -ENOMEM;
+	ember__hasher_str(&h, "ember pch checked");
+	ember__hasher_item(&h, inputs->bytes, sizeof(inputs->bytes));
+	ember__hasher_item(&h, f->id, sizeof(f->id));
+	if (ember__hasher_final(&h, key))
+		return -ENOMEM;
+	ember__digest_hex(key, hex);
+	snprintf(name, size, CHECK_PREFIX "%s" CHECK_SUFFIX, hex);
+	return 0;
+}
+
+/* True when the cache records that the files f, with this key, were
+ * hashed and matched sum; a damaged record is reported and not used. */
+static bool recorded(const struct ember_cache *cache,
+		     const struct ember_digest *key, const char *name,
+		     const struct pch_sum *sum)
+{
+	void *payload;
+	size_t len;
+	int err = ember__cache_entry_read(cache, name, CHECK_MAGIC, key, 4096,
+					  &payload, &len);
+
+	if (!err && (len != sizeof(*sum) || memcmp(payload, sum, len)))
+		err = ember__error(EBADMSG,
+				   "%s/%s records other digests than the "
+				   "precompiled prelude's",
+				   cache->path, name);
+	free(payload);
+	if (err && err != -ENOENT)
+		ember__cache_refused(cache);
+	return !err;
+}
+
+static void record(const struct ember_cache *cache,
+		   const struct ember_digest *inputs, const struct pch_files *f,
+		   const struct pch_sum *sum)
+{
+	struct ember_digest key;
+	char name[sizeof(CHECK_PREFIX) + EMBER_DIGEST_HEX_LEN +
+		  sizeof(CHECK_SUFFIX)];
+
+	/* a record not written only costs the next process the hashing */
+	if (!record_key(inputs, f, &key, name, sizeof(name)) &&
+	    !ember__cache_entry_write(cache, name, CHECK_MAGIC, &key, sum,
+				      sizeof(*sum)))
+		ember__cache_prune(cache, CHECK_PREFIX, CHECK_SUFFIX, PCH_KEEP);
+}
+
+/* Hash both files: 0 when they are what sum records, else -EBADMSG or
+ * another -errno (not reported). */
+static int hash_files(const struct pch_files *f, const struct pch_sum *sum)
+{
+	struct ember_digest got[2];
+	int err;
+
+	if ((uint64_t)f->st[0].st_size != sum->size ||
+	    (uint64_t)f->st[1].st_size != sum->types_size)
+		return -EBADMSG;
+	err = ember__digest_fd(f->fd[0], PCH_MAX, &got[0]);
+	err = err ?: ember__digest_fd(f->fd[1], TYPES_MAX, &got[1]);
+	if (!err && (!ember__digest_equal(&got[0], &sum->digest) ||
+		     !ember__digest_equal(&got[1], &sum->types_digest)))
+		err = -EBADMSG;
+	return err;
+}
+
+static int proc_path(int fd, const struct stat *st, char *path, size_t size)
 {
 	struct stat via;
 
-	snprintf(pch->path, sizeof(pch->path), "/proc/self/fd/%d", fd);
-	if (stat(pch->path, &via) || via.st_dev != st->st_dev ||
-	    via.st_ino != st->st_ino) {
-		close(fd);
+	snprintf(path, size, "/proc/self/fd/%d", fd);
+	if (stat(path, &via) || via.st_dev != st->st_dev ||
+	    via.st_ino != st->st_ino)
 		return ember__error(ENOENT,
 				    "%s does not name the open "
 				    "precompiled prelude (is /proc "
 				    "mounted?)",
-				    pch->path);
-	}
-	pch->fd = fd;
+				    path);
 	return 0;
 }
 
+/* Make the files usable by clang: the paths name the open, checked
+ * files. */
+static int hand_over(struct pch_files *f, struct ember_pch *pch)
+{
+	int err = proc_path(f->fd[0], &f->st[0], pch->path, sizeof(pch->path));
+
+	err = err
+		      ?: proc_path(f->fd[1], &f->st[1], pch->types_path,
+				   sizeof(pch->types_path));
+	if (err) {
+		close_files(f);
+		return err;
+	}
+	pch->fd = f->fd[0];
+	pch->types_fd = f->fd[1];
+	return 0;
+}
+
+/* prelude-<digest> with its three suffixes */
+struct pch_names {
+	char pch[128], types[128], sum[128];
+};
+
 /*
- * Open and check the PCH named pch_name against sum_name: 0 with it handed
- * over; -ENOENT if either is missing; else refused (reason in errmsg).
+ * Open and check the PCH and its kernel types against their .sum: 0 with
+ * them handed over; -ENOENT if one is missing; else refused (reason in
+ * errmsg).
  */
 static int open_checked(const struct ember_cache *cache,
-			const struct ember_digest *inputs, const char *pch_name,
-			const char *sum_name, struct ember_pch *pch)
+			const struct ember_digest *inputs,
+			const struct pch_names *n, struct ember_pch *pch)
 {
-	struct ember_digest got;
+	struct pch_files f = { .fd = { -1, -1 } };
+	struct ember_digest key;
+	char record_name[sizeof(CHECK_PREFIX) + EMBER_DIGEST_HEX_LEN +
+			 sizeof(CHECK_SUFFIX)];
 	struct pch_sum sum;
-	struct stat st;
 	void *payload;
 	size_t len;
-	int fd, err;
+	int err;
 
-	err = ember__cache_entry_read(cache, sum_name, SUM_MAGIC, inputs, 4096,
+	err = ember__cache_entry_read(cache, n->sum, SUM_MAGIC, inputs, 4096,
 				      &payload, &len);
 	if (err)
 		return err;
 	if (len != sizeof(sum)) {
 		free(payload);
 		return ember__error(EBADMSG, "%s/%s has the wrong size",
-				    cache->path, sum_name);
+				    cache->path, n->sum);
 	}
 	memcpy(&sum, payload, sizeof(sum));
 	free(payload);
-	err = ember__cache_open_file(cache, pch_name, PCH_MAX, &fd);
+	err = open_files(cache, (const char *const[]){ n->pch, n->types }, &f);
 	if (err)
 		return err;
-	if (fstat(fd, &st) < 0) {
-		err = ember__error(errno, "%s/%s: %s", cache->path, pch_name,
-				   strerror(errno));
-		close(fd);
-		return err;
+	if (same_files(inputs, &f))
+		return hand_over(&f, pch);
+	if (record_key(inputs, &f, &key, record_name, sizeof(record_name))) {
+		close_files(&f);
+		return ember__error(ENOMEM, "out of memory");
 	}
-	if (same_file(inputs, &st))
-		return hand_over(fd, &st, pch);
-	err = (uint64_t)st.st_size != sum.size
-		      ? -EBADMSG
-		      : ember__digest_fd(fd, PCH_MAX, &got);
-	if (!err && !ember__digest_equal(&got, &sum.digest))
-		err = -EBADMSG;
-	if (err) {
-		close(fd);
-		if (err == -EBADMSG)
-			return ember__error(EBADMSG,
-					    "%s/%s is not the precompiled "
-					    "prelude recorded in %s (size or "
-					    "SHA-256 differs)",
-					    cache->path, pch_name, sum_name);
-		return ember__error(-err, "%s/%s: %s", cache->path, pch_name,
-				    strerror(-err));
+	if (!recorded(cache, &key, record_name, &sum)) {
+		err = hash_files(&f, &sum);
+		if (err) {
+			close_files(&f);
+			if (err == -EBADMSG)
+				return ember__error(
+					EBADMSG,
+					"%s/%s or %s is not what %s records "
+					"(size or SHA-256 differs)",
+					cache->path, n->pch, n->types, n->sum);
+			return ember__error(-err, "%s/%s: %s", cache->path,
+					    n->pch, strerror(-err));
+		}
+		record(cache, inputs, &f, &sum);
 	}
-	remember(inputs, &st);
-	return hand_over(fd, &st, pch);
+	remember(inputs, &f);
+	return hand_over(&f, pch);
 }
 
-/* Build the PCH into a temporary file, record it, then put it in place. */
+/* Build the PCH and its kernel types into temporary files, record them,
+ * then put them in place. */
 static int build_checked(const struct ember_cache *cache,
 			 const struct ember_digest *inputs,
 			 const char *const *args, size_t args_cnt,
-			 const char *pch_name, const char *sum_name,
-			 struct ember_pch *pch)
+			 const struct pch_names *n, struct ember_pch *pch)
 {
-	char tmp[256];
+	char tmp[256], tmp_types[256 + sizeof(EMBER_PRELUDE_TYPES_SUFFIX)];
+	struct pch_files f = { .fd = { -1, -1 } };
 	struct pch_sum sum = { 0 };
-	struct stat st;
-	int fd = -1, err;
+	int err;
 
 	if (cache->log) {
 		char msg[4200];
@@ -344,46 +490,61 @@ static int build_checked(const struct ember_cache *cache,
 		snprintf(msg, sizeof(msg),
 			 "precompiling kernel types into %s/%s (once per "
 			 "kernel)",
-			 cache->path, pch_name);
+			 cache->path, n->pch);
 		cache->log(EMBER_LOG_INFO, msg, cache->log_ctx);
 	}
-	err = ember__cache_temp_name(tmp, sizeof(tmp), pch_name);
+	err = ember__cache_temp_name(tmp, sizeof(tmp), n->pch);
 	if (err)
 		return ember__error(-err, "cache file name too long");
+	snprintf(tmp_types, sizeof(tmp_types), "%s" EMBER_PRELUDE_TYPES_SUFFIX,
+		 tmp);
 	err = build(cache, tmp, args, args_cnt);
 	if (!err)
-		err = ember__cache_open_file(cache, tmp, PCH_MAX, &fd);
-	if (!err && fstat(fd, &st) < 0)
-		err = ember__error(errno, "%s/%s: %s", cache->path, tmp,
-				   strerror(errno));
+		err = open_files(cache, (const char *const[]){ tmp, tmp_types },
+				 &f);
 	if (!err) {
-		sum.size = (uint64_t)st.st_size;
-		err = ember__digest_fd(fd, PCH_MAX, &sum.digest);
+		sum.size = (uint64_t)f.st[0].st_size;
+		sum.types_size = (uint64_t)f.st[1].st_size;
+		err = ember__digest_fd(f.fd[0], PCH_MAX, &sum.digest);
+		err = err
+			      ?: ember__digest_fd(f.fd[1], TYPES_MAX,
+						  &sum.types_digest);
 		if (err)
 			ember__error(-err, "hashing %s/%s: %s", cache->path,
 				     tmp, strerror(-err));
 	}
-	/* the PCH first: a crash before its .sum leaves only a miss */
-	if (!err && (err = ember__cache_rename(cache, tmp, pch_name)))
-		ember__error(-err, "%s/%s: %s", cache->path, pch_name,
+	/* the files first: a crash before the .sum leaves only a miss */
+	if (!err && ((err = ember__cache_rename(cache, tmp, n->pch)) ||
+		     (err = ember__cache_rename(cache, tmp_types, n->types))))
+		ember__error(-err, "%s/%s: %s", cache->path, n->pch,
 			     strerror(-err));
 	if (err) {
 		ember__cache_remove(cache, tmp);
-		if (fd >= 0)
-			close(fd);
+		ember__cache_remove(cache, tmp_types);
+		close_files(&f);
 		return err;
 	}
-	err = ember__cache_entry_write(cache, sum_name, SUM_MAGIC, inputs, &sum,
+	err = ember__cache_entry_write(cache, n->sum, SUM_MAGIC, inputs, &sum,
 				       sizeof(sum));
 	if (err) {
-		close(fd);
-		return ember__error(-err, "%s/%s: %s", cache->path, sum_name,
+		close_files(&f);
+		return ember__error(-err, "%s/%s: %s", cache->path, n->sum,
 				    strerror(-err));
 	}
-	remember(inputs, &st);
+	/* a rename may change ctime: the identities as they are now */
+	for (int i = 0; i < 2; i++) {
+		if (!fstat(f.fd[i], &f.st[i]))
+			file_id(&f.st[i], &f.id[i]);
+		else
+			memset(&f.id[i], 0, sizeof(f.id[i]));
+	}
+	record(cache, inputs, &f, &sum);
+	remember(inputs, &f);
 	ember__cache_prune(cache, "prelude-", ".pch", PCH_KEEP);
+	ember__cache_prune(cache, "prelude-", EMBER_PRELUDE_TYPES_SUFFIX,
+			   PCH_KEEP);
 	ember__cache_prune(cache, "prelude-", ".sum", PCH_KEEP);
-	return hand_over(fd, &st, pch);
+	return hand_over(&f, pch);
 }
 
 /*
@@ -411,26 +572,28 @@ int ember__prelude_pch(const struct ember_cache *cache,
 		       const char *const *args, size_t args_cnt,
 		       struct ember_pch *pch)
 {
-	char hex[EMBER_DIGEST_HEX_LEN], pch_name[128], sum_name[128];
+	char hex[EMBER_DIGEST_HEX_LEN];
+	struct pch_names n;
 	int err, lock;
 
-	pch->fd = -1;
-	pch->path[0] = 0;
+	pch->fd = pch->types_fd = -1;
+	pch->path[0] = pch->types_path[0] = 0;
 	if (cache->dirfd < 0)
 		return ember__error(ENOENT, "no cache");
 	ember__digest_hex(inputs, hex);
-	snprintf(pch_name, sizeof(pch_name), "prelude-%s.pch", hex);
-	snprintf(sum_name, sizeof(sum_name), "prelude-%s.sum", hex);
+	snprintf(n.pch, sizeof(n.pch), "prelude-%s.pch", hex);
+	snprintf(n.types, sizeof(n.types),
+		 "prelude-%s" EMBER_PRELUDE_TYPES_SUFFIX, hex);
+	snprintf(n.sum, sizeof(n.sum), "prelude-%s.sum", hex);
 
 	pthread_mutex_lock(&builders);
 	/* Under the lock: another process may be building it right now. */
 	lock = lock_builders(cache);
-	err = open_checked(cache, inputs, pch_name, sum_name, pch);
+	err = open_checked(cache, inputs, &n, pch);
 	if (err && err != -ENOENT)
 		ember__cache_refused(cache);
 	if (err)
-		err = build_checked(cache, inputs, args, args_cnt, pch_name,
-				    sum_name, pch);
+		err = build_checked(cache, inputs, args, args_cnt, &n, pch);
 	if (lock >= 0)
 		close(lock);
 	pthread_mutex_unlock(&builders);
@@ -441,6 +604,8 @@ void ember__prelude_pch_close(struct ember_pch *pch)
 {
 	if (pch->fd >= 0)
 		close(pch->fd);
-	pch->fd = -1;
-	pch->path[0] = 0;
+	if (pch->types_fd >= 0)
+		close(pch->types_fd);
+	pch->fd = pch->types_fd = -1;
+	pch->path[0] = pch->types_path[0] = 0;
 }

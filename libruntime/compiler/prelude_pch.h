@@ -6,8 +6,14 @@
  * generation load it instead of re-reading the text: this is most of
  * ember's speed.
  *
- * In the cache: prelude-<digest>.pch as clang wrote it, and beside it
- * prelude-<digest>.sum, an entry recording the PCH's size and SHA-256.
+ * In the cache: prelude-<digest>.pch as clang wrote it; prelude-<digest>.h,
+ * the kernel types text it was built from (ember/kernel_types.h, 2-3 MB,
+ * with a NUL after it); and prelude-<digest>.sum, an entry recording both
+ * files' sizes and SHA-256. clang keeps the text of the headers it was
+ * given from memory zlib-compressed inside the PCH and inflates a file's
+ * text whenever any location in it is looked at (nearly every compile);
+ * a compile that serves kernel_types.h itself, from this file mapped,
+ * never inflates it.
  * <digest> covers everything the PCH depends on (the kernel's BTF bytes,
  * the prelude headers, the flags, clang's and ember's versions, this
  * library's build), so a new kernel or library never meets a stale PCH.
@@ -16,7 +22,12 @@
  * and hashed through that fd, and clang is given /proc/self/fd/N: the very
  * file that was checked, whatever is renamed over its name meanwhile (only
  * this uid could change the file itself, and that changes its ctime, which
- * makes the next compile hash it again).
+ * makes the next compile hash it again). Hashing 18 MB costs more than
+ * parsing a small program, so a check is remembered, by the files'
+ * identity (device, inode, size, mtime and ctime, which user space cannot
+ * set): in the process, and for the next processes in the cache
+ * (pch-checked-<key>.sum, key = the inputs and both identities). A damaged
+ * or missing record only means hashing again.
  */
 #ifndef EMBER_PRELUDE_PCH_H
 #define EMBER_PRELUDE_PCH_H
@@ -38,6 +49,9 @@ int ember__prelude_digest(const struct ember_cache *cache,
 struct ember_pch {
 	int fd; /* the checked file, open while it is used; -1: none */
 	char path[40]; /* /proc/self/fd/N, what clang is given */
+	/* the checked kernel types text (prelude-<digest>.h) beside it */
+	int types_fd;
+	char types_path[40];
 };
 
 /*

@@ -2,10 +2,14 @@
 #include "compiler/translate.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <clang-c/Index.h>
 
@@ -279,6 +283,11 @@ struct translation {
 	const char **args;
 	size_t nargs;
 	struct CXUnsavedFile *unsaved;
+	/* the job's files, and the kernel types mapped from types_path */
+	struct ember_virtual_file *files;
+	size_t files_cnt;
+	void *types_map;
+	size_t types_map_len;
 	CXIndex index;
 	CXTranslationUnit tu;
 	struct ember_rewriter rw;
@@ -296,6 +305,50 @@ static const char *host_triple(const struct translation *c)
 	return c->job->host_triple;
 }
 
+/*
+ * The kernel types text beside the PCH (prelude_pch.h), mapped: clang is
+ * handed the mapping, so its compressed copy in the PCH is never inflated.
+ * The host checked the file's SHA-256; it ends with a NUL.
+ */
+static int map_kernel_types(struct translation *c)
+{
+	const char *path = c->job->types_path;
+	struct stat st;
+	void *map;
+	int fd, err = 0;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode) || st.st_size < 1)
+		err = EBADMSG;
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		return ember__error(err,
+				    "the kernel types beside the "
+				    "precompiled prelude: %s",
+				    strerror(err));
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return ember__error(errno, "mapping the kernel types: %s",
+				    strerror(errno));
+	c->types_map = map;
+	c->types_map_len = (size_t)st.st_size;
+	if (((const char *)map)[st.st_size - 1])
+		return ember__error(EBADMSG, "the kernel types beside the "
+					     "precompiled prelude are not "
+					     "terminated");
+	c->files[c->files_cnt++] =
+		(struct ember_virtual_file){ VINC "/ember/kernel_types.h", map,
+					     (size_t)st.st_size - 1 };
+	return 0;
+}
+
 /* The parse's flags (clang_args.h) and its in-memory files. */
 static int parse_args(struct translation *c)
 {
@@ -303,14 +356,21 @@ static int parse_args(struct translation *c)
 	const struct ember_compile_job *j = c->job;
 	const char **args;
 	size_t i, n;
+	int err;
 
 	c->args = args = calloc(2 * EMBER_CLANG_ARGS_MAX + 4 + o->cflags_cnt +
 					c->job->kh_args_cnt +
 					ember__clang_common_args_cnt,
 				sizeof(*args));
-	c->unsaved = calloc(j->files_cnt + 1, sizeof(*c->unsaved));
-	if (!args || !c->unsaved)
+	c->files = calloc(j->files_cnt + 1, sizeof(*c->files));
+	c->unsaved = calloc(j->files_cnt + 2, sizeof(*c->unsaved));
+	if (!args || !c->files || !c->unsaved)
 		return ember__error(ENOMEM, "out of memory");
+	memcpy(c->files, j->files, j->files_cnt * sizeof(*c->files));
+	c->files_cnt = j->files_cnt;
+	err = map_kernel_types(c);
+	if (err)
+		return err;
 	n = ember__clang_parse_args(args, host_triple(c));
 	/* the tree's include dirs and -include linux/kconfig.h, which must
 	 * come before the prelude */
@@ -330,10 +390,10 @@ static int parse_args(struct translation *c)
 		args[n++] = o->cflags[i];
 	c->nargs = n;
 	c->unsaved[0] = (struct CXUnsavedFile){ MAIN_PATH, c->text, c->len };
-	for (i = 0; i < j->files_cnt; i++)
-		c->unsaved[i + 1] = (struct CXUnsavedFile){ j->files[i].path,
-							    j->files[i].text,
-							    j->files[i].len };
+	for (i = 0; i < c->files_cnt; i++)
+		c->unsaved[i + 1] = (struct CXUnsavedFile){ c->files[i].path,
+							    c->files[i].text,
+							    c->files[i].len };
 	return 0;
 }
 
@@ -348,7 +408,7 @@ static int parse(struct translation *c)
 	c->index = clang_createIndex(1, 0);
 	if (clang_parseTranslationUnit2(
 		    c->index, MAIN_PATH, c->args, (int)c->nargs, c->unsaved,
-		    (unsigned int)c->job->files_cnt + 1,
+		    (unsigned int)c->files_cnt + 1,
 		    CXTranslationUnit_DetailedPreprocessingRecord,
 		    &c->tu) != CXError_Success)
 		return ember__error(EINVAL, "%s: libclang could not parse",
@@ -430,8 +490,8 @@ static int codegen(struct translation *c)
 		&(struct ember_codegen_input){ .main_path = MAIN_PATH,
 					       .main_text = out->rewritten,
 					       .main_len = out->rewritten_len,
-					       .files = c->job->files,
-					       .files_cnt = c->job->files_cnt,
+					       .files = c->files,
+					       .files_cnt = c->files_cnt,
 					       .args = args,
 					       .args_cnt = n,
 					       .host_triple = host_triple(c) },
@@ -488,6 +548,9 @@ static void release_parse(struct translation *c)
 		clang_disposeIndex(c->index);
 	free(c->args);
 	free(c->unsaved);
+	free(c->files);
+	if (c->types_map)
+		munmap(c->types_map, c->types_map_len);
 }
 
 int ember__translate(const struct ember_compile_job *job, bool generate,

@@ -14,8 +14,9 @@
 #define EMBER_VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
 /*
- * The kernel types header text, generated on first use and kept for the life
- * of the process (shared, read-only; do not free). Returns 0, -ENOENT when
+ * The kernel types header text (with a NUL after its len bytes), generated
+ * on first use and kept for the life of the process (shared, read-only; do
+ * not free). Returns 0, -ENOENT when
  * the kernel has no BTF, -ENOMEM.
  */
 int ember__btf_header(const char **text, size_t *len);

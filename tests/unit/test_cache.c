@@ -144,10 +144,10 @@ static char *fresh_cache(void)
 {
 	char *dir = strdup("/tmp/ember-test-cache-XXXXXX");
 	char from[512], to[512], name[256];
-	const char *suffix[] = { ".pch", ".sum" };
+	const char *suffix[] = { ".pch", ".sum", ".h" };
 
 	assert_non_null(mkdtemp(dir));
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		DIR *d = opendir(template_dir);
 		struct dirent *e;
 
@@ -155,8 +155,10 @@ static char *fresh_cache(void)
 		while ((e = readdir(d))) {
 			size_t l = strlen(e->d_name);
 
-			if (strncmp(e->d_name, "prelude-", 8) || l < 4 ||
-			    strcmp(e->d_name + l - 4, suffix[i]))
+			if (strncmp(e->d_name, "prelude-", 8) ||
+			    l < strlen(suffix[i]) ||
+			    strcmp(e->d_name + l - strlen(suffix[i]),
+				   suffix[i]))
 				continue;
 			snprintf(name, sizeof(name), "%s", e->d_name);
 			snprintf(from, sizeof(from), "%s/%s", template_dir,
@@ -282,6 +284,40 @@ static void truncated_and_flipped_entries(void **state)
 	drop_cache(dir);
 }
 
+/* The name of the prelude- file ending in suffix in dir. */
+static void prelude_file(const char *dir, const char *suffix, char *name,
+			 size_t len)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+
+		if (!strncmp(e->d_name, "prelude-", 8) && l > strlen(suffix) &&
+		    !strcmp(e->d_name + l - strlen(suffix), suffix)) {
+			snprintf(name, len, "%s", e->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	assert_int_equal(n, 1);
+}
+
+/* Program A again, new text each time: never in the object cache. */
+static const char *new_prog_a(char *buf, size_t len)
+{
+	static int n;
+
+	snprintf(buf, len,
+		 "BPF_HASH(seen_a, u32, u64);\n"
+		 "int prog_a(void *ctx) { return %d; }\n",
+		 ++n);
+	return buf;
+}
+
 /*
  * A tampered precompiled prelude (a byte changed in place, or truncated) is
  * not handed to clang: it is rebuilt and the program compiles as written.
@@ -294,9 +330,9 @@ static void tampered_pch(void **state)
 	struct log l;
 
 	(void)state;
-	assert_int_equal(find(dir, "prelude-", name, sizeof(name)), 2);
+	assert_int_equal(find(dir, "prelude-", NULL, 0), 3);
 	assert_int_equal(find(dir, "obj-", NULL, 0), 0);
-	snprintf(name + strlen(name) - 4, 5, ".pch");
+	prelude_file(dir, ".pch", name, sizeof(name));
 	path_of(path, sizeof(path), dir, name);
 	assert_int_equal(stat(path, &st), 0);
 	/* a byte in the middle: clang might well load it */
@@ -311,6 +347,82 @@ static void tampered_pch(void **state)
 		      "return 2; }\n",
 		      "prog_a", "seen_a", "SHA-256 differs", NULL);
 	drop_cache(dir);
+}
+
+/*
+ * The kernel types text served beside the PCH, a byte changed in place
+ * (clang would read it as the types' source): refused with the PCH, both
+ * rebuilt, the program compiled as written.
+ */
+static void tampered_kernel_types(void **state)
+{
+	char *dir = fresh_cache();
+	char name[256], path[512], text[128];
+	struct stat st;
+	struct log l;
+
+	(void)state;
+	prelude_file(dir, ".h", name, sizeof(name));
+	path_of(path, sizeof(path), dir, name);
+	assert_int_equal(stat(path, &st), 0);
+	write_bytes(path, st.st_size / 2, "}", 1);
+	expect_warned(new_prog_a(text, sizeof(text)), "prog_a", "seen_a", name,
+		      "SHA-256 differs");
+	expect_program(new_prog_a(text, sizeof(text)), "prog_a", "seen_a", &l);
+	assert_int_equal(l.warnings, 0);
+	drop_cache(dir);
+}
+
+/* Compile new text in other: this process then remembers other's PCH, not
+ * the one of the cache it comes back to. */
+static void forget_checked(const char *other, const char *back)
+{
+	char text[128];
+	struct log l;
+
+	setenv("EMBER_CACHE_DIR", other, 1);
+	expect_program(new_prog_a(text, sizeof(text)), "prog_a", "seen_a", &l);
+	setenv("EMBER_CACHE_DIR", back, 1);
+}
+
+/*
+ * The PCH, once hashed, is remembered in the cache by its files' identity:
+ * the next process uses the record instead of hashing (the record is not
+ * written anew). A damaged record is reported; the files are hashed again
+ * and recorded again.
+ */
+static void remembered_check(void **state)
+{
+	char *other = fresh_cache(), *dir = fresh_cache();
+	char rec[256], path[512], text[128];
+	struct stat before, after;
+	struct log l;
+
+	(void)state;
+	expect_program(new_prog_a(text, sizeof(text)), "prog_a", "seen_a", &l);
+	assert_int_equal(l.warnings, 0);
+	assert_int_equal(find(dir, "pch-checked-", rec, sizeof(rec)), 1);
+	path_of(path, sizeof(path), dir, rec);
+	assert_int_equal(stat(path, &before), 0);
+
+	forget_checked(other, dir);
+	expect_program(new_prog_a(text, sizeof(text)), "prog_a", "seen_a", &l);
+	assert_int_equal(l.warnings, 0);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+
+	write_bytes(path, before.st_size / 2, "\x55\xaa", 2);
+	forget_checked(other, dir);
+	expect_warned(new_prog_a(text, sizeof(text)), "prog_a", "seen_a", rec,
+		      "damaged");
+	assert_int_equal(find(dir, "pch-checked-", NULL, 0), 1);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_not_equal(after.st_ino, before.st_ino);
+	forget_checked(other, dir);
+	expect_program(new_prog_a(text, sizeof(text)), "prog_a", "seen_a", &l);
+	assert_int_equal(l.warnings, 0);
+	drop_cache(dir);
+	drop_cache(other);
 }
 
 /* Refused directories: one warning, the program compiled, nothing
@@ -450,7 +562,7 @@ static void expect_concurrent(const char *dir, int n)
 
 	setenv("EMBER_CACHE_DIR", dir, 1);
 	run_children(n, prog_a);
-	assert_int_equal(find(dir, "prelude-", NULL, 0), 2);
+	assert_int_equal(find(dir, "prelude-", NULL, 0), 3);
 	assert_int_equal(find(dir, "obj-", NULL, 0), 1);
 	assert_int_equal(find(dir, ".tmp-", NULL, 0), 0);
 	expect_program(prog_a, "prog_a", "seen_a", &l);
@@ -531,7 +643,7 @@ static int build_template(void **state)
 		return -1;
 	}
 	ember__compiled_free(&c);
-	return find(template_dir, "prelude-", NULL, 0) == 2 ? 0 : -1;
+	return find(template_dir, "prelude-", NULL, 0) == 3 ? 0 : -1;
 }
 
 static int drop_template(void **state)
@@ -548,6 +660,8 @@ int main(void)
 		cmocka_unit_test(swapped_entry),
 		cmocka_unit_test(truncated_and_flipped_entries),
 		cmocka_unit_test(tampered_pch),
+		cmocka_unit_test(tampered_kernel_types),
+		cmocka_unit_test(remembered_check),
 		cmocka_unit_test(symlinked_dir),
 		cmocka_unit_test(group_writable_dir),
 		cmocka_unit_test(other_uid_dir),
