@@ -496,6 +496,28 @@ static void each_compile_is_its_hosts(void **state)
 	assert_int_equal(host_kind(OTHER_DIR), HOST_SHARED);
 }
 
+/* A host that stays: it compiles, its compiler leaves, it compiles again
+ * (with a compiler it starts anew). */
+static int staying_host(void *arg)
+{
+	pid_t first;
+	int res = host_compile(true, NULL);
+
+	(void)arg;
+	first = server_pid();
+	if (res != HOST_SHARED || first <= 0)
+		return 1;
+	for (int i = 0; i < 500 && !test_process_gone(first); i++)
+		usleep(10000);
+	if (!test_process_gone(first))
+		return 2;
+	texts++;
+	res = host_compile(true, NULL);
+	return res == HOST_SHARED && server_pid() > 0 && server_pid() != first
+		       ? 0
+		       : 3;
+}
+
 static void idle_server_leaves(void **state)
 {
 	char path[512];
@@ -506,12 +528,20 @@ static void idle_server_leaves(void **state)
 	/* the server takes it from the host that starts it */
 	setenv("EMBER_COMPILER_IDLE_SECONDS", "0.3", 1);
 	assert_int_equal(host(true), HOST_SHARED);
-	unsetenv("EMBER_COMPILER_IDLE_SECONDS");
 	pid = server_pid();
 	assert_true(pid > 0);
 	wait_gone(pid);
 	socket_path(path, sizeof(path));
 	assert_string_equal(path, "");
+
+	texts++;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(staying_host(NULL));
+	assert_int_equal(host_wait(pid), 0);
+	unsetenv("EMBER_COMPILER_IDLE_SECONDS");
+	stop_server();
 }
 
 /* A host compiling a text whose parse waits for ever (an include of a
