@@ -253,8 +253,9 @@ static int spawn_locked(const char *shared, int dirfd)
 	/* above the descriptors it gets: a dup2 onto itself would keep
 	 * close-on-exec, one onto the other's number would lose it */
 	fd = fcntl(sv[1], F_DUPFD_CLOEXEC, 5);
-	if (shared)
+	if (fd >= 0 && shared)
 		dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 5);
+	err = fd < 0 || (shared && dfd < 0) ? errno : 0;
 	compiler_env(env);
 	sigemptyset(&none);
 	posix_spawn_file_actions_init(&fa);
@@ -275,9 +276,8 @@ static int spawn_locked(const char *shared, int dirfd)
 	posix_spawnattr_setflags(&at,
 				 POSIX_SPAWN_SETSIGMASK |
 					 (shared ? POSIX_SPAWN_SETSID : 0));
-	err = fd < 0 || (shared && dfd < 0)
-		      ? errno
-		      : posix_spawn(&pid, path, &fa, &at, argv, env);
+	if (!err)
+		err = posix_spawn(&pid, path, &fa, &at, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (fd >= 0)
