@@ -299,29 +299,36 @@ static void stop_all(void)
 
 /* Leave: a shared one first takes its name away, so that hosts from now on
  * start another (a request sent meanwhile is retried, compiler_client.c).
- * Under the hosts' lock: its name is still its own. */
-static void leave(int status)
+ * Idle, it leaves only under the hosts' lock (its name is then still its
+ * own) and with no host waiting to be greeted; else it serves on (a host
+ * holding the lock may be waiting for its greeting). */
+static void leave(int status, bool idle)
 {
 	char name[128];
 	int lk;
 
-	stop_all();
 	if (listener >= 0) {
 		snprintf(name, sizeof(name), "%s.lock", shared_name);
 		lk = openat(SHARED_DIR_FD, name,
 			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-		while (lk >= 0 && flock(lk, LOCK_EX) < 0 && errno == EINTR)
-			;
+		if (idle && (lk < 0 || flock(lk, LOCK_EX | LOCK_NB) < 0 ||
+			     poll(&(struct pollfd){ listener, POLLIN, 0 }, 1,
+				  0) != 0)) {
+			if (lk >= 0)
+				close(lk); /* and its lock */
+			return;
+		}
 		snprintf(name, sizeof(name), "%s.sock", shared_name);
 		unlinkat(SHARED_DIR_FD, name, 0);
 	}
+	stop_all();
 	_exit(status);
 }
 
 static void host_gone(size_t i)
 {
 	if (listener < 0) /* a private one's only host */
-		leave(0);
+		leave(0, false);
 	close(hosts[i]);
 	hosts[i] = hosts[--hosts_cnt];
 }
@@ -432,7 +439,7 @@ static int become_shared(const char *name)
 		return 1;
 	shared_name = name;
 	if (send(CONTROL_FD, "k", 1, MSG_NOSIGNAL) != 1)
-		leave(1);
+		leave(1, false);
 	close(CONTROL_FD);
 	return 0;
 }
@@ -486,14 +493,14 @@ int main(int argc, char **argv)
 		r = poll(pfd, n,
 			 next > now ? (int)((next - now) * 1000) + 1 : 0);
 		if (!shared && getppid() != host) /* the host is gone */
-			leave(0);
+			leave(0, false);
 		/* idle: give the memory back; a host starts another one when
 		 * it compiles again (a request sent meanwhile is retried,
 		 * compiler_client.c); connected hosts reconnect */
 		if (r == 0 && !copies_cnt && ember__monotonic() - active > idle)
-			leave(0);
+			leave(0, true);
 		if (r < 0 && errno != EINTR)
-			leave(1);
+			leave(1, false);
 		if (r <= 0)
 			continue;
 		now = ember__monotonic();
