@@ -305,20 +305,22 @@ ember_module_rewritten_source(const struct ember_module *m);
  *
  * When it returns, no program of the module is attached, no run of one is
  * left on any CPU (it waits for one kernel RCU grace period after the last
- * detach) and the module holds no fd. The kernel's release of a
- * tracepoint's perf event waits again, tracepoint after tracepoint under a
- * global lock (40-90 ms each): on kernels with BPF perf links (5.15 on),
- * the releases of those already program-less events are left to a
- * short-lived process, a grandchild named "ember-release" that holds no
- * other fd of the host's and leaves the host's session and directory, so
- * that this call waits about once rather than once per tracepoint (not
- * when the caller is a PID namespace's init or a child subreaper, which
- * would inherit that process: then it waits once per tracepoint). For
- * that it forks the caller (the copy runs only system calls) and, with two
- * or more tracepoints, detaches them in threads that block every signal.
- * Until that process has released them (it exits then, or dies: the
- * kernel releases them too), the tracepoints stay registered with perf,
- * with no program: an attach to one of them meanwhile may wait for it.
+ * detach) and the module holds no fd. The kernel's release of the perf
+ * event of a tracepoint, kprobe or uprobe waits again, event after event
+ * under a global lock (40-110 ms each): on kernels with BPF perf links
+ * (5.15 on), the releases of those already program-less events are left
+ * to a short-lived process, a grandchild named "ember-release" that holds
+ * no other fd of the host's and leaves the host's session and directory,
+ * so that this call waits about once rather than once per event (not when
+ * the caller is a PID namespace's init or a child subreaper, which would
+ * inherit that process: then it waits once per event). For that it forks
+ * the caller (the copy runs only system calls) and, with two or more such
+ * events, detaches them in threads that block every signal. Until that
+ * process has released them (it exits then, or dies: the kernel releases
+ * them too), the events stay registered with perf, with no program: an
+ * attach to one of those tracepoints meanwhile may wait for it. kprobe and
+ * uprobe events are not in tracefs; a kretprobe with maxactive (a tracefs
+ * event) and USDT probes are released by this call, one wait each.
  */
 EMBER_API void ember_module_free(struct ember_module *m);
 

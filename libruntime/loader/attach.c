@@ -8,6 +8,7 @@
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -43,34 +44,65 @@ static int open_tracepoint_event(int id)
 			    PERF_FLAG_FD_CLOEXEC);
 }
 
-int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
-			     const char *category, const char *event,
-			     int ctx_mode, struct ember_link **out)
+/* The perf event type of PMU pmu ("kprobe", "uprobe") and the config bit
+ * that makes its events return probes; false when the kernel has none. */
+static bool probe_pmu(const char *pmu, int *type, int *retbit)
+{
+	char path[128];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type",
+		 pmu);
+	f = fopen(path, "re");
+	ok = f && fscanf(f, "%d", type) == 1;
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path),
+		 "/sys/bus/event_source/devices/%s/format/retprobe", pmu);
+	f = fopen(path, "re");
+	ok = ok && f && fscanf(f, "config:%d", retbit) == 1 && *retbit >= 0 &&
+	     *retbit < 64;
+	if (f)
+		fclose(f);
+	return ok;
+}
+
+int ember__open_probe_event(const char *pmu, bool retprobe, const char *target,
+			    uint64_t offset, int pid)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr) };
+	int type, retbit;
+
+	if (!probe_pmu(pmu, &type, &retbit)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	attr.type = (__u32)type;
+	attr.config = retprobe ? 1ULL << retbit : 0;
+	attr.config1 = (__u64)(uintptr_t)target;
+	attr.config2 = offset;
+	/* as libbpf: every process means CPU 0's event, where a program on
+	 * a probe runs whichever CPU hits it */
+	return (int)syscall(__NR_perf_event_open, &attr, pid > 0 ? pid : -1,
+			    pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+int ember__attach_perf_event_kept(struct ember_module *m, struct ember_prog *p,
+				  int pfd, const char *what,
+				  struct ember_link **out)
 {
 	struct ember_link *k;
 	struct bpf_link *l = NULL;
-	const char *root;
-	char what[256];
-	int err, id, pfd, keep = -1;
+	int err = errno, keep = -1;
 
-	/* Say plainly when tracefs or the tracepoint is missing. */
-	err = ember__tracefs_root(&root);
-	if (err)
-		return err;
-	id = ember__tracepoint_id(category, event);
-	if (id < 0)
-		return id;
-	err = ember__module_load_prog(m, p, BPF_PROG_TYPE_TRACEPOINT, ctx_mode);
-	if (err)
-		return err;
-	snprintf(what, sizeof(what), "tracepoint %s:%s", category, event);
 	ember__libbpf_log_begin(m->log, m->log_ctx);
-	pfd = open_tracepoint_event(id);
 	if (pfd >= 0)
 		keep = fcntl(pfd, F_DUPFD_CLOEXEC, 0);
 	if (keep >= 0)
 		l = bpf_program__attach_perf_event(p->prog, pfd);
-	err = errno;
+	if (pfd >= 0)
+		err = errno;
 	if (!l && pfd >= 0)
 		close(pfd);
 	/* A second fd of the event lets the module's release detach the
@@ -93,6 +125,29 @@ int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
 	if (out)
 		*out = k;
 	return 0;
+}
+
+int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
+			     const char *category, const char *event,
+			     int ctx_mode, struct ember_link **out)
+{
+	const char *root;
+	char what[256];
+	int err, id;
+
+	/* Say plainly when tracefs or the tracepoint is missing. */
+	err = ember__tracefs_root(&root);
+	if (err)
+		return err;
+	id = ember__tracepoint_id(category, event);
+	if (id < 0)
+		return id;
+	err = ember__module_load_prog(m, p, BPF_PROG_TYPE_TRACEPOINT, ctx_mode);
+	if (err)
+		return err;
+	snprintf(what, sizeof(what), "tracepoint %s:%s", category, event);
+	return ember__attach_perf_event_kept(m, p, open_tracepoint_event(id),
+					     what, out);
 }
 
 static int attach_raw_tracepoint(struct ember_module *m, struct ember_prog *p,

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "loader/module.h"
 #include "opts.h"
@@ -114,6 +115,23 @@ int ember__attach_record(struct ember_module *m, struct ember_prog *p,
 int ember__attach_record_fd(struct ember_module *m, struct ember_prog *p,
 			    int fd, const char *what, struct ember_link **out);
 
+/*
+ * Open a probe event of PMU pmu ("kprobe": target a kernel function;
+ * "uprobe": target a file path) at offset into target, a return probe if
+ * retprobe, for process pid (> 0) or every process. Returns the fd, or -1
+ * with errno (EOPNOTSUPP: the kernel has no such PMU).
+ */
+int ember__open_probe_event(const char *pmu, bool retprobe, const char *target,
+			    uint64_t offset, int pid);
+/*
+ * Attach p to perf event pfd (taken over; -1: its open failed, errno says
+ * why) and record it as "what → p's name", with a second fd of the event
+ * that lets the module's release detach programs apart from releasing
+ * events (release.c).
+ */
+int ember__attach_perf_event_kept(struct ember_module *m, struct ember_prog *p,
+				  int pfd, const char *what,
+				  struct ember_link **out);
 int ember__attach_tracepoint(struct ember_module *m, struct ember_prog *p,
 			     const char *category, const char *event,
 			     int ctx_mode, struct ember_link **out);

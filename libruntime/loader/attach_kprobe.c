@@ -140,8 +140,7 @@ int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 			 struct ember_link **out)
 {
 	char syscall[128], event[160], what[256], at[192];
-	struct bpf_link *l;
-	int err;
+	int err, pfd;
 
 	if (o->retprobe && o->offset)
 		return ember__error(EINVAL,
@@ -162,8 +161,6 @@ int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 				    EMBER_KRETPROBE_MAXACTIVE_MAX);
 
 	if (ember__kernel_has_kprobes()) {
-		LIBBPF_OPTS(bpf_kprobe_opts, kopts, .retprobe = o->retprobe,
-			    .offset = o->offset);
 		char arch_fn[160];
 
 		/* BCC's kprobe__sys_X means the arch's syscall entry point */
@@ -184,18 +181,17 @@ int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 				 o->retprobe ? "kretprobe" : "kprobe", at);
 		if (o->maxactive)
 			return attach_kprobe_event(m, p, fn, o, what, out);
-		ember__libbpf_log_begin(m->log, m->log_ctx);
-		l = bpf_program__attach_kprobe_opts(p->prog, fn, &kopts);
-		if (!l && errno == EILSEQ) {
-			ember__libbpf_log_end();
+		/* The perf event of the kprobe PMU, as libbpf would open it,
+		 * kept apart from the BPF link (release.c). */
+		pfd = ember__open_probe_event("kprobe", o->retprobe, fn,
+					      o->offset, -1);
+		if (pfd < 0 && errno == EILSEQ)
 			return ember__error(EILSEQ,
 					    "cannot attach '%s' to %s: offset "
 					    "%" PRIu64 " into %s is not the "
 					    "start of an instruction",
 					    p->name, what, o->offset, fn);
-		}
-		if (!l && errno == ENOENT && !ember__kallsyms_has(fn)) {
-			ember__libbpf_log_end();
+		if (pfd < 0 && errno == ENOENT && !ember__kallsyms_has(fn))
 			return ember__error(
 				ENOENT,
 				"cannot attach '%s' to %s: no kernel "
@@ -203,8 +199,7 @@ int ember__attach_kprobe(struct ember_module *m, struct ember_prog *p,
 				"/proc/kallsyms, or its module is not "
 				"loaded)",
 				p->name, what, fn);
-		}
-		return ember__attach_record(m, p, l, what, out);
+		return ember__attach_perf_event_kept(m, p, pfd, what, out);
 	}
 
 	/* nothing stands in for a point inside a function */

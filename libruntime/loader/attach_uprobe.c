@@ -3,7 +3,7 @@
  * uprobes and uretprobes, and finding the binary a name stands for: a path,
  * a library's short name ("c" → libc.so.6, found in /etc/ld.so.cache, the
  * usual library directories or the memory map of a process) or a program
- * in PATH. The probes are perf events of the uprobe PMU (through libbpf),
+ * in PATH. The probes are perf events of the uprobe PMU,
  * so nothing is written to tracefs and nothing outlives the process.
  */
 #include <dirent.h>
@@ -24,7 +24,6 @@
 #include "error.h"
 #include "io/symbols.h"
 #include "loader/attach.h"
-#include "loader/libbpf_log.h"
 
 /* Debian's library directory and the ELF machine of this process. */
 #if defined(__x86_64__)
@@ -320,27 +319,69 @@ out:
 	return off;
 }
 
-/* Attach fn_name at file offset off of path (symbol: libbpf's name for
- * it, or NULL); what describes the attachment. */
+/* File offset of ELF virtual address vaddr in e's segments, or -1. */
+static int64_t segment_offset(const struct ember__elf *e, uint64_t vaddr)
+{
+	for (size_t i = 0; i < e->nsegs; i++)
+		if (vaddr >= e->segs[i].vaddr &&
+		    vaddr - e->segs[i].vaddr < e->segs[i].filesz)
+			return (int64_t)(vaddr - e->segs[i].vaddr +
+					 e->segs[i].off);
+	return -1;
+}
+
+/* Load the function symbols of path into e (its members freed by
+ * free_symbols): 0 or -errno. */
+static int load_symbols(const char *path, struct ember__elf *e)
+{
+	int fd, err;
+
+	e->path = (char *)path; /* for the debuglink's directory */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	err = fd < 0 ? -errno : ember__elf_load(e, fd);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static void free_symbols(struct ember__elf *e)
+{
+	free(e->syms);
+	free(e->names);
+	free(e->segs);
+}
+
+/* File offset of function symbol in path, or -errno (-ENOENT: none). */
+static int64_t symbol_offset(const char *path, const char *symbol)
+{
+	struct ember__elf e = { 0 };
+	int64_t off = load_symbols(path, &e);
+
+	for (size_t i = 0; !off && i < e.count; i++)
+		if (!strcmp(e.syms[i].name, symbol))
+			off = segment_offset(&e, e.syms[i].addr);
+	free_symbols(&e);
+	return off ? off : -ENOENT;
+}
+
+/* Attach fn_name at file offset off of path; what describes the
+ * attachment. */
 static int attach_at(struct ember_module *m, const char *fn_name,
 		     const char *path, int64_t off,
-		     const struct ember_uprobe_opts *o, const char *symbol,
-		     const char *what, struct ember_link **link)
+		     const struct ember_uprobe_opts *o, const char *what,
+		     struct ember_link **link)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = symbol,
-		    .retprobe = o->retprobe);
 	struct ember_prog *p;
-	struct bpf_link *l;
-	int err;
+	int err, pfd;
 
 	err = ember__attach_prepare(m, fn_name, BPF_PROG_TYPE_KPROBE, what, &p);
 	if (err)
 		return err;
-	ember__libbpf_log_begin(m->log, m->log_ctx);
-	/* libbpf: pid 0 is "this process", -1 "every process" */
-	l = bpf_program__attach_uprobe_opts(p->prog, o->pid > 0 ? o->pid : -1,
-					    path, (size_t)off, &uo);
-	return ember__attach_record(m, p, l, what, link);
+	/* The perf event of the uprobe PMU, as libbpf would open it, kept
+	 * apart from the BPF link (release.c). */
+	pfd = ember__open_probe_event("uprobe", o->retprobe, path,
+				      (uint64_t)off, o->pid);
+	return ember__attach_perf_event_kept(m, p, pfd, what, link);
 }
 
 int ember_module_attach_uprobe(struct ember_module *m, const char *fn_name,
@@ -382,7 +423,15 @@ int ember_module_attach_uprobe(struct ember_module *m, const char *fn_name,
 		snprintf(what, sizeof(what), "%s %s:0x%llx%s", kind, path,
 			 (unsigned long long)o.offset, pid_part);
 	if (symbol) {
-		off = (int64_t)o.offset;
+		off = symbol_offset(path, symbol);
+		if (off < 0)
+			return ember__error(
+				off == -ENOENT ? ENOENT : (int)-off,
+				"cannot attach '%s' to %s: %s%s%s", fn_name,
+				what, off == -ENOENT ? "no function " : "",
+				off == -ENOENT ? symbol : strerror((int)-off),
+				off == -ENOENT ? " in the file" : "");
+		off += (int64_t)o.offset;
 	} else {
 		off = address_to_offset(path, o.offset);
 		if (off < 0)
@@ -392,7 +441,7 @@ int ember_module_attach_uprobe(struct ember_module *m, const char *fn_name,
 				"no loaded segment of the file (%s)",
 				fn_name, what, strerror((int)-off));
 	}
-	return attach_at(m, fn_name, path, off, &o, symbol, what, link);
+	return attach_at(m, fn_name, path, off, &o, what, link);
 }
 
 /* BCC's cap on probes one call may create (_check_probe_quota). */
@@ -409,7 +458,7 @@ int ember_module_attach_uprobe_regex(struct ember_module *m,
 	struct ember_link *before;
 	size_t i, j, matched = 0;
 	regex_t re;
-	int fd, err, cnt = 0;
+	int err, cnt = 0;
 
 	err = EMBER_OPTS_COPY(o, opts, "ember_uprobe_opts");
 	if (err)
@@ -428,16 +477,10 @@ int ember_module_attach_uprobe_regex(struct ember_module *m,
 	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
 		return ember__error(EINVAL, "bad regular expression '%s'",
 				    pattern);
-	e.path = path; /* for the debuglink's directory; not freed */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	err = fd < 0 ? -errno : ember__elf_load(&e, fd);
-	if (fd >= 0)
-		close(fd);
+	err = load_symbols(path, &e);
 	if (err) {
 		regfree(&re);
-		free(e.syms);
-		free(e.names);
-		free(e.segs);
+		free_symbols(&e);
 		return ember__error(-err,
 				    "uprobe regex: cannot read the "
 				    "function symbols of %s: %s",
@@ -467,14 +510,8 @@ int ember_module_attach_uprobe_regex(struct ember_module *m,
 		snprintf(pid_part, sizeof(pid_part), " (pid %d)", o.pid);
 	before = m->links;
 	for (i = 0; !err && i < matched; i++) {
-		uint64_t vaddr = e.syms[i].addr;
-		int64_t off = -1;
+		int64_t off = segment_offset(&e, e.syms[i].addr);
 
-		for (j = 0; j < e.nsegs && off < 0; j++)
-			if (vaddr >= e.segs[j].vaddr &&
-			    vaddr - e.segs[j].vaddr < e.segs[j].filesz)
-				off = (int64_t)(vaddr - e.segs[j].vaddr +
-						e.segs[j].off);
 		snprintf(what, sizeof(what), "%s %s:%s%s",
 			 o.retprobe ? "uretprobe" : "uprobe", path,
 			 e.syms[i].name, pid_part);
@@ -484,14 +521,11 @@ int ember_module_attach_uprobe_regex(struct ember_module *m,
 					   "function is in no loaded segment",
 					   fn_name, what);
 		else
-			err = attach_at(m, fn_name, path, off, &o, NULL, what,
-					NULL);
+			err = attach_at(m, fn_name, path, off, &o, what, NULL);
 		if (!err)
 			cnt++;
 	}
-	free(e.syms);
-	free(e.names);
-	free(e.segs);
+	free_symbols(&e);
 	if (err) {
 		/* all or nothing */
 		while (m->links != before)

@@ -36,7 +36,8 @@ struct ember_link {
 	 * detach(data) undoes it and frees data. */
 	void (*detach)(void *data);
 	void *data;
-	/* A second fd of the tracepoint perf event behind link (-1 if none):
+	/* A second fd of the perf event (tracepoint, kprobe, uprobe) behind
+	 * link (-1 if none):
 	 * closing link detaches the program, closing this releases the event
 	 * (release.c). */
 	int perf_fd;
@@ -77,7 +78,7 @@ int ember__module_take_compiled(struct ember_module *m);
 /* Detach and free one attachment (unlinked from its module's list). */
 void ember__link_free(struct ember_link *link);
 /* Detach every attachment of m, each program's runs done when it returns,
- * spending one kernel grace period rather than one per tracepoint
+ * spending one kernel grace period rather than one per perf event
  * (release.c). */
 void ember__module_release_links(struct ember_module *m);
 

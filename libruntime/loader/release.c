@@ -1,27 +1,30 @@
 // SPDX-License-Identifier: MIT
 /*
  * Releasing a module's attachments without one kernel grace period per
- * tracepoint.
+ * tracepoint, kprobe or uprobe (perf events, all three).
  *
  * What the kernel does (6.18; 5.15-6.12 alike but for the first wait):
- * - closing a tracepoint's BPF perf link detaches the program from the
- *   tracepoint; since 6.13 it then waits for an RCU-tasks-trace grace
- *   period outside any lock, so detaches in parallel threads overlap;
- * - releasing the tracepoint's last perf event unregisters the kernel's
- *   probe and waits for RCU grace periods (tracepoint_synchronize_
- *   unregister) under the global event_mutex: N releases cost N waits in a
- *   row (40-90 ms each here) in whatever process or thread they run.
+ * - closing an event's BPF perf link detaches the program from the event;
+ *   since 6.13 it then waits for an RCU-tasks-trace grace period outside
+ *   any lock, so detaches in parallel threads overlap;
+ * - releasing the event's last reference unregisters the kernel's probe
+ *   and waits for RCU grace periods (tracepoint_synchronize_unregister;
+ *   a kprobe's or uprobe's unregistering too) under the global
+ *   event_mutex: N releases cost N waits in a row (40-110 ms each here)
+ *   in whatever process or thread they run.
  *
- * So a module's release detaches every program (tracepoints in parallel
- * threads), waits one RCU grace period (membarrier), after which no run of
- * a detached program is left on any CPU, and lets a short-lived grandchild
+ * So a module's release detaches every program (in parallel threads),
+ * waits one RCU grace period (membarrier), after which no run of a
+ * detached program is left on any CPU, and lets a short-lived grandchild
  * process hold a second reference of each (already program-less) perf
  * event, so that the waiting releases happen there, after the host has
  * gone on. Correctness never rests on that process: if it cannot be made
  * or dies, the host's own close or the kernel (at the grandchild's exit)
- * releases the events, and a tracepoint perf event leaves nothing in
- * tracefs. Only tracepoints are handed over: a legacy kprobe or uprobe
- * event must be removed from tracefs after its release, by the host.
+ * releases the events. The kprobes and uprobes are the kprobe and uprobe
+ * PMUs' events, which are not in tracefs: like a tracepoint's event they
+ * leave nothing behind whoever releases them. (A kretprobe with
+ * maxactive, a tracefs kprobe_events event the host removes after its
+ * release, and libbpf's USDT attachments release in turn.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -182,7 +185,7 @@ static bool reaps_orphans(void)
 
 void ember__module_release_links(struct ember_module *m)
 {
-	struct ember_link **pp, *k, *tps = NULL;
+	struct ember_link **pp, *k, *evs = NULL;
 	struct bpf_link **links = NULL;
 	int *fds = NULL, wake = -1;
 	size_t n = 0, i;
@@ -203,7 +206,7 @@ void ember__module_release_links(struct ember_module *m)
 			ember__link_free(m->links);
 		return;
 	}
-	/* Take the tracepoints out of the list; detach the rest in turn. */
+	/* Take the perf events out of the list; detach the rest in turn. */
 	n = 0;
 	for (pp = &m->links; *pp;) {
 		k = *pp;
@@ -213,8 +216,8 @@ void ember__module_release_links(struct ember_module *m)
 		}
 		*pp = k->next;
 		m->links_cnt--;
-		k->next = tps;
-		tps = k;
+		k->next = evs;
+		evs = k;
 		links[n] = k->link;
 		fds[n++] = k->perf_fd;
 		k->link = NULL;
@@ -224,16 +227,17 @@ void ember__module_release_links(struct ember_module *m)
 		ember__link_free(m->links);
 	detach_parallel(links, n);
 	free(links);
-	while (tps) {
-		k = tps->next;
-		free(tps->what);
-		free(tps);
-		tps = k;
+	while (evs) {
+		k = evs->next;
+		free(evs->what);
+		free(evs);
+		evs = k;
 	}
 	/*
-	 * Every program is off its tracepoint; a run that started before
-	 * holds the RCU read lock (trace_call_bpf) until it ends, so one
-	 * grace period ends them all. Without membarrier (nohz_full,
+	 * Every program is off its event; a run that started before holds
+	 * the RCU read lock until it ends (trace_call_bpf; a uprobe's
+	 * non-sleepable program inside the tasks-trace section, which 6.13's
+	 * detach waits for anyway), so one grace period ends them all. Without membarrier (nohz_full,
 	 * seccomp) the host releases the events itself: the first release
 	 * waits that grace period. So it does when it would inherit the
 	 * grandchild.

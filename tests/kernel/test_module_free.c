@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * What ember_module_free() promises (include/ember/ember.h): once it
- * returns, no program of the module runs, though its tracepoints keep
- * firing, and nothing of it is left in this process (no perf event, no BPF
- * link, no fd) nor, shortly after, in the process that releases its
- * tracepoints' events; with SIGCHLD ignored too, and a subreaper host
- * gets no process to reap.
+ * returns, no program of the module runs, though its tracepoints, uprobes
+ * and kprobes keep firing, and nothing of it is left in this process (no
+ * perf event, no BPF link, no fd), in tracefs (no kprobe or uprobe event)
+ * nor, shortly after, in the process that releases its events; with
+ * SIGCHLD ignored too, and a subreaper host gets no process to reap.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,16 +43,95 @@ static const struct {
 };
 #define N_CALLS (sizeof(calls) / sizeof(calls[0]))
 
+/* Ten functions of this program, one uprobe on each. */
+#define TARGET(i)                                                       \
+	__attribute__((noinline, used)) int ember_free_target##i(int x) \
+	{                                                               \
+		__asm__ volatile("" ::: "memory");                      \
+		return x + i;                                           \
+	}
+TARGET(0)
+TARGET(1)
+TARGET(2)
+TARGET(3)
+TARGET(4)
+TARGET(5)
+TARGET(6)
+TARGET(7)
+TARGET(8)
+TARGET(9)
+static int (*const volatile targets[])(int) = {
+	ember_free_target0, ember_free_target1, ember_free_target2,
+	ember_free_target3, ember_free_target4, ember_free_target5,
+	ember_free_target6, ember_free_target7, ember_free_target8,
+	ember_free_target9,
+};
+
+enum kind { TRACEPOINTS, UPROBES, KPROBES };
+static const char *const kind_names[] = { "tracepoints", "uprobes", "kprobes" };
+
 static atomic_bool stop;
 
-/* Make every one of the ten calls, over and over, until stop. */
+/* Make every one of the ten calls and function calls, over and over,
+ * until stop. */
 static void *fire(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&stop))
-		for (size_t i = 0; i < N_CALLS; i++)
+		for (size_t i = 0; i < N_CALLS; i++) {
 			syscall(calls[i].nr, 0, 0);
+			targets[i]((int)i);
+		}
 	return NULL;
+}
+
+/* Lines of a tracefs file ("" and missing count as 0). */
+static int tracefs_lines(const char *name)
+{
+	const char *roots[] = { "/sys/kernel/tracing",
+				"/sys/kernel/debug/tracing" };
+	char path[128], *text = NULL;
+	int n = 0;
+
+	for (size_t i = 0; i < 2 && !text; i++) {
+		snprintf(path, sizeof(path), "%s/%s", roots[i], name);
+		text = test_read_file(path, NULL);
+	}
+	for (char *p = text; p && *p; p++)
+		n += *p == '\n';
+	free(text);
+	return n;
+}
+
+/* The module's ten programs attached, one on each call (kind) */
+static void attach(struct ember_module *m, enum kind kind)
+{
+	EMBER_OPTS(ember_uprobe_opts, uo);
+	char self[4096], fn[16], sym[32], kfn[128];
+	ssize_t len;
+	int n;
+
+	if (kind == TRACEPOINTS) {
+		n = ember_module_attach_auto(m);
+		if (n != (int)N_CALLS)
+			fail_msg("%d attached: %s", n, ember_errmsg());
+		return;
+	}
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(len > 0);
+	self[len] = 0;
+	for (size_t i = 0; i < N_CALLS; i++) {
+		snprintf(fn, sizeof(fn), "on_%zu", i);
+		snprintf(sym, sizeof(sym), "ember_free_target%zu", i);
+		if (kind == UPROBES)
+			n = ember_module_attach_uprobe(m, fn, self, sym, &uo,
+						       NULL);
+		else if (!(n = ember_syscall_fnname(calls[i].name, kfn,
+						    sizeof(kfn))))
+			n = ember_module_attach_kprobe(m, fn, kfn, false, NULL);
+		if (n)
+			fail_msg("attach of %s: %s", fn, ember_errmsg());
+	}
 }
 
 static uint64_t count(int fd, uint32_t key)
@@ -127,37 +206,47 @@ static int releasers(int ppid)
 	return n;
 }
 
-static void free_stops_every_program(void)
+static void free_stops_every_program(enum kind kind)
 {
 	struct ember_module_opts o = { .sz = sizeof(o), .name = "ten.c" };
 	struct ember_module *m = NULL;
 	char text[4096];
 	size_t len;
 	pthread_t th[2];
-	int fds, fd, attached;
+	int fds, fd, uprobe_events, kprobe_events;
 	uint64_t before, after;
 	double t0, t1;
 
 	len = (size_t)snprintf(text, sizeof(text),
 			       "BPF_ARRAY(counts, u64, %zu);\n", N_CALLS);
 	for (size_t i = 0; i < N_CALLS; i++)
-		len += (size_t)snprintf(
-			text + len, sizeof(text) - len,
-			"TRACEPOINT_PROBE(syscalls, sys_enter_%s)\n"
-			"{\n"
-			"\tcounts.atomic_increment(%zu);\n"
-			"\treturn 0;\n"
-			"}\n",
-			calls[i].name, i);
+		if (kind == TRACEPOINTS)
+			len += (size_t)snprintf(
+				text + len, sizeof(text) - len,
+				"TRACEPOINT_PROBE(syscalls, sys_enter_%s)\n"
+				"{\n"
+				"\tcounts.atomic_increment(%zu);\n"
+				"\treturn 0;\n"
+				"}\n",
+				calls[i].name, i);
+		else
+			len += (size_t)snprintf(
+				text + len, sizeof(text) - len,
+				"int on_%zu(struct pt_regs *ctx)\n"
+				"{\n"
+				"\tcounts.atomic_increment(%zu);\n"
+				"\treturn 0;\n"
+				"}\n",
+				i, i);
 	assert_true(len < sizeof(text));
+	uprobe_events = tracefs_lines("uprobe_events");
+	kprobe_events = tracefs_lines("kprobe_events");
 
 	test_start_compiler();
 	fds = test_count_fds();
 	if (ember_module_new(text, &o, &m))
 		fail_msg("load failed: %s", ember_errmsg());
-	attached = ember_module_attach_auto(m);
-	if (attached != (int)N_CALLS)
-		fail_msg("%d attached: %s", attached, ember_errmsg());
+	attach(m, kind);
 	fd = dup(test_table_fd(m, "counts"));
 	assert_true(fd >= 0);
 
@@ -179,7 +268,7 @@ static void free_stops_every_program(void)
 				 calls[k].name,
 				 (unsigned long long)count(fd, k));
 
-	/* freed while the ten tracepoints fire on both CPUs */
+	/* freed while the ten probes fire on both CPUs */
 	t0 = test_now();
 	ember_module_free(m);
 	t1 = test_now();
@@ -189,10 +278,10 @@ static void free_stops_every_program(void)
 	atomic_store(&stop, true);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	print_message("ember_module_free of %zu tracepoints: %.0f ms; "
+	print_message("ember_module_free of %zu %s: %.0f ms; "
 		      "counted %llu, then %llu\n",
-		      N_CALLS, (t1 - t0) * 1000, (unsigned long long)before,
-		      (unsigned long long)after);
+		      N_CALLS, kind_names[kind], (t1 - t0) * 1000,
+		      (unsigned long long)before, (unsigned long long)after);
 	assert_true(before > 0);
 	assert_true(after == before);
 
@@ -200,6 +289,8 @@ static void free_stops_every_program(void)
 	assert_int_equal(anon_fds("perf_event"), 0);
 	assert_int_equal(anon_fds("bpf_link"), 0);
 	assert_int_equal(test_count_fds(), fds);
+	assert_int_equal(tracefs_lines("uprobe_events"), uprobe_events);
+	assert_int_equal(tracefs_lines("kprobe_events"), kprobe_events);
 	/* the releasing process, if any, is gone soon */
 	for (t0 = test_now(); releasers(0) && test_now() - t0 < 10;)
 		usleep(20 * 1000);
@@ -209,7 +300,24 @@ static void free_stops_every_program(void)
 static void free_stops_every_program_test(void **state)
 {
 	(void)state;
-	free_stops_every_program();
+	free_stops_every_program(TRACEPOINTS);
+}
+
+static void free_stops_every_uprobe(void **state)
+{
+	(void)state;
+	free_stops_every_program(UPROBES);
+}
+
+/* Where the kernel has kprobes (without, they would be tracepoints). */
+static void free_stops_every_kprobe(void **state)
+{
+	(void)state;
+	if (!ember_kernel_has_kprobes()) {
+		print_message("this kernel has no kprobes: nothing to test\n");
+		return;
+	}
+	free_stops_every_program(KPROBES);
 }
 
 /* A host that lets the kernel reap its children (no status to wait for)
@@ -220,7 +328,7 @@ static void sigchld_ignored(void **state)
 
 	(void)state;
 	assert_int_equal(sigaction(SIGCHLD, &ign, &old), 0);
-	free_stops_every_program();
+	free_stops_every_program(UPROBES);
 	sigaction(SIGCHLD, &old, NULL);
 }
 
@@ -230,7 +338,7 @@ static void subreaper_host(void **state)
 {
 	(void)state;
 	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
-	free_stops_every_program();
+	free_stops_every_program(TRACEPOINTS);
 	assert_int_equal(releasers(getpid()), 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 }
@@ -239,6 +347,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(free_stops_every_program_test),
+		cmocka_unit_test(free_stops_every_uprobe),
+		cmocka_unit_test(free_stops_every_kprobe),
 		cmocka_unit_test(sigchld_ignored),
 		cmocka_unit_test(subreaper_host),
 	};
