@@ -115,3 +115,43 @@ row "new text: run" "25 ms, 60 MB" "run --duration 0 @NEW@" \
 	"$work/prog.o" "@NEW@" "$work/prog.bt"
 row "ten tracepoints: exit" "250 ms" "run --duration 0 $work/ten.c" \
 	"$work/ten.o" "$work/ten.c" "$work/ten.bt"
+
+# Ten uprobes (libc functions) and, where the kernel has kprobes, ten
+# kprobes, each program doing nothing: their exit. `ember run` attaches
+# only what a section names, so ember is its Python frontend (this build's
+# library) running the same script as BCC; bpftrace attaches the same ten.
+cat >"$work/probes.py" <<'PY'
+import sys
+if sys.argv[1] == "ember":
+    from ember import BPF
+else:
+    from bcc import BPF
+b = BPF(text="int on_probe(void *ctx) { return 0; }")
+for fn in sys.argv[3:]:
+    if sys.argv[2] == "uprobe":
+        b.attach_uprobe(name="c", sym=fn, fn_name="on_probe")
+    else:
+        b.attach_kprobe(event=fn, fn_name="on_probe")
+PY
+py_ember="env EMBER_LIBRARY=$build/lib/libember.so.0"
+py_ember+=" PYTHONPATH=$here/../frontends/python /usr/bin/python3"
+ufns="getpid getppid getuid geteuid getgid getegid sched_yield getpgrp umask sync"
+kfns="vfs_read vfs_write vfs_open do_sys_openat2 __x64_sys_getpid"
+kfns+=" __x64_sys_getppid __x64_sys_getuid __x64_sys_geteuid"
+kfns+=" __x64_sys_getgid __x64_sys_sched_yield"
+# probe_row LABEL KIND FNS BPFTRACE_PREFIX
+probe_row() {
+	add ember "$py_ember $work/probes.py ember $2 $3"
+	[ -z "$bcc" ] || add BCC "/usr/bin/python3 $work/probes.py bcc $2 $3"
+	# shellcheck disable=SC2001 # one prefix per name
+	echo "$(echo "$3" | sed "s|\([^ ]*\)|$4\1|g; s/ /,/g") { }" \
+		"BEGIN { exit(); }" >"$work/$2.bt"
+	[ -z "$bpftrace" ] || add bpftrace "$bpftrace $work/$2.bt"
+	measure "$1" "-"
+}
+probe_row "ten uprobes: exit" uprobe "$ufns" uprobe:libc:
+if [ -e /sys/bus/event_source/devices/kprobe ]; then
+	probe_row "ten kprobes: exit" kprobe "$kfns" kprobe:
+else
+	echo "ten kprobes: not measured (this kernel has no kprobes)"
+fi

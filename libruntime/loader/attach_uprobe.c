@@ -351,17 +351,24 @@ static void free_symbols(struct ember__elf *e)
 	free(e->segs);
 }
 
-/* File offset of function symbol in path, or -errno (-ENOENT: none). */
+/* File offset of function symbol in path, or -errno: -ENOENT when it has
+ * no such function, -ERANGE when it is in no loaded segment. */
 static int64_t symbol_offset(const char *path, const char *symbol)
 {
 	struct ember__elf e = { 0 };
 	int64_t off = load_symbols(path, &e);
+	size_t i;
 
-	for (size_t i = 0; !off && i < e.count; i++)
-		if (!strcmp(e.syms[i].name, symbol))
-			off = segment_offset(&e, e.syms[i].addr);
+	if (!off) {
+		for (i = 0; i < e.count && strcmp(e.syms[i].name, symbol); i++)
+			;
+		off = i == e.count ? -ENOENT
+				   : segment_offset(&e, e.syms[i].addr);
+		if (off == -1)
+			off = -ERANGE;
+	}
 	free_symbols(&e);
-	return off ? off : -ENOENT;
+	return off;
 }
 
 /* Attach fn_name at file offset off of path; what describes the
@@ -424,13 +431,18 @@ int ember_module_attach_uprobe(struct ember_module *m, const char *fn_name,
 			 (unsigned long long)o.offset, pid_part);
 	if (symbol) {
 		off = symbol_offset(path, symbol);
+		if (off == -ENOENT)
+			return ember__error(ENOENT,
+					    "cannot attach '%s' to %s: no "
+					    "function %s in %s",
+					    fn_name, what, symbol, path);
 		if (off < 0)
 			return ember__error(
-				off == -ENOENT ? ENOENT : (int)-off,
-				"cannot attach '%s' to %s: %s%s%s", fn_name,
-				what, off == -ENOENT ? "no function " : "",
-				off == -ENOENT ? symbol : strerror((int)-off),
-				off == -ENOENT ? " in the file" : "");
+				(int)-off, "cannot attach '%s' to %s: %s",
+				fn_name, what,
+				off == -ERANGE ? "the function is in no "
+						 "loaded segment"
+					       : strerror((int)-off));
 		off += (int64_t)o.offset;
 	} else {
 		off = address_to_offset(path, o.offset);
