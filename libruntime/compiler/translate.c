@@ -530,6 +530,20 @@ static int collect(struct translation *c)
 	return 0;
 }
 
+/* The parse's tree: once rewritten, codegen needs nothing of it, and the
+ * compile's peak memory is the larger of the two, not their sum. */
+static int release_tree(struct translation *c)
+{
+	if (c->tu)
+		clang_disposeTranslationUnit(c->tu);
+	if (c->index)
+		clang_disposeIndex(c->index);
+	c->tu = NULL;
+	c->index = NULL;
+	c->rw.tu = NULL;
+	return 0;
+}
+
 /* What parse_args to codegen hold. */
 static void release_parse(struct translation *c)
 {
@@ -542,10 +556,7 @@ static void release_parse(struct translation *c)
 	free(c->rw.progs);
 	rewriter_free(&c->rw);
 	free(c->body);
-	if (c->tu)
-		clang_disposeTranslationUnit(c->tu);
-	if (c->index)
-		clang_disposeIndex(c->index);
+	release_tree(c);
 	free(c->args);
 	free(c->unsaved);
 	free(c->files);
@@ -575,10 +586,12 @@ int ember__translate(const struct ember_compile_job *job, bool generate,
 	err = err
 		      ?: EMBER_TIMED(&o, "rewriters (in the compiler)",
 				     rewrite(&c));
-	if (generate)
+	if (generate) {
+		err = err ?: release_tree(&c);
 		err = err
 			      ?: EMBER_TIMED(&o, "codegen (in the compiler)",
 					     codegen(&c));
+	}
 	err = err ?: collect(&c);
 	if (err) {
 		ember__compiled_log_warnings(out->warnings ? out->warnings
