@@ -248,37 +248,44 @@ static bool hash_raw(struct ember_hasher *h, const char *path, bool *plain)
 	return true;
 }
 
+void ember__kernel_config_files_digest(const char *boot, const char *proc,
+				       const char *release,
+				       unsigned long page_size,
+				       struct ember_digest *out)
+{
+	struct ember_hasher h;
+	bool plain = false;
+
+	ember__hasher_init(&h);
+	ember__hasher_str(&h, "kernel config");
+	ember__hasher_str(&h, release);
+	ember__hasher_item(&h, &page_size, sizeof(page_size));
+	if (!hash_raw(&h, boot, &plain) || !plain)
+		hash_raw(&h, proc, &plain);
+	ember__hasher_final(&h, out);
+}
+
 int ember__kernel_config_digest(struct ember_digest *out)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static struct ember_digest digest;
 	static bool have;
-	struct ember_hasher h;
 	struct utsname u;
 	char boot[sizeof(u.release) + 16];
-	unsigned long page_size = (unsigned long)sysconf(_SC_PAGESIZE);
-	bool plain = false;
-	int err = 0;
 
 	pthread_mutex_lock(&lock);
 	if (!have) {
 		if (uname(&u))
 			strcpy(u.release, "0.0.0");
 		snprintf(boot, sizeof(boot), "/boot/config-%s", u.release);
-		err = ember__hasher_init(&h);
-		if (!err) {
-			ember__hasher_str(&h, "kernel config");
-			ember__hasher_str(&h, u.release);
-			ember__hasher_item(&h, &page_size, sizeof(page_size));
-			if (!hash_raw(&h, boot, &plain) || !plain)
-				hash_raw(&h, PROC_CONFIG, &plain);
-			err = ember__hasher_final(&h, &digest);
-		}
-		have = !err;
+		ember__kernel_config_files_digest(
+			boot, PROC_CONFIG, u.release,
+			(unsigned long)sysconf(_SC_PAGESIZE), &digest);
+		have = true;
 	}
 	*out = digest;
 	pthread_mutex_unlock(&lock);
-	return err;
+	return 0;
 }
 
 static pthread_mutex_t header_lock = PTHREAD_MUTEX_INITIALIZER;

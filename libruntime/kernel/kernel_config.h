@@ -26,10 +26,21 @@ int ember__kernel_config_header(const char **text, size_t *len, bool *found,
  * The identity of the header, without generating it: the SHA-256 of what
  * it is generated from (the release, the page size, and the bytes of the
  * config files it reads, as stored: /proc/config.gz is not inflated), for
- * cache keys. Computed once per process. Returns 0 or -ENOMEM.
+ * cache keys. Computed once per process. Returns 0.
  */
 struct ember_digest;
 int ember__kernel_config_digest(struct ember_digest *out);
+
+/*
+ * The same of given files (for the above and for tests): boot is read
+ * first, as the header does; proc's bytes count too unless boot is a plain
+ * file below the size bound (a damaged .gz there makes the header fall
+ * through to proc).
+ */
+void ember__kernel_config_files_digest(const char *boot, const char *proc,
+				       const char *release,
+				       unsigned long page_size,
+				       struct ember_digest *out);
 
 /*
  * Generate the header from a config file's text (NULL: none) and a kernel

@@ -25,6 +25,7 @@
 #include <bpf/btf.h>
 
 #include "compiler/compile.h"
+#include "compiler/digest.h"
 #include "ember/ember.h"
 #include "kernel/kernel_config.h"
 #include "test_support.h"
@@ -166,6 +167,63 @@ static void config_is_running_kernel(void **state)
 			"#endif\n"
 #endif
 			"int f(void *ctx) { return 0; }\n");
+}
+
+static void put_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * The config's part of the PCH key (no header generated on a cache hit):
+ * it changes with every input the header is made from (the file read
+ * first, or the next one when the first is missing or a .gz the header
+ * could not inflate, the release, the page size), and not with a file the
+ * header does not read.
+ */
+static void config_digest_follows_files(void **state)
+{
+	static const char gz_damaged[] = "\x1f\x8b garbage";
+	char dir[] = "/tmp/ember-config-XXXXXX", boot[64], proc[64];
+	struct ember_digest d[8];
+	unsigned long page = 4096;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(boot, sizeof(boot), "%s/config-6.1.0", dir);
+	snprintf(proc, sizeof(proc), "%s/config.gz", dir);
+	put_file(boot, "CONFIG_A=y\n", 11);
+	put_file(proc, "gz one", 6);
+	ember__kernel_config_files_digest(boot, proc, "6.1.0", page, &d[0]);
+	put_file(proc, "gz two", 6);
+	ember__kernel_config_files_digest(boot, proc, "6.1.0", page, &d[1]);
+	/* a plain first file is the source: the second is not read */
+	assert_true(ember__digest_equal(&d[0], &d[1]));
+	put_file(boot, "CONFIG_A=m\n", 11);
+	ember__kernel_config_files_digest(boot, proc, "6.1.0", page, &d[2]);
+	assert_false(ember__digest_equal(&d[1], &d[2]));
+	ember__kernel_config_files_digest(boot, proc, "6.1.1", page, &d[3]);
+	assert_false(ember__digest_equal(&d[2], &d[3]));
+	ember__kernel_config_files_digest(boot, proc, "6.1.0", 16384, &d[4]);
+	assert_false(ember__digest_equal(&d[2], &d[4]));
+	/* a damaged .gz first: the header falls through to the second */
+	put_file(boot, gz_damaged, sizeof(gz_damaged) - 1);
+	ember__kernel_config_files_digest(boot, proc, "6.1.0", page, &d[5]);
+	put_file(proc, "gz one", 6);
+	ember__kernel_config_files_digest(boot, proc, "6.1.0", page, &d[6]);
+	assert_false(ember__digest_equal(&d[5], &d[6]));
+	/* no first file: the second decides */
+	unlink(boot);
+	ember__kernel_config_files_digest(boot, proc, "6.1.0", page, &d[7]);
+	assert_false(ember__digest_equal(&d[6], &d[7]));
+	put_file(proc, "gz two", 6);
+	ember__kernel_config_files_digest(boot, proc, "6.1.0", page, &d[0]);
+	assert_false(ember__digest_equal(&d[7], &d[0]));
+	test_remove_tree(dir);
 }
 
 /* Lengths the kernel fixes by #define are those of the running kernel's
@@ -369,6 +427,7 @@ int main(void)
 		cmocka_unit_test(config_text),
 		cmocka_unit_test(version_is_running_kernel),
 		cmocka_unit_test(config_is_running_kernel),
+		cmocka_unit_test(config_digest_follows_files),
 		cmocka_unit_test(lengths_from_btf),
 		cmocka_unit_test(macros),
 		cmocka_unit_test(include_dirs),
