@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compiler/btf_records.h"
 #include "compiler/cache.h"
 #include "compiler/clang_args.h"
 #include "compiler/digest.h"
@@ -265,7 +266,8 @@ static bool open_cache(const struct ember_compile_opts *o,
 	return false;
 }
 
-static int put_module_types(const struct ember_source_scan *scan, FILE *tp)
+static int put_module_types(const struct ember_source_scan *scan,
+			    const struct ember_btf_records *records, FILE *tp)
 {
 	char **names = calloc(scan->record_refs_cnt ? scan->record_refs_cnt : 1,
 			      sizeof(*names));
@@ -281,7 +283,7 @@ static int put_module_types(const struct ember_source_scan *scan, FILE *tp)
 
 		for (j = 0; j < scan->records_cnt && !own; j++)
 			own = !strcmp(scan->records[j], n);
-		if (!own && !ember__btf_has_record(n))
+		if (!own && !ember__btf_records_has(records, n))
 			names[cnt++] = scan->record_refs[i];
 	}
 	err = cnt ? ember__btf_module_types(names, cnt, &types, &len) : 0;
@@ -294,6 +296,7 @@ static int put_module_types(const struct ember_source_scan *scan, FILE *tp)
 
 static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 			const struct ember_source_scan *scan,
+			const struct ember_btf_records *records,
 			const struct ember_kernel_headers *kh, struct vfiles *f,
 			char **program_h)
 {
@@ -374,14 +377,14 @@ program_h:
 	 * the text's own definition is used, with its own layout as in BCC,
 	 * under another name. */
 	for (i = 0; !kh && i < scan->records_cnt; i++)
-		if (ember__btf_has_record(scan->records[i]))
+		if (ember__btf_records_has(records, scan->records[i]))
 			fprintf(tp, "#define %s %s" USER_RECORD_SUFFIX "\n",
 				scan->records[i], scan->records[i]);
 	/* Structs the text names that vmlinux lacks: a loaded module's
 	 * (nfs, rdma_cm); this file keys the object cache, so the module
 	 * types used are part of the key. */
 	if (!kh)
-		err = put_module_types(scan, tp);
+		err = put_module_types(scan, records, tp);
 	/* Variadic on purpose: BCC programs call bpf_trace_printk("fmt", a)
 	 * and ember rewrites that to bpf_trace_printk(fmt, sizeof(fmt), a);
 	 * both match. Helper 6 is BPF_FUNC_trace_printk. */
@@ -467,6 +470,7 @@ struct compile {
 	bool headers; /* o->kernel_headers: kh in use */
 	struct ember_kernel_headers kh;
 	struct ember_source_scan scan;
+	struct ember_btf_records records; /* when the text names records */
 	struct vfiles vf;
 	char *program_h;
 	struct ember_cache cache;
@@ -509,8 +513,12 @@ static int prepare_prelude(struct compile *c)
 	}
 	t = o->log ? ember__now_ms() : 0;
 	err = ember__source_scan(c->text, c->len, &c->scan);
+	/* without them the kernel's BTF is asked (parsed) */
+	if (!err && c->cached &&
+	    (c->scan.records_cnt || c->scan.record_refs_cnt))
+		ember__btf_records_load(&c->cache, &c->prelude, &c->records);
 	if (!err)
-		err = build_vfiles(o, c->text, &c->scan,
+		err = build_vfiles(o, c->text, &c->scan, &c->records,
 				   c->headers ? &c->kh : NULL, &c->vf,
 				   &c->program_h);
 	ember__log_time(o->log, o->log_ctx,
@@ -686,6 +694,7 @@ static void compile_free(struct compile *c)
 	vfiles_free(&c->vf);
 	ember__kernel_headers_free(&c->kh);
 	ember__source_scan_free(&c->scan);
+	ember__btf_records_free(&c->records);
 }
 
 /* As BCC: the license is the program's to state, in its text. */

@@ -211,6 +211,62 @@ bool ember__btf_has_record(const char *name)
 	return btf && find_composite(btf, name) != NULL;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int ember__btf_record_names(char **names, size_t *len)
+{
+	const struct btf *btf = ember__vmlinux_btf();
+	const char **v = NULL;
+	size_t cnt = 0, cap = 0, i;
+	__u32 id, n;
+	FILE *out;
+
+	*names = NULL;
+	*len = 0;
+	if (!btf)
+		return ember__error(errno ? errno : ENOENT,
+				    "cannot read kernel BTF %s",
+				    EMBER_VMLINUX_BTF);
+	n = btf__type_cnt(btf);
+	for (id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *name = btf__name_by_offset(btf, t->name_off);
+
+		if ((!btf_is_struct(t) && !btf_is_union(t)) || !name || !*name)
+			continue;
+		if (cnt == cap) {
+			const char **w;
+
+			cap = cap ? cap * 2 : 4096;
+			w = realloc(v, cap * sizeof(*v));
+			if (!w) {
+				free(v);
+				return ember__error(ENOMEM, "out of memory");
+			}
+			v = w;
+		}
+		v[cnt++] = name;
+	}
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), compare_names);
+	out = open_memstream(names, len);
+	for (i = 0; out && i < cnt; i++)
+		if (!i || strcmp(v[i], v[i - 1]))
+			fwrite(v[i], 1, strlen(v[i]) + 1, out);
+	free(v);
+	if (!out || fclose(out)) {
+		if (out)
+			free(*names);
+		*names = NULL;
+		*len = 0;
+		return ember__error(ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 /* A btf_dump printer that can be switched off: types dumped while off
  * count as emitted, so what comes after does not repeat them. */
 struct switched_out {

@@ -24,6 +24,11 @@ int ember__btf_header(const char **text, size_t *len);
 /* Whether the running kernel's BTF has a struct or union of this name. */
 bool ember__btf_has_record(const char *name);
 
+/* The names of the running kernel's structs and unions, sorted, each once,
+ * each followed by a NUL: *names (malloc'd) of *len bytes. 0, or -errno
+ * with ember_errmsg(). */
+int ember__btf_record_names(char **names, size_t *len);
+
 /* Where the kernel publishes the BTF of each loaded module (split on
  * vmlinux's). */
 #define EMBER_MODULE_BTF_DIR "/sys/kernel/btf"
