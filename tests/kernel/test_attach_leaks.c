@@ -27,24 +27,6 @@ static const char prog_text[] =
 	"int on_call(struct pt_regs *ctx) { return 0; }\n"
 	"int on_sample(struct bpf_perf_event_data *ctx) { return 0; }\n";
 
-/* Lines of a tracefs file ("" and missing count as 0). */
-static int tracefs_lines(const char *name)
-{
-	const char *roots[] = { "/sys/kernel/tracing",
-				"/sys/kernel/debug/tracing" };
-	char path[128], *text = NULL;
-	int n = 0;
-
-	for (size_t i = 0; i < 2 && !text; i++) {
-		snprintf(path, sizeof(path), "%s/%s", roots[i], name);
-		text = test_read_file(path, NULL);
-	}
-	for (char *p = text; p && *p; p++)
-		n += *p == '\n';
-	free(text);
-	return n;
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -110,8 +92,8 @@ static void thousand_cycles_leave_nothing(void **state)
 
 	(void)state;
 	assert_true(readlink("/proc/self/exe", self, sizeof(self) - 1) > 0);
-	uprobes = tracefs_lines("uprobe_events");
-	dynamic = tracefs_lines("dynamic_events");
+	uprobes = test_tracefs_lines("uprobe_events");
+	dynamic = test_tracefs_lines("dynamic_events");
 	/* the first cycle opens what stays open for the process's life (the
 	 * compiler's caches, tracefs, the feature checks) */
 	if (one_cycle(err, sizeof(err)))
@@ -124,8 +106,8 @@ static void thousand_cycles_leave_nothing(void **state)
 						    "ember_leak_target", &uo,
 						    NULL),
 			 0);
-	assert_int_equal(tracefs_lines("uprobe_events"), uprobes);
-	assert_int_equal(tracefs_lines("dynamic_events"), dynamic);
+	assert_int_equal(test_tracefs_lines("uprobe_events"), uprobes);
+	assert_int_equal(test_tracefs_lines("dynamic_events"), dynamic);
 	ember_module_free(m);
 
 	t0 = now();
@@ -136,9 +118,9 @@ static void thousand_cycles_leave_nothing(void **state)
 		      cycles, now() - t0, (now() - t0) * 1000 / cycles, fds,
 		      test_count_fds());
 	assert_int_equal(test_count_fds(), fds);
-	assert_int_equal(tracefs_lines("uprobe_events"), uprobes);
-	assert_int_equal(tracefs_lines("dynamic_events"), dynamic);
-	assert_int_equal(tracefs_lines("kprobe_events"), 0);
+	assert_int_equal(test_tracefs_lines("uprobe_events"), uprobes);
+	assert_int_equal(test_tracefs_lines("dynamic_events"), dynamic);
+	assert_int_equal(test_tracefs_lines("kprobe_events"), 0);
 }
 
 int main(void)

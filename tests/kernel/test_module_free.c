@@ -85,24 +85,6 @@ static void *fire(void *arg)
 	return NULL;
 }
 
-/* Lines of a tracefs file ("" and missing count as 0). */
-static int tracefs_lines(const char *name)
-{
-	const char *roots[] = { "/sys/kernel/tracing",
-				"/sys/kernel/debug/tracing" };
-	char path[128], *text = NULL;
-	int n = 0;
-
-	for (size_t i = 0; i < 2 && !text; i++) {
-		snprintf(path, sizeof(path), "%s/%s", roots[i], name);
-		text = test_read_file(path, NULL);
-	}
-	for (char *p = text; p && *p; p++)
-		n += *p == '\n';
-	free(text);
-	return n;
-}
-
 /* The module's ten programs attached, one on each call (kind) */
 static void attach(struct ember_module *m, enum kind kind)
 {
@@ -239,8 +221,8 @@ static void free_stops_every_program(enum kind kind)
 				"}\n",
 				i, i);
 	assert_true(len < sizeof(text));
-	uprobe_events = tracefs_lines("uprobe_events");
-	kprobe_events = tracefs_lines("kprobe_events");
+	uprobe_events = test_tracefs_lines("uprobe_events");
+	kprobe_events = test_tracefs_lines("kprobe_events");
 
 	test_start_compiler();
 	fds = test_count_fds();
@@ -289,8 +271,8 @@ static void free_stops_every_program(enum kind kind)
 	assert_int_equal(anon_fds("perf_event"), 0);
 	assert_int_equal(anon_fds("bpf_link"), 0);
 	assert_int_equal(test_count_fds(), fds);
-	assert_int_equal(tracefs_lines("uprobe_events"), uprobe_events);
-	assert_int_equal(tracefs_lines("kprobe_events"), kprobe_events);
+	assert_int_equal(test_tracefs_lines("uprobe_events"), uprobe_events);
+	assert_int_equal(test_tracefs_lines("kprobe_events"), kprobe_events);
 	/* the releasing process, if any, is gone soon */
 	for (t0 = test_now(); releasers(0) && test_now() - t0 < 10;)
 		usleep(20 * 1000);

@@ -87,24 +87,6 @@ static int shell(const char *fmt, ...)
 	return system(cmd);
 }
 
-/* Lines of a tracefs file ("" and missing count as 0). */
-static int tracefs_lines(const char *name)
-{
-	const char *roots[] = { "/sys/kernel/tracing",
-				"/sys/kernel/debug/tracing" };
-	char path[128], *text = NULL;
-	int n = 0;
-
-	for (size_t i = 0; i < 2 && !text; i++) {
-		snprintf(path, sizeof(path), "%s/%s", roots[i], name);
-		text = test_read_file(path, NULL);
-	}
-	for (char *p = text; p && *p; p++)
-		n += *p == '\n';
-	free(text);
-	return n;
-}
-
 /* Output lines of a command (tc filter show ...). */
 static int command_lines(const char *cmd)
 {
@@ -308,8 +290,8 @@ static void sigkill_leaves_nothing(void **state)
 	/* tracepoint, uprobe, USDT and perf event links (5.15) */
 	bool perf_links = kernel_at_least(5, 15);
 	size_t min_links;
-	int uprobes = tracefs_lines("uprobe_events");
-	int dynamic = tracefs_lines("dynamic_events");
+	int uprobes = test_tracefs_lines("uprobe_events");
+	int dynamic = test_tracefs_lines("dynamic_events");
 	uint32_t ids[NAMES_CNT];
 	struct net_state before, live, after;
 	char msg[512] = { 0 };
@@ -395,8 +377,8 @@ static void sigkill_leaves_nothing(void **state)
 	assert_int_equal(after.tcx, before.tcx);
 	assert_int_equal(after.cgroup, before.cgroup);
 	assert_int_equal(after.tc_filters, before.tc_filters);
-	assert_int_equal(tracefs_lines("uprobe_events"), uprobes);
-	assert_int_equal(tracefs_lines("dynamic_events"), dynamic);
+	assert_int_equal(test_tracefs_lines("uprobe_events"), uprobes);
+	assert_int_equal(test_tracefs_lines("dynamic_events"), dynamic);
 }
 
 int main(void)

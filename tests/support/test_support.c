@@ -335,3 +335,20 @@ void test_start_compiler(void)
 	}
 	ember_module_free(m);
 }
+
+int test_tracefs_lines(const char *name)
+{
+	const char *roots[] = { "/sys/kernel/tracing",
+				"/sys/kernel/debug/tracing" };
+	char path[128], *text = NULL;
+	int n = 0;
+
+	for (size_t i = 0; i < 2 && !text; i++) {
+		snprintf(path, sizeof(path), "%s/%s", roots[i], name);
+		text = test_read_file(path, NULL);
+	}
+	for (char *p = text; p && *p; p++)
+		n += *p == '\n';
+	free(text);
+	return n;
+}

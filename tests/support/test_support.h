@@ -17,6 +17,9 @@ void test_require_root(void);
 void test_skip(const char *why) __attribute__((noreturn));
 /* Read a whole file into a NUL-terminated heap buffer; NULL on error. */
 char *test_read_file(const char *path, size_t *len);
+/* Lines of the tracefs file name under /sys/kernel/tracing (or the debugfs
+ * mount); "" and a missing file count as 0. */
+int test_tracefs_lines(const char *name);
 /* rm -rf path (symbolic links are removed, not followed). */
 void test_remove_tree(const char *path);
 /* Count the open file descriptors of this process. */
