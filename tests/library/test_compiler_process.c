@@ -234,9 +234,9 @@ static void crash_fails_that_compile_only(void **state)
 	assert_int_equal(pthread_create(&t, NULL, compile_thread, &a), 0);
 	copy = wait_copy(getpid(), &server);
 	assert_true(copy > 0);
-	/* SIGILL: a sanitizer build handles SIGSEGV itself (and exits). To
-	 * the main thread: libclang parses on a thread of its own, under a
-	 * crash recovery that turns a SIGILL there into a failed parse. */
+	/* SIGILL: a sanitizer build handles SIGSEGV itself (and exits). The
+	 * copy parses on its main thread without libclang's crash recovery
+	 * (compiler_server.c): the copy dies. */
 	syscall(SYS_tgkill, copy, copy, SIGILL);
 	pthread_join(t, NULL);
 	assert_int_not_equal(a.err, 0);

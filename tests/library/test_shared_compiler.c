@@ -586,9 +586,9 @@ static void killed_host_takes_its_compile(void **state)
 		usleep(10000);
 
 	host_pid = host_waiting(server, &copy);
-	/* SIGILL: a sanitizer build handles SIGSEGV itself (and exits). To
-	 * the main thread: libclang parses on a thread of its own, under a
-	 * crash recovery that turns a SIGILL there into a failed parse. */
+	/* SIGILL: a sanitizer build handles SIGSEGV itself (and exits). The
+	 * copy parses on its main thread without libclang's crash recovery
+	 * (compiler_server.c): the copy dies. */
 	syscall(SYS_tgkill, copy, copy, SIGILL);
 	assert_int_equal(host_wait(host_pid), HOST_CRASHED);
 	assert_int_equal(server_pid(), server);
