@@ -70,6 +70,7 @@ static const char *const libc_wrapped[][2] = {
 struct vfiles {
 	struct ember_virtual_file *v;
 	size_t cnt, cap;
+	size_t embedded; /* v[0, embedded): the embedded prelude headers */
 	char **owned; /* strings to free */
 	size_t owned_cnt;
 };
@@ -312,6 +313,7 @@ static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 		if (err)
 			return err;
 	}
+	f->embedded = f->cnt;
 	for (i = 0; i < sizeof(libc_wrapped) / sizeof(libc_wrapped[0]); i++) {
 		err = vfile_add(f, libc_wrapped[i][0], libc_wrapped[i][1],
 				strlen(libc_wrapped[i][1]));
@@ -660,6 +662,10 @@ static int run_compiler(struct compile *c)
 	if (!f)
 		return ember__error(ENOMEM, "out of memory");
 	make_job(c, &j);
+	/* the compiler has the embedded headers (compile_job.h) */
+	j.files += c->vf.embedded;
+	j.files_cnt -= c->vf.embedded;
+	j.compiler_headers = true;
 	ember__compile_job_pack(&j, f);
 	if (fclose(f)) {
 		free(body);

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JOB_MAGIC 0x454d424a /* "EMBJ" */
+/* "EMBK": the second layout (compiler_headers) */
+#define JOB_MAGIC 0x4b424d45
 #define NO_STRING UINT64_MAX
 /* More than any compile has; a bound for counts read from bytes. */
 #define ITEMS_MAX (1u << 20)
@@ -53,6 +54,7 @@ void ember__compile_job_pack(const struct ember_compile_job *job, FILE *f)
 	put_u64(f, job->headers);
 	ember__strings_pack(job->kh_args, job->kh_args_cnt, f);
 	put_str(f, job->host_triple);
+	put_u64(f, job->compiler_headers);
 	put_u64(f, job->files_cnt);
 	for (size_t i = 0; i < job->files_cnt; i++) {
 		put_str(f, job->files[i].path);
@@ -124,12 +126,46 @@ int ember__strings_unpack(const char *buf, size_t len, const char ***out,
 	return -EINVAL;
 }
 
+/* The embedded headers under the virtual include dir, as the host names
+ * them (compile.c), into files[0, embedded_count()): 0 or -ENOMEM. */
+static int add_embedded(struct ember_compile_job_store *store,
+			struct ember_virtual_file *files)
+{
+	static const char dir[] = EMBER_VIRTUAL_INCLUDE_DIR "/";
+	const struct ember_virtual_file *e;
+	size_t size = 0;
+	char *p;
+
+	for (e = ember__embedded_headers; e->path; e++)
+		size += sizeof(dir) + strlen(e->path);
+	p = store->paths = malloc(size ? size : 1);
+	if (!p)
+		return -ENOMEM;
+	for (e = ember__embedded_headers; e->path; e++) {
+		*files++ = (struct ember_virtual_file){ p, e->text, e->len };
+		p = stpcpy(stpcpy(p, dir), e->path) + 1;
+	}
+	return 0;
+}
+
+static size_t embedded_count(void)
+{
+	const struct ember_virtual_file *e;
+	size_t cnt = 0;
+
+	for (e = ember__embedded_headers; e->path; e++)
+		cnt++;
+	return cnt;
+}
+
 int ember__compile_job_unpack(const char *buf, size_t len,
 			      struct ember_compile_job_store *store)
 {
 	struct ember_byte_reader r = { buf, buf + len, false };
 	struct ember_compile_job *j = &store->job;
 	const char **kh = NULL;
+	size_t first = 0;
+	bool own;
 	uint64_t n;
 
 	memset(store, 0, sizeof(*store));
@@ -143,10 +179,17 @@ int ember__compile_job_unpack(const char *buf, size_t len,
 	kh = get_strings(&r, &j->kh_args_cnt);
 	j->kh_args = kh;
 	j->host_triple = get_str(&r);
+	own = ember__take_u64(&r) != 0;
 	n = ember__take_u64(&r);
+	if (own)
+		first = embedded_count();
 	if (!r.bad && n <= ITEMS_MAX)
-		store->files = calloc(n + 1, sizeof(*store->files));
-	for (size_t i = 0; store->files && i < n && !r.bad; i++) {
+		store->files = calloc(first + n + 1, sizeof(*store->files));
+	if (store->files && own && add_embedded(store, store->files)) {
+		free(store->files);
+		store->files = NULL;
+	}
+	for (size_t i = first; store->files && i < first + n && !r.bad; i++) {
 		struct ember_virtual_file *v = &store->files[i];
 
 		v->path = get_str(&r);
@@ -157,7 +200,7 @@ int ember__compile_job_unpack(const char *buf, size_t len,
 			j->program_h = v->text;
 	}
 	j->files = store->files;
-	j->files_cnt = n;
+	j->files_cnt = first + n;
 	if (r.bad || !store->files || r.p != r.end || !j->name || !j->text ||
 	    !j->program_h) {
 		free(kh);
@@ -174,5 +217,6 @@ void ember__compile_job_release(struct ember_compile_job_store *store)
 	free(store->strings);
 	free(store->kh_strings);
 	free(store->files);
+	free(store->paths);
 	memset(store, 0, sizeof(*store));
 }

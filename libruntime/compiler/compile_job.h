@@ -29,6 +29,12 @@ struct ember_compile_job {
 	/* served from memory; ember/program.h among them */
 	const struct ember_virtual_file *files;
 	size_t files_cnt;
+	/* files lacks the embedded prelude headers (virtual_files.h): the
+	 * compiler serves its own, which its precompiled prelude was built
+	 * from (its build-id is in every cache key). Set by the host so that
+	 * ~310 kB do not cross with every compile; after unpacking, files
+	 * holds them again and this is false. */
+	bool compiler_headers;
 	const char *program_h;
 	/* the precompiled prelude for clang (/proc/self/fd/N), or NULL; with
 	 * it the kernel types text it was built from (prelude_pch.h), served
@@ -47,6 +53,7 @@ struct ember_compile_job_store {
 	const char **strings; /* cflags */
 	const char **kh_strings; /* kh_args */
 	struct ember_virtual_file *files;
+	char *paths; /* of the compiler's embedded headers */
 };
 
 /*
