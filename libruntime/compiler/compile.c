@@ -16,6 +16,7 @@
 #include "compiler/include_check.h"
 #include "compiler/compile_job.h"
 #include "compiler/compiler_client.h"
+#include "compiler/kernel_config_record.h"
 #include "compiler/kernel_headers.h"
 #include "compiler/object_cache.h"
 #include "compiler/prelude_pch.h"
@@ -204,11 +205,11 @@ static void error_at_offset(const char *name, const char *text, size_t off)
  * inflates its own compressed copy of a header it serves from memory
  * whenever it looks at a location in it.
  */
-static int add_kernel_types(struct vfiles *f, bool with_pch)
+static int add_kernel_types(struct vfiles *f, bool with_pch,
+			    const struct ember_kernel_config_record *config)
 {
-	const char *text, *source;
+	const char *text;
 	size_t len;
-	bool found;
 	int err = 0;
 
 	if (!with_pch) {
@@ -216,9 +217,9 @@ static int add_kernel_types(struct vfiles *f, bool with_pch)
 		if (!err)
 			err = vfile_add(f, "ember/kernel_types.h", text, len);
 	}
-	if (!err)
-		err = ember__kernel_config_header(&text, &len, &found, &source);
-	return err ?: vfile_add(f, "ember/kernel_config.h", text, len);
+	return err
+		       ?: vfile_add(f, "ember/kernel_config.h", config->text,
+				    config->len);
 }
 
 /* The digest of everything the object depends on: the object cache's key. */
@@ -440,22 +441,34 @@ program_h:
 
 /* Without the kernel's config every CONFIG_* test takes the "not set"
  * branch: say so rather than compile it silently. */
-static void warn_without_config(const struct ember_compile_opts *o)
+static void warn_without_config(const struct ember_compile_opts *o,
+				const struct ember_kernel_config_record *config)
 {
-	const char *text, *source;
-	size_t len;
-	bool found;
 	char *m = NULL;
 
-	if (!o->log ||
-	    ember__kernel_config_header(&text, &len, &found, &source) || found)
+	if (!o->log || config->found)
 		return;
 	if (asprintf(&m,
 		     "no kernel config found (%s): CONFIG_* are undefined "
 		     "and IS_ENABLED() is 0",
-		     source) >= 0)
+		     config->source) >= 0)
 		o->log(EMBER_LOG_WARN, m, o->log_ctx);
 	free(m);
+}
+
+/* The kernel config header: from the cache when it may be used. */
+static int kernel_config(bool cached, const struct ember_cache *cache,
+			 const struct ember_digest *prelude,
+			 struct ember_kernel_config_record *r)
+{
+	int err;
+
+	if (cached)
+		return ember__kernel_config_record_load(cache, prelude, r);
+	memset(r, 0, sizeof(*r));
+	err = ember__kernel_config_header(&r->text, &r->len, &r->found,
+					  &r->source);
+	return err ? ember__error(ENOMEM, "out of memory") : 0;
 }
 
 /*
@@ -483,6 +496,7 @@ struct compile {
 	bool hit;
 	/* load_prelude */
 	struct ember_pch pch;
+	struct ember_kernel_config_record config;
 	/* run_compiler: the compiler's result, for hand_over */
 	char *reply;
 	size_t reply_len;
@@ -565,8 +579,11 @@ static int load_prelude(struct compile *c)
 	}
 	if (c->headers)
 		return 0;
-	err = add_kernel_types(&c->vf, c->pch.fd >= 0);
-	warn_without_config(o);
+	err = kernel_config(c->cached, &c->cache, &c->prelude, &c->config);
+	if (err)
+		return err;
+	err = add_kernel_types(&c->vf, c->pch.fd >= 0, &c->config);
+	warn_without_config(o, &c->config);
 	if (err == -ENOMEM)
 		ember__error(ENOMEM, "out of memory");
 	return err;
@@ -696,6 +713,7 @@ static void compile_free(struct compile *c)
 {
 	free(c->reply);
 	ember__prelude_pch_close(&c->pch);
+	ember__kernel_config_record_free(&c->config);
 	ember__cache_close(&c->cache);
 	vfiles_free(&c->vf);
 	ember__kernel_headers_free(&c->kh);
