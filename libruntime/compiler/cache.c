@@ -397,6 +397,7 @@ void ember__cache_prune(const struct ember_cache *c, const char *prefix,
 	size_t n = 0, cap = 0, i, pl = strlen(prefix), sl = strlen(suffix);
 	time_t now = time(NULL);
 	struct dirent *e;
+	struct stat st;
 	DIR *d;
 	int fd;
 
@@ -409,14 +410,14 @@ void ember__cache_prune(const struct ember_cache *c, const char *prefix,
 			close(fd);
 		return;
 	}
+	/* Names only: a store runs this, and one stat per entry of a full
+	 * cache cost more than the store itself. */
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
-		struct stat st;
 
-		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW))
-			continue;
 		if (!strncmp(e->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX))) {
-			if (now - st.st_mtime >= TEMP_STALE_SECONDS)
+			if (!fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+			    now - st.st_mtime >= TEMP_STALE_SECONDS)
 				unlinkat(fd, e->d_name, 0);
 			continue;
 		}
@@ -433,10 +434,16 @@ void ember__cache_prune(const struct ember_cache *c, const char *prefix,
 				break;
 			files = v;
 		}
-		strcpy(files[n].name, e->d_name);
-		files[n++].mtime = st.st_mtim;
+		strcpy(files[n++].name, e->d_name);
 	}
 	if (n > keep) {
+		/* the ones gone since are kept out of the count */
+		for (i = 0; i < n;)
+			if (fstatat(fd, files[i].name, &st,
+				    AT_SYMLINK_NOFOLLOW))
+				files[i] = files[--n];
+			else
+				files[i++].mtime = st.st_mtim;
 		qsort(files, n, sizeof(files[0]), newest_first);
 		for (i = keep; i < n; i++)
 			unlinkat(fd, files[i].name, 0);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -627,6 +628,61 @@ static void location_and_mode(void **state)
 	drop_cache(dir);
 }
 
+/* A file name with its modification time set seconds ago. */
+static void aged_file(const char *dir, const char *name, long seconds)
+{
+	char path[512];
+	struct timespec t[2];
+	int fd;
+
+	path_of(path, sizeof(path), dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= seconds;
+	t[1] = t[0];
+	assert_int_equal(futimens(fd, t), 0);
+	close(fd);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char path[512];
+
+	path_of(path, sizeof(path), dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* Pruning keeps the newest entries of the kind, others' and fresh
+ * temporary files; it removes a crashed writer's old temporary files. */
+static void prune_keeps_newest(void **state)
+{
+	char *dir = fresh_cache();
+	struct ember_cache c;
+	char name[64];
+
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "obj-%02d.bin", i);
+		aged_file(dir, name, 100 * (10 - i)); /* obj-09 newest */
+	}
+	aged_file(dir, "other-00.bin", 5000);
+	aged_file(dir, ".tmp-1-0-obj-old.bin", 7200);
+	aged_file(dir, ".tmp-1-1-obj-new.bin", 10);
+	assert_int_equal(ember__cache_open(&c, NULL, NULL), 0);
+	ember__cache_prune(&c, "obj-", ".bin", 4);
+	ember__cache_close(&c);
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "obj-%02d.bin", i);
+		if (exists(dir, name) != (i >= 6))
+			fail_msg("%s: %s", name, i >= 6 ? "removed" : "kept");
+	}
+	assert_true(exists(dir, "other-00.bin"));
+	assert_false(exists(dir, ".tmp-1-0-obj-old.bin"));
+	assert_true(exists(dir, ".tmp-1-1-obj-new.bin"));
+	drop_cache(dir);
+}
+
 static int build_template(void **state)
 {
 	struct ember_compiled c;
@@ -669,6 +725,7 @@ int main(void)
 		cmocka_unit_test(concurrent_writers),
 		cmocka_unit_test(concurrent_first_pch),
 		cmocka_unit_test(location_and_mode),
+		cmocka_unit_test(prune_keeps_newest),
 	};
 
 	return cmocka_run_group_tests(tests, build_template, drop_template);
