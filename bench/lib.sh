@@ -36,8 +36,22 @@ if [ ! -d /sys/kernel/tracing/events ]; then
 fi
 
 work=$(mktemp -d /tmp/ember-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
 export EMBER_CACHE_DIR=$work/cache
+# A compiler of ember's own for every command unless a row says otherwise:
+# the shared compiler (the default) started inside bench_whole_tree's tree
+# would be waited for until it leaves, 30 s later.
+export EMBER_SHARED_COMPILER=0
+
+# stop_shared DIR: stop the shared compiler serving cache directory DIR.
+stop_shared() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/fd/4" 2>/dev/null)" = "$1" ] &&
+			kill "${p#/proc/}" 2>/dev/null
+	done
+	return 0
+}
+trap 'stop_shared "$work/cache"; stop_shared "$work/cold"; rm -rf "$work"' EXIT
 
 # A row: `add TOOL CMD` for each tool (CMD is one string, run through eval;
 # each @NEW@ in it becomes a program text no run has seen: the file

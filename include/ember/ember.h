@@ -98,6 +98,10 @@ struct ember_module_opts {
 	 * x86_64 hosts (arm64 mapped, untested). -ENOENT when dir is no usable
 	 * tree. */
 	const char *kernel_headers;
+	/* true: compile in a compiler process of this process's own, never
+	 * the shared one (see ember_module_compile), as with
+	 * EMBER_SHARED_COMPILER=0 in the environment. */
+	bool private_compiler;
 };
 
 /*
@@ -109,13 +113,19 @@ struct ember_module_opts {
  * -ENOENT (kernel BTF or a tracepoint it names missing), -ENOMEM.
  *
  * New text is compiled in ember-compiler, a process the library starts on
- * the first compile and stops with the caller's process (or 30 s after the
- * last compile). With EMBER_SHARED_COMPILER=1 in the environment, processes
- * of one user, credentials and namespaces share one instead, found in (or
- * started in) the cache directory; it outlives the process that started
- * it by up to 30 s after the last compile, which saves each later process
- * the compiler's start (about 20 ms and 70 MB). Where it cannot be used,
- * the process starts its own as without the variable.
+ * the first compile. By default processes of one user, credentials and
+ * namespaces share one (the shared compiler), found in or started in the
+ * cache directory as ember-compiler-BUILDID.sock: a later process saves the
+ * compiler's start (about 20 ms and 70 MB). It is no child of the caller
+ * (no SIGCHLD, nothing for wait()), holds none of its descriptors, runs in
+ * its own session in /, and leaves 30 s after the last compile of any
+ * process. Where it cannot be used (another user or world, a cache
+ * directory that cannot be used or holds no sockets), the process starts
+ * a compiler of its own, as with EMBER_SHARED_COMPILER=0 in the
+ * environment or opts->private_compiler: that one is the caller's child
+ * (it sends no SIGCHLD either), stops with the caller's process or 30 s
+ * after its last compile, and the library keeps two descriptors for it
+ * (close-on-exec).
  */
 EMBER_API int ember_module_compile(const char *text,
 				   const struct ember_module_opts *opts,

@@ -27,6 +27,7 @@
 #ifndef EMBER_CACHE_H
 #define EMBER_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "compiler/digest.h"
@@ -39,6 +40,9 @@ struct ember_cache {
 	/* Where refused entries are reported (EMBER_LOG_WARN); may be NULL. */
 	ember_log_fn log;
 	void *log_ctx;
+	/* A PCH built for this compile is built by a compiler of this
+	 * process's own (ember_module_opts.private_compiler). */
+	bool private_compiler;
 };
 
 /* Magic numbers of the entry kinds (8 bytes each). */

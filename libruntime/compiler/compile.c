@@ -249,6 +249,7 @@ static bool open_cache(const struct ember_compile_opts *o,
 {
 	int err = ember__cache_open(cache, o->log, o->log_ctx);
 
+	cache->private_compiler = o->private_compiler;
 	if (!err)
 		err = ember__prelude_digest(cache, ember__clang_common_args,
 					    ember__clang_common_args_cnt,
@@ -689,8 +690,8 @@ static int run_compiler(struct compile *c)
 		return ember__error(ENOMEM, "out of memory");
 	}
 	err = ember__compiler_request(
-		c->o->name, EMBER_COMPILER_TRANSLATE, body, len,
-		(const int[]){ c->pch.fd, c->pch.types_fd },
+		c->o->name, EMBER_COMPILER_TRANSLATE, c->o->private_compiler,
+		body, len, (const int[]){ c->pch.fd, c->pch.types_fd },
 		c->pch.fd >= 0 ? 2 : 0, c->o->log, c->o->log_ctx, &c->reply,
 		&c->reply_len);
 	free(body);

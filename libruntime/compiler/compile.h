@@ -21,6 +21,7 @@ struct ember_compile_opts {
 	const char *kernel_headers;
 	ember_log_fn log;
 	void *log_ctx;
+	bool private_compiler; /* never the shared compiler (compiler_client.h) */
 	/*
 	 * Stop at the rewritten C (out->obj stays NULL), in this process,
 	 * with this function (ember__translate, translate.h: only a program

@@ -9,13 +9,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,21 +42,32 @@
 #define SHARED_HELLO_SECONDS 5
 #define SHARED_START_SECONDS 30
 
+/* The spawned process's stack until its execve. */
+#define SPAWN_STACK (64 * 1024)
+
 extern char **environ;
 
 /* The descriptors one request passes, at most (socket, cwd, and its own). */
 #define REQUEST_FDS_MAX 4
 
-static struct {
-	pthread_mutex_t lock;
+/* One compiler process as this one uses it. */
+struct compiler {
 	pid_t owner; /* the process that spawned or connected it (a forked
 			host has none) */
 	pid_t pid;
 	int pidfd; /* a private one: to stop and reap it without racing a
 		      pid's reuse; -1 for a shared one (not ours to stop) */
 	int ctl; /* -1: not running */
-	bool private_only; /* the shared compiler could not be used */
-} server = { PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, -1, false };
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct compiler own; /* this process's own (private) one */
+	struct compiler shared;
+	bool shared_refused; /* the shared one could not be used */
+} server = {
+	PTHREAD_MUTEX_INITIALIZER, { 0, 0, -1, -1 }, { 0, 0, -1, -1 }, false
+};
 
 const int ember__compiler_host_limits[8] = {
 	RLIMIT_FSIZE, RLIMIT_DATA,    RLIMIT_STACK, RLIMIT_NOFILE,
@@ -159,24 +171,24 @@ int ember__compiler_build_id(unsigned char *id, size_t size, size_t *len)
 	return 0;
 }
 
-/* Forget the server: stop and reap it if this process started it. */
-static void drop_locked(void)
+/* Forget compiler c: stop and reap it if this process started it. */
+static void drop_locked(struct compiler *c)
 {
-	if (server.ctl >= 0)
-		close(server.ctl);
-	if (server.pidfd >= 0 && server.owner == getpid()) {
+	if (c->ctl >= 0)
+		close(c->ctl);
+	if (c->pidfd >= 0 && c->owner == getpid()) {
 		siginfo_t info;
 
-		syscall(SYS_pidfd_send_signal, server.pidfd, SIGKILL, NULL, 0);
-		while (waitid((idtype_t)P_PIDFD, (id_t)server.pidfd, &info,
+		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+		while (waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &info,
 			      WEXITED) < 0 &&
 		       errno == EINTR)
 			;
 	}
-	if (server.pidfd >= 0)
-		close(server.pidfd);
-	server.ctl = server.pidfd = -1;
-	server.pid = 0;
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->ctl = c->pidfd = -1;
+	c->pid = 0;
 }
 
 /* The compiler's environment: nothing of the host's but these. A host's
@@ -228,21 +240,103 @@ static int wait_readable(int fd, double seconds)
 	}
 }
 
+/* What the spawned process does before it runs the compiler. */
+struct spawn {
+	const char *path;
+	char **argv, **env;
+	int ctl, dir; /* become 3 and (shared) 4 */
+	bool shared;
+	char *exec_stack; /* a shared one's: the top of its own stack */
+	pid_t pid; /* a shared one: the process that runs the compiler */
+	int err; /* why it could not, set by the child */
+};
+
+struct kernel_sigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+/*
+ * The spawned process, sharing this one's memory until its execve (as
+ * posix_spawn's): raw system calls only (no malloc, no sanitizer
+ * interceptor). Standard descriptors on /dev/null (a private one keeps the
+ * host's stderr for its last words), ctl and dir as 3 and 4, no other
+ * descriptor; every signal at its default, none blocked; a shared one in a
+ * session of its own (no terminal's hangup or signals).
+ */
+__attribute__((no_sanitize_address)) static int spawn_exec(void *arg)
+{
+	struct spawn *s = arg;
+	struct kernel_sigaction dfl = { 0 };
+	uint64_t none = 0;
+	long nul, r;
+	int last = s->shared ? 4 : 3;
+
+	r = syscall(SYS_dup2, s->ctl, 3);
+	if (r >= 0 && s->shared)
+		r = syscall(SYS_dup2, s->dir, 4);
+	nul = r < 0 ? r : syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
+	for (int fd = 0; nul >= 0 && r >= 0 && fd <= (s->shared ? 2 : 1); fd++)
+		if (fd != nul)
+			r = syscall(SYS_dup2, nul, fd);
+	if (r >= 0 && nul >= 0 &&
+	    syscall(SYS_close_range, last + 1, ~0u, 0) < 0)
+		for (int fd = last + 1; fd < 65536; fd++)
+			syscall(SYS_close, fd);
+	for (int sig = 1; r >= 0 && nul >= 0 && sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, 8);
+	if (r >= 0 && nul >= 0 && s->shared)
+		r = syscall(SYS_setsid);
+	if (r >= 0 && nul >= 0) {
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+		syscall(SYS_execve, s->path, s->argv, s->env);
+	}
+	/* syscall() failed with errno set in the (shared) errno of the
+	 * thread that waits for this one */
+	s->err = errno ? errno : EIO;
+	syscall(SYS_exit, 127);
+	return 0;
+}
+
+/*
+ * A shared one: this process (exit signal 0: no SIGCHLD, and never seen by
+ * wait() or waitpid(-1), only by __WALL or __WCLONE) spawns the process
+ * that runs the compiler and exits, so that the compiler is no child of
+ * the host (an exec'd child is: the kernel gives it SIGCHLD back).
+ */
+__attribute__((no_sanitize_address)) static int spawn_detached(void *arg)
+{
+	struct spawn *s = arg;
+
+	s->pid = clone(spawn_exec, s->exec_stack, CLONE_VM | CLONE_VFORK, s);
+	if (s->pid < 0)
+		s->err = errno ? errno : EIO;
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
 /*
  * Start the compiler: a private one on a socket pair (shared NULL), or the
- * shared one, told to listen as shared (.sock) in dirfd; it leaves the
- * process that started it, which returns once it listens.
+ * shared one, told to listen as shared (.sock) in dirfd, which returns once
+ * it listens. Spawned as by posix_spawn; a shared one by a process of ours
+ * that exits at once (spawn_detached): the host gets no SIGCHLD, its
+ * wait() and waitpid(-1) see nothing, the compiler is not its child.
  */
-static int spawn_locked(const char *shared, int dirfd)
+static int spawn_locked(struct compiler *c, const char *shared, int dirfd)
 {
 	char path[PATH_MAX], mode[] = "--shared", ready;
 	char *argv[] = { path, shared ? mode : NULL, (char *)shared, NULL };
 	char *env[PASSED_ENV_CNT + 1];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none;
-	int sv[2], fd, dfd = -1, err, status;
-	pid_t pid;
+	struct spawn s = {
+		path, argv, env, -1, -1, shared != NULL, NULL, 0, 0
+	};
+	sigset_t all, old;
+	int sv[2], err, status, saved;
+	void *stack;
+	pid_t pid = -1;
 
 	err = compiler_path(path, sizeof(path));
 	if (err)
@@ -252,38 +346,48 @@ static int spawn_locked(const char *shared, int dirfd)
 				    strerror(errno));
 	/* above the descriptors it gets: a dup2 onto itself would keep
 	 * close-on-exec, one onto the other's number would lose it */
-	fd = fcntl(sv[1], F_DUPFD_CLOEXEC, 5);
-	if (fd >= 0 && shared)
-		dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 5);
-	err = fd < 0 || (shared && dfd < 0) ? errno : 0;
+	s.ctl = fcntl(sv[1], F_DUPFD_CLOEXEC, 5);
+	if (s.ctl >= 0 && shared)
+		s.dir = fcntl(dirfd, F_DUPFD_CLOEXEC, 5);
+	err = s.ctl < 0 || (shared && s.dir < 0) ? errno : 0;
 	compiler_env(env);
-	sigemptyset(&none);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	/* a private one's last words go to the host's stderr; a shared one
-	 * outlives it */
-	if (shared)
-		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY,
-						 0);
-	posix_spawn_file_actions_adddup2(&fa, fd, 3);
-	if (shared)
-		posix_spawn_file_actions_adddup2(&fa, dfd, 4);
-	posix_spawn_file_actions_addclosefrom_np(&fa, shared ? 5 : 4);
-	posix_spawnattr_setsigmask(&at, &none);
-	/* a shared one: no terminal's hangup or signals */
-	posix_spawnattr_setflags(&at,
-				 POSIX_SPAWN_SETSIGMASK |
-					 (shared ? POSIX_SPAWN_SETSID : 0));
+	/* two: a shared one's spawn_detached and spawn_exec */
+	stack = err ? MAP_FAILED
+		    : mmap(NULL, 2 * SPAWN_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (!err && stack == MAP_FAILED)
+		err = errno;
+	if (!err) {
+		s.exec_stack = (char *)stack + 2 * SPAWN_STACK;
+		/* no handler of this process runs in the children */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		saved = errno;
+		errno = 0;
+		/* each returns once its child has exec'd or exited */
+		pid = shared ? clone(spawn_detached,
+				     (char *)stack + SPAWN_STACK,
+				     CLONE_VM | CLONE_VFORK, &s)
+			     : clone(spawn_exec, (char *)stack + SPAWN_STACK,
+				     CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
+		err = pid < 0 ? errno : 0;
+		errno = saved;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		munmap(stack, 2 * SPAWN_STACK);
+	}
+	/* spawn_detached has exited: reap it (only __WALL sees it) */
+	while (!err && shared && waitpid(pid, &status, __WALL) < 0 &&
+	       errno == EINTR)
+		;
+	if (!err && s.err && !shared)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
 	if (!err)
-		err = posix_spawn(&pid, path, &fa, &at, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
+		err = s.err;
+	if (s.ctl >= 0)
+		close(s.ctl);
+	if (s.dir >= 0)
+		close(s.dir);
 	close(sv[1]);
 	if (err) {
 		close(sv[0]);
@@ -291,21 +395,20 @@ static int spawn_locked(const char *shared, int dirfd)
 				    path, strerror(err));
 	}
 	if (!shared) {
-		server.owner = getpid();
-		server.pid = pid;
-		server.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		server.ctl = sv[0];
+		c->owner = getpid();
+		c->pid = pid;
+		c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		c->ctl = sv[0];
 		return 0;
 	}
-	/* the one spawned forks the server and exits: reap it */
+	/* it forks the server (no session leader: it never gets a
+	 * terminal), which says when it listens, and exits */
 	err = wait_readable(sv[0], SHARED_START_SECONDS) > 0 &&
 			      recv(sv[0], &ready, 1, 0) == 1
 		      ? 0
 		      : ember__error(EIO, "the shared compiler did not start");
-	if (err)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (err && s.pid > 0)
+		kill(s.pid, SIGKILL);
 	close(sv[0]);
 	return err;
 }
@@ -316,7 +419,8 @@ static int spawn_locked(const char *shared, int dirfd)
  * message) when nothing listens there; another -errno with ember_errmsg()
  * when what listens may not be used.
  */
-static int shared_connect(int dirfd, const char *base, int *out)
+static int shared_connect(int dirfd, const char *base, int *out,
+			  pid_t *server_pid)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	char why[128], hello[sizeof(EMBER_COMPILER_HELLO) + 128];
@@ -367,13 +471,13 @@ static int shared_connect(int dirfd, const char *base, int *out)
 		close(fd);
 		return err ?: ember__error(errno, "fcntl: %s", strerror(errno));
 	}
-	server.pid = pid;
+	*server_pid = pid;
 	*out = fd;
 	return 0;
 }
 
 /* Connect to the shared compiler, starting it if none listens. */
-static int shared_start_locked(void)
+static int shared_start_locked(struct compiler *c)
 {
 	struct ember_cache cache;
 	unsigned char id[64];
@@ -390,7 +494,7 @@ static int shared_start_locked(void)
 	for (size_t k = 0; k < id_len && k < 20; k++)
 		i += (size_t)snprintf(base + i, sizeof(base) - i, "%02x",
 				      id[k]);
-	err = shared_connect(cache.dirfd, base, &fd);
+	err = shared_connect(cache.dirfd, base, &fd, &c->pid);
 	if (err != -ENOENT && err != -ECONNREFUSED)
 		goto out;
 	/* none listens: one host starts it, the others wait and use it */
@@ -406,14 +510,14 @@ static int shared_start_locked(void)
 		goto out;
 	while (flock(lk, LOCK_EX) < 0 && errno == EINTR)
 		;
-	err = shared_connect(cache.dirfd, base, &fd);
+	err = shared_connect(cache.dirfd, base, &fd, &c->pid);
 	if (err == -ENOENT || err == -ECONNREFUSED) {
 		/* no listener: stale (its server was killed), or none */
 		snprintf(name, sizeof(name), "%s.sock", base);
 		unlinkat(cache.dirfd, name, 0);
-		err = spawn_locked(base, cache.dirfd);
+		err = spawn_locked(c, base, cache.dirfd);
 		if (!err)
-			err = shared_connect(cache.dirfd, base, &fd);
+			err = shared_connect(cache.dirfd, base, &fd, &c->pid);
 		if (err == -ENOENT || err == -ECONNREFUSED)
 			err = ember__error(-err, "the shared compiler started "
 						 "but does not listen");
@@ -421,37 +525,48 @@ static int shared_start_locked(void)
 	close(lk);
 out:
 	if (!err) {
-		server.owner = getpid();
-		server.pidfd = -1;
-		server.ctl = fd;
+		c->owner = getpid();
+		c->pidfd = -1;
+		c->ctl = fd;
 	}
 	ember__cache_close(&cache);
 	return err;
 }
 
-static int start_locked(ember_log_fn log, void *log_ctx)
+/*
+ * The compiler a request goes to, started if it is not running: the shared
+ * one unless own (a compiler of this process's own: the caller's option, or
+ * EMBER_SHARED_COMPILER=0) or it cannot be used here.
+ */
+static int start_locked(bool own, ember_log_fn log, void *log_ctx,
+			struct compiler **out)
 {
 	const char *env = secure_getenv("EMBER_SHARED_COMPILER");
 	char *m = NULL;
+	int err;
 
-	if (env && !strcmp(env, "1") && !server.private_only) {
-		int err = shared_start_locked();
-
+	if (!own && !(env && !strcmp(env, "0")) && !server.shared_refused) {
+		*out = &server.shared;
+		if (server.shared.ctl >= 0)
+			return 0;
+		err = shared_start_locked(&server.shared);
 		if (!err)
 			return 0;
-		/* once for this process: it keeps a compiler of its own */
-		server.private_only = true;
-		/* another world's compiler is normal (a container); something
+		/* once for this process: it keeps a compiler of its own.
+		 * Normal where it serves none of this world (a container, a
+		 * cache directory on a file system without sockets); something
 		 * else listening in its place is not */
+		server.shared_refused = true;
 		if (log && asprintf(&m,
 				    "not using the shared compiler: %s; "
 				    "starting one of this process's own",
 				    ember_errmsg()) >= 0)
-			log(err == -EPERM ? EMBER_LOG_INFO : EMBER_LOG_WARN, m,
-			    log_ctx);
+			log(err == -EPROTO ? EMBER_LOG_WARN : EMBER_LOG_DEBUG,
+			    m, log_ctx);
 		free(m);
 	}
-	return spawn_locked(NULL, -1);
+	*out = &server.own;
+	return server.own.ctl >= 0 ? 0 : spawn_locked(&server.own, NULL, -1);
 }
 
 /* What of this process the copy takes: its umask (from /proc: umask()
@@ -472,6 +587,10 @@ static void host_state(struct ember_compiler_host_state *h)
 	p = strstr(buf, "\nUmask:");
 	if (p)
 		h->umask = (uint32_t)strtoul(p + 7, NULL, 8) & 0777;
+	errno = 0;
+	h->nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		h->nice = 0;
 	for (size_t i = 0; i < 8; i++) {
 		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 
@@ -484,8 +603,9 @@ static void host_state(struct ember_compiler_host_state *h)
 
 /* The request's first message, with its descriptors; the server is started
  * (again, once, if it went away). */
-static int send_request(enum ember_compiler_request kind, ember_log_fn log,
-			void *log_ctx, const int *fds, size_t cnt)
+static int send_request(enum ember_compiler_request kind, bool own,
+			ember_log_fn log, void *log_ctx, const int *fds,
+			size_t cnt)
 {
 	struct ember_compiler_host_state h;
 	char payload[512];
@@ -499,6 +619,7 @@ static int send_request(enum ember_compiler_request kind, ember_log_fn log,
 			     .msg_control = u.buf,
 			     .msg_controllen = CMSG_SPACE(cnt * sizeof(int)) };
 	struct cmsghdr *cm;
+	struct compiler *c;
 	int err = 0;
 
 	host_state(&h);
@@ -519,17 +640,19 @@ static int send_request(enum ember_compiler_request kind, ember_log_fn log,
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&server.lock);
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (server.ctl >= 0 && server.owner != getpid())
-			drop_locked(); /* the parent's, in a forked host */
-		if (server.ctl < 0 && (err = start_locked(log, log_ctx)))
+		/* the parent's, in a forked host */
+		if (server.own.ctl >= 0 && server.own.owner != getpid())
+			drop_locked(&server.own);
+		if (server.shared.ctl >= 0 && server.shared.owner != getpid())
+			drop_locked(&server.shared);
+		err = start_locked(own, log, log_ctx, &c);
+		if (err)
 			break;
-		if (sendmsg(server.ctl, &mh, MSG_NOSIGNAL) >= 0) {
-			err = 0;
+		if (sendmsg(c->ctl, &mh, MSG_NOSIGNAL) >= 0)
 			break;
-		}
 		err = ember__error(errno, "cannot reach the compiler: %s",
 				   strerror(errno));
-		drop_locked();
+		drop_locked(c);
 	}
 	pthread_mutex_unlock(&server.lock);
 	return err;
@@ -538,7 +661,7 @@ static int send_request(enum ember_compiler_request kind, ember_log_fn log,
 /* One attempt; *untaken when the server closed the request unseen (it
  * left, idle, as the request came). */
 static int request_once(const char *name, enum ember_compiler_request kind,
-			const char *body, size_t len, const int *fds,
+			bool own, const char *body, size_t len, const int *fds,
 			size_t fds_cnt, ember_log_fn log, void *log_ctx,
 			char **reply, size_t *reply_len, bool *untaken)
 {
@@ -559,9 +682,10 @@ static int request_once(const char *name, enum ember_compiler_request kind,
 	if (all[1] < 0)
 		all[1] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	memcpy(all + 2, fds, fds_cnt * sizeof(int));
-	err = all[1] < 0 ? ember__error(errno, "%s: cannot compile: %s", name,
-					strerror(errno))
-			 : send_request(kind, log, log_ctx, all, fds_cnt + 2);
+	err = all[1] < 0
+		      ? ember__error(errno, "%s: cannot compile: %s", name,
+				     strerror(errno))
+		      : send_request(kind, own, log, log_ctx, all, fds_cnt + 2);
 	close(req[1]);
 	if (all[1] >= 0)
 		close(all[1]);
@@ -584,9 +708,9 @@ static int request_once(const char *name, enum ember_compiler_request kind,
 }
 
 int ember__compiler_request(const char *name, enum ember_compiler_request kind,
-			    const char *body, size_t len, const int *fds,
-			    size_t fds_cnt, ember_log_fn log, void *log_ctx,
-			    char **reply, size_t *reply_len)
+			    bool own, const char *body, size_t len,
+			    const int *fds, size_t fds_cnt, ember_log_fn log,
+			    void *log_ctx, char **reply, size_t *reply_len)
 {
 	bool untaken;
 	int err;
@@ -595,11 +719,11 @@ int ember__compiler_request(const char *name, enum ember_compiler_request kind,
 	*reply_len = 0;
 	if (fds_cnt + 2 > REQUEST_FDS_MAX)
 		return ember__error(EINVAL, "too many descriptors");
-	err = request_once(name, kind, body, len, fds, fds_cnt, log, log_ctx,
-			   reply, reply_len, &untaken);
+	err = request_once(name, kind, own, body, len, fds, fds_cnt, log,
+			   log_ctx, reply, reply_len, &untaken);
 	if (untaken)
-		err = request_once(name, kind, body, len, fds, fds_cnt, log,
-				   log_ctx, reply, reply_len, &untaken);
+		err = request_once(name, kind, own, body, len, fds, fds_cnt,
+				   log, log_ctx, reply, reply_len, &untaken);
 	return err;
 }
 

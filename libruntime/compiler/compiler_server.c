@@ -196,6 +196,9 @@ static void heap_prepare(void)
 static void take_host_state(const struct ember_compiler_host_state *h)
 {
 	umask((mode_t)(h->umask & 0777));
+	/* a nicer host's compile is as nice (a less nice one's only where
+	 * this process may) */
+	setpriority(PRIO_PROCESS, 0, h->nice);
 	for (size_t i = 0; i < 8; i++) {
 		int res = ember__compiler_host_limits[i];
 		struct rlimit rl = { (rlim_t)h->limits[i].cur,
@@ -462,6 +465,19 @@ static int become_shared(const char *name)
 	/* not the first host's directory: it may want to unmount it */
 	if (chdir("/"))
 		return 1;
+	/* each copy takes its own host's limits and priority: those of the
+	 * host that started this one must not bound them */
+	for (int res = 0; res < RLIM_NLIMITS; res++) {
+		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if (res == RLIMIT_STACK ||
+		    !setrlimit((__rlimit_resource_t)res, &rl) ||
+		    getrlimit((__rlimit_resource_t)res, &rl))
+			continue;
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit((__rlimit_resource_t)res, &rl);
+	}
+	setpriority(PRIO_PROCESS, 0, 0);
 	n = snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s.sock",
 		     SHARED_DIR_FD, name);
 	listener = socket(AF_UNIX,

@@ -203,10 +203,10 @@ static int build(const struct ember_cache *cache, const char *tmp,
 		free(body);
 		return ember__error(ENOMEM, "out of memory");
 	}
-	err = ember__compiler_request("the precompiled prelude",
-				      EMBER_COMPILER_BUILD_PCH, body, len,
-				      &cache->dirfd, 1, cache->log,
-				      cache->log_ctx, &reply, &reply_len);
+	err = ember__compiler_request(
+		"the precompiled prelude", EMBER_COMPILER_BUILD_PCH,
+		cache->private_compiler, body, len, &cache->dirfd, 1,
+		cache->log, cache->log_ctx, &reply, &reply_len);
 	free(body);
 	free(reply);
 	return err;

@@ -107,6 +107,7 @@ int ember_module_compile(const char *text, const struct ember_module_opts *opts,
 	co.cflags = o.cflags;
 	co.cflags_cnt = o.cflags_cnt;
 	co.kernel_headers = o.kernel_headers;
+	co.private_compiler = o.private_compiler;
 	co.log = o.log;
 	co.log_ctx = o.log_ctx;
 	m = ember__module_alloc(co.name, text, o.debug_flags, o.log, o.log_ctx);

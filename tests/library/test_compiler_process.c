@@ -4,6 +4,8 @@
  * shared library as a host links it: a host maps LLVM never, and starts the
  * compiler only when it compiles; the compiler dies with its host; a crash
  * in a compile is an error for that compile only; threads compile at once.
+ * A compiler of the host's own (EMBER_SHARED_COMPILER=0); the shared one,
+ * the default, in test_shared_compiler.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -322,5 +324,6 @@ int main(void)
 		cmocka_unit_test(compiler_leaves_when_idle),
 	};
 
+	setenv("EMBER_SHARED_COMPILER", "0", 1);
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

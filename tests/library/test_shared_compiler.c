@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * The shared compiler (EMBER_SHARED_COMPILER=1, compiler_client.h), through
- * the shared library as hosts link it: separate host processes compile with
- * one compiler, which a second host does not start again; hosts racing start
+ * The shared compiler (the default, compiler_client.h), through the shared
+ * library as hosts link it: separate host processes compile with one
+ * compiler, which a second host does not start again; hosts racing start
  * one; what listens in the cache directory is used only if it is an
  * ember-compiler of this build, of this user and world, else the host uses
  * a compiler of its own (or fails clearly); each compile has its own
- * host's umask, limits and directory; the shared one leaves when idle; a
- * host killed mid-compile takes its compile with it, a crash is its clear
- * error; without the variable each host keeps its own.
+ * host's umask, limits, priority and directory; the shared one leaves when
+ * idle; a host killed mid-compile takes its compile with it, a crash is its
+ * clear error. What a host sees of it: no child, no SIGCHLD, none of its
+ * descriptors or its directory held (output captured through a pipe ends
+ * with the host); with EMBER_SHARED_COMPILER=0 or the private_compiler
+ * option each host keeps its own.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -158,22 +162,25 @@ static void stop_server(void)
 		unlink(path);
 }
 
-/* Compile new text (or text) here, with the variable if shared. */
+/* Compile new text (or text) here: shared as by default, else with
+ * EMBER_SHARED_COMPILER=0 (or, with host_private_option, the option). */
 /* A host's own flags (in the forked host) */
 static const char *const *host_cflags;
 static size_t host_cflags_cnt;
+static bool host_private_option;
 
 static int host_compile(bool shared, const char *text)
 {
 	EMBER_OPTS(ember_module_opts, o, .name = "prog.c",
-		   .cflags = host_cflags, .cflags_cnt = host_cflags_cnt);
+		   .cflags = host_cflags, .cflags_cnt = host_cflags_cnt,
+		   .private_compiler = host_private_option);
 	struct ember_module *m = NULL;
 	char buf[sizeof(program) + 64];
 
-	if (shared)
-		setenv("EMBER_SHARED_COMPILER", "1", 1);
-	else
+	if (shared || host_private_option)
 		unsetenv("EMBER_SHARED_COMPILER");
+	else
+		setenv("EMBER_SHARED_COMPILER", "0", 1);
 	if (!text) {
 		snprintf(buf, sizeof(buf), "/* %d %u */\n%s", getpid(), texts,
 			 program);
@@ -594,7 +601,9 @@ static void killed_host_takes_its_compile(void **state)
 	assert_int_equal(server_pid(), server);
 }
 
-static void without_the_variable_nothing_changes(void **state)
+/* EMBER_SHARED_COMPILER=0, or the option: a compiler of the host's own,
+ * and no shared one appears. */
+static void private_compiler_when_asked(void **state)
 {
 	char path[512];
 
@@ -603,6 +612,180 @@ static void without_the_variable_nothing_changes(void **state)
 	assert_int_equal(host(false), HOST_PRIVATE);
 	socket_path(path, sizeof(path));
 	assert_string_equal(path, "");
+	assert_int_equal(servers_running(), 0);
+
+	host_private_option = true;
+	assert_int_equal(host(true), HOST_PRIVATE);
+	host_private_option = false;
+	socket_path(path, sizeof(path));
+	assert_string_equal(path, "");
+	assert_int_equal(servers_running(), 0);
+}
+
+static volatile sig_atomic_t sigchld_seen;
+
+static void on_sigchld(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)uc;
+	sigchld_seen = si->si_pid;
+}
+
+/* Whether the process pid has a descriptor on the object of st. */
+static bool holds(pid_t pid, const struct stat *st)
+{
+	char path[64];
+	struct dirent *e;
+	struct stat fst;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' &&
+		    !fstatat(dirfd(d), e->d_name, &fst, 0) &&
+		    fst.st_dev == st->st_dev && fst.st_ino == st->st_ino)
+			found = true;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* A field of /proc/PID/status as a number (base 16 for masks). */
+static unsigned long long status_field(pid_t pid, const char *field, int base)
+{
+	char path[64], *s, *p;
+	unsigned long long v = ~0ull;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	s = test_read_file(path, &len);
+	p = s ? strstr(s, field) : NULL;
+	if (p)
+		v = strtoull(p + strlen(field), NULL, base);
+	free(s);
+	return v;
+}
+
+/*
+ * A host that starts the shared compiler with a descriptor it may pass on
+ * (no close-on-exec), in a directory of its own, ignoring SIGTERM, blocking
+ * SIGUSR1 and niced, handling SIGCHLD: the compiler is none of its
+ * children, it got no SIGCHLD, and the compiler holds neither, runs in /,
+ * in a session of its own, with default signals and priority.
+ */
+static int observing_host(void *arg)
+{
+	char dir[] = "/tmp/ember-shared-cwd-XXXXXX", cwd[8] = "", path[64];
+	struct stat pipe_st, dir_st;
+	sigset_t usr1;
+	int p[2], res = 0;
+	pid_t server;
+
+	(void)arg;
+	if (pipe(p) || !mkdtemp(dir) || chdir(dir) || stat(".", &dir_st) ||
+	    fstat(p[1], &pipe_st))
+		return 1;
+	sigaction(SIGCHLD,
+		  &(struct sigaction){ .sa_sigaction = on_sigchld,
+				       .sa_flags = SA_SIGINFO },
+		  NULL);
+	signal(SIGTERM, SIG_IGN);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	if (setpriority(PRIO_PROCESS, 0, 5) ||
+	    host_compile(true, NULL) != HOST_SHARED)
+		res = 2;
+	server = server_pid();
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)server);
+	if (!res && server <= 0)
+		res = 3;
+	else if (!res && (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD))
+		res = 4; /* a child to reap */
+	else if (!res && sigchld_seen)
+		res = 5;
+	else if (!res && (holds(server, &pipe_st) || holds(server, &dir_st)))
+		res = 6;
+	else if (!res && (readlink(path, cwd, sizeof(cwd) - 1) != 1 ||
+			  strcmp(cwd, "/")))
+		res = 7;
+	else if (!res &&
+		 (getsid(server) == getsid(0) || getpgid(server) == getpgrp()))
+		res = 8;
+	else if (!res && (status_field(server, "SigBlk:", 16) != 0 ||
+			  (status_field(server, "SigIgn:", 16) &
+			   (1ull << (SIGTERM - 1)))))
+		res = 9;
+	else if (!res && getpriority(PRIO_PROCESS, (id_t)server) != 0)
+		res = 10;
+	if (res)
+		fprintf(stderr, "observing host: %d (SIGCHLD from %d)\n", res,
+			(int)sigchld_seen);
+	rmdir(dir);
+	return res;
+}
+
+static void host_sees_no_child_and_keeps_its_own(void **state)
+{
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		test_skip("the compiler's own priority back to 0 needs root");
+	stop_server();
+	texts++;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(observing_host(NULL));
+	assert_int_equal(host_wait(pid), 0);
+	stop_server();
+}
+
+/* A host whose output goes to a pipe (out=$(ember check ...), Python's
+ * capture_output) starts the shared compiler and exits: the pipe ends with
+ * the host, not when the compiler leaves. */
+static void captured_output_ends_with_the_host(void **state)
+{
+	char buf[256];
+	int out[2];
+	double start;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	stop_server();
+	/* the compiler stays for a minute: waiting for it would show */
+	setenv("EMBER_COMPILER_IDLE_SECONDS", "60", 1);
+	assert_int_equal(pipe(out), 0);
+	texts++;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(out[1], STDOUT_FILENO);
+		dup2(out[1], STDERR_FILENO);
+		close(out[0]);
+		close(out[1]);
+		_exit(host_compile(true, NULL));
+	}
+	close(out[1]);
+	start = test_now();
+	for (;;) {
+		struct pollfd p = { out[0], POLLIN, 0 };
+
+		if (poll(&p, 1, 30000) != 1)
+			break;
+		n = read(out[0], buf, sizeof(buf));
+		if (n <= 0)
+			break;
+	}
+	close(out[0]);
+	assert_true(test_now() - start < 20);
+	assert_int_equal(host_wait(pid), HOST_SHARED);
+	assert_true(server_pid() > 0);
+	unsetenv("EMBER_COMPILER_IDLE_SECONDS");
+	stop_server();
 }
 
 static int setup(void **state)
@@ -635,7 +818,9 @@ int main(void)
 		cmocka_unit_test(killed_host_takes_its_compile),
 		cmocka_unit_test(each_compile_is_its_hosts),
 		cmocka_unit_test(idle_server_leaves),
-		cmocka_unit_test(without_the_variable_nothing_changes),
+		cmocka_unit_test(private_compiler_when_asked),
+		cmocka_unit_test(host_sees_no_child_and_keeps_its_own),
+		cmocka_unit_test(captured_output_ends_with_the_host),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
