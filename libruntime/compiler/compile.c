@@ -21,6 +21,7 @@
 #include "compiler/object_cache.h"
 #include "compiler/prelude_pch.h"
 #include "compiler/source_scan.h"
+#include "compiler/tracepoint_record.h"
 #include "compiler/virtual_files.h"
 #include "error.h"
 #include "timing.h"
@@ -298,6 +299,7 @@ static int put_module_types(const struct ember_source_scan *scan,
 }
 
 static int build_vfiles(const struct ember_compile_opts *o, const char *text,
+			const struct ember_cache *cache,
 			const struct ember_source_scan *scan,
 			const struct ember_btf_records *records,
 			const struct ember_kernel_headers *kh, struct vfiles *f,
@@ -405,7 +407,7 @@ program_h:
 		      tp);
 	for (i = 0; !err && i < scan->tracepoints_cnt; i++) {
 		char *cat = strdup(scan->tracepoints[i]), *ev, *name = NULL;
-		char *def = NULL;
+		char *def = NULL, *format = NULL;
 
 		if (!cat) {
 			err = -ENOMEM;
@@ -416,12 +418,17 @@ program_h:
 		if (asprintf(&name, "tracepoint__%s__%s", cat, ev) < 0)
 			err = -ENOMEM;
 		else
-			err = ember__tracepoint_struct(cat, ev, name, &def);
+			err = ember__tracepoint_format_cached(cache, cat, ev,
+							      &format);
+		if (!err)
+			err = ember__tracepoint_struct_of(cat, ev, format, name,
+							  &def);
 		if (err && err != -ENOMEM)
 			error_at_offset(o->name, text,
 					scan->tracepoint_offsets[i]);
 		if (!err)
 			fprintf(tp, "%s\n", def);
+		free(format);
 		free(def);
 		free(name);
 		free(cat);
@@ -535,7 +542,8 @@ static int prepare_prelude(struct compile *c)
 	    (c->scan.records_cnt || c->scan.record_refs_cnt))
 		ember__btf_records_load(&c->cache, &c->prelude, &c->records);
 	if (!err)
-		err = build_vfiles(o, c->text, &c->scan, &c->records,
+		err = build_vfiles(o, c->text, c->cached ? &c->cache : NULL,
+				   &c->scan, &c->records,
 				   c->headers ? &c->kh : NULL, &c->vf,
 				   &c->program_h);
 	ember__log_time(o->log, o->log_ctx,

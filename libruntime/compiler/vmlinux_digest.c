@@ -13,34 +13,13 @@
 
 #include "error.h"
 #include "kernel/btf_header.h"
+#include "kernel/kernel_file.h"
 
 #define BTF_MAX (1ul << 28)
-#define BOOT_ID "/proc/sys/kernel/random/boot_id"
 #define MAGIC "EMBBTF01"
 #define PREFIX "vmlinux-btf-"
 #define SUFFIX ".sum"
 #define KEEP 2
-
-static int read_small(const char *path, long fs_magic, char *buf, size_t size,
-		      size_t *len)
-{
-	struct statfs sfs;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstatfs(fd, &sfs) || sfs.f_type != fs_magic) {
-		close(fd);
-		return -EPERM;
-	}
-	n = read(fd, buf, size);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	*len = (size_t)n;
-	return 0;
-}
 
 /* The identity of the BTF behind fd for this boot, or -errno when there is
  * none to trust (not on sysfs, no boot_id): then it is hashed. */
@@ -56,8 +35,8 @@ static int boot_key(int fd, struct ember_digest *key)
 
 	if (fstatfs(fd, &sfs) || sfs.f_type != SYSFS_MAGIC || fstat(fd, &st))
 		return -EPERM;
-	err = read_small(BOOT_ID, PROC_SUPER_MAGIC, boot_id, sizeof(boot_id),
-			 &boot_len);
+	err = ember__kernel_file_read(EMBER_BOOT_ID, PROC_SUPER_MAGIC, boot_id,
+				      sizeof(boot_id), &boot_len);
 	if (err)
 		return err;
 	while ((n = pread(fd, head + head_len, sizeof(head) - head_len,

@@ -865,19 +865,18 @@ static bool tracefs_usable(void)
 	return !ember__tracefs_root(&root);
 }
 
-int ember__tracepoint_struct(const char *category, const char *event,
-			     const char *struct_name, char **c_text)
+int ember__tracepoint_format(const char *category, const char *event,
+			     char **format)
 {
-	char *format;
 	int err;
 
-	*c_text = NULL;
-	err = ember__tp_read(category, event, "format", &format);
+	*format = NULL;
+	err = ember__tp_read(category, event, "format", format);
 	if (err == -EACCES || err == -EPERM || !tracefs_usable()) {
 		/* tracefs is root's (0700): the kernel's BTF, which anyone
 		 * may read, describes the same record */
 		int e = ember__tracepoint_format_from_btf(category, event,
-							  &format);
+							  format);
 
 		if (e == -ENOMEM)
 			return ember__error(ENOMEM, "out of memory");
@@ -899,14 +898,36 @@ int ember__tracepoint_struct(const char *category, const char *event,
 				category, event, strerror(-err));
 		err = 0;
 	}
-	if (err)
-		return err;
-	err = ember__tracepoint_struct_from_format(format, struct_name, c_text);
-	free(format);
+	return err;
+}
+
+int ember__tracepoint_struct_of(const char *category, const char *event,
+				const char *format, const char *struct_name,
+				char **c_text)
+{
+	int err = ember__tracepoint_struct_from_format(format, struct_name,
+						       c_text);
+
 	if (err)
 		return ember__error_prefix(-err, "tracepoint %s:%s", category,
 					   event);
 	return 0;
+}
+
+int ember__tracepoint_struct(const char *category, const char *event,
+			     const char *struct_name, char **c_text)
+{
+	char *format;
+	int err;
+
+	*c_text = NULL;
+	err = ember__tracepoint_format(category, event, &format);
+	if (err)
+		return err;
+	err = ember__tracepoint_struct_of(category, event, format, struct_name,
+					  c_text);
+	free(format);
+	return err;
 }
 
 int ember__tracepoint_id(const char *category, const char *event)

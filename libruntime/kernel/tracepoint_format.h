@@ -27,6 +27,20 @@ int ember__tracepoint_struct_from_format(const char *format_text,
 int ember__tracepoint_struct(const char *category, const char *event,
 			     const char *struct_name, char **c_text);
 
+/*
+ * The text of events/<category>/<event>/format (*format malloc'd), or when
+ * tracefs is root's, the same written from the kernel's BTF: 0 or -errno
+ * with ember_errmsg(); -ENOENT when the tracepoint does not exist.
+ */
+int ember__tracepoint_format(const char *category, const char *event,
+			     char **format);
+
+/* ember__tracepoint_struct_from_format of category:event's format, its
+ * error said of the tracepoint. */
+int ember__tracepoint_struct_of(const char *category, const char *event,
+				const char *format, const char *struct_name,
+				char **c_text);
+
 /* The tracepoint's id (events/<category>/<event>/id, > 0) or -errno. */
 int ember__tracepoint_id(const char *category, const char *event);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -351,4 +352,33 @@ int test_tracefs_lines(const char *name)
 		n += *p == '\n';
 	free(text);
 	return n;
+}
+
+int test_dir_entries(const char *dir, const char *prefix, char *name,
+		     size_t len)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+			if (name)
+				snprintf(name, len, "%s", e->d_name);
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
+unsigned long test_inode(const char *dir, const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(stat(path, &st), 0);
+	return (unsigned long)st.st_ino;
 }

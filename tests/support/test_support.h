@@ -20,6 +20,13 @@ char *test_read_file(const char *path, size_t *len);
 /* Lines of the tracefs file name under /sys/kernel/tracing (or the debugfs
  * mount); "" and a missing file count as 0. */
 int test_tracefs_lines(const char *name);
+/* Names in dir starting with prefix: their count (0 without dir), and the
+ * last one read in name (when not NULL). */
+int test_dir_entries(const char *dir, const char *prefix, char *name,
+		     size_t len);
+/* The inode number of dir/name (which must exist): a file replaced by a
+ * rename has another. */
+unsigned long test_inode(const char *dir, const char *name);
 /* rm -rf path (symbolic links are removed, not followed). */
 void test_remove_tree(const char *path);
 /* Count the open file descriptors of this process. */

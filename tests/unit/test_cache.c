@@ -121,25 +121,6 @@ static void copy_file(const char *from, const char *to)
 	free(data);
 }
 
-/* Names in dir starting with prefix: count, and the last one in *name. */
-static int find(const char *dir, const char *prefix, char *name, size_t len)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, prefix, strlen(prefix))) {
-			if (name)
-				snprintf(name, len, "%s", e->d_name);
-			n++;
-		}
-	closedir(d);
-	return n;
-}
-
 /* A fresh cache directory (0700, ours) with the template's PCH in it. */
 static char *fresh_cache(void)
 {
@@ -190,9 +171,9 @@ static void entries_of_a_and_b(const char *dir, char *a, char *b, size_t len)
 	struct log l;
 
 	expect_program(prog_a, "prog_a", "seen_a", &l);
-	assert_int_equal(find(dir, "obj-", a, len), 1);
+	assert_int_equal(test_dir_entries(dir, "obj-", a, len), 1);
 	expect_program(prog_b, "prog_b", "seen_b", &l);
-	assert_int_equal(find(dir, "obj-", NULL, 0), 2);
+	assert_int_equal(test_dir_entries(dir, "obj-", NULL, 0), 2);
 	{
 		DIR *d = opendir(dir);
 		struct dirent *e;
@@ -331,8 +312,8 @@ static void tampered_pch(void **state)
 	struct log l;
 
 	(void)state;
-	assert_int_equal(find(dir, "prelude-", NULL, 0), 3);
-	assert_int_equal(find(dir, "obj-", NULL, 0), 0);
+	assert_int_equal(test_dir_entries(dir, "prelude-", NULL, 0), 3);
+	assert_int_equal(test_dir_entries(dir, "obj-", NULL, 0), 0);
 	prelude_file(dir, ".pch", name, sizeof(name));
 	path_of(path, sizeof(path), dir, name);
 	assert_int_equal(stat(path, &st), 0);
@@ -402,7 +383,8 @@ static void remembered_check(void **state)
 	(void)state;
 	expect_program(new_prog_a(text, sizeof(text)), "prog_a", "seen_a", &l);
 	assert_int_equal(l.warnings, 0);
-	assert_int_equal(find(dir, "pch-checked-", rec, sizeof(rec)), 1);
+	assert_int_equal(
+		test_dir_entries(dir, "pch-checked-", rec, sizeof(rec)), 1);
 	path_of(path, sizeof(path), dir, rec);
 	assert_int_equal(stat(path, &before), 0);
 
@@ -416,7 +398,7 @@ static void remembered_check(void **state)
 	forget_checked(other, dir);
 	expect_warned(new_prog_a(text, sizeof(text)), "prog_a", "seen_a", rec,
 		      "damaged");
-	assert_int_equal(find(dir, "pch-checked-", NULL, 0), 1);
+	assert_int_equal(test_dir_entries(dir, "pch-checked-", NULL, 0), 1);
 	assert_int_equal(stat(path, &after), 0);
 	assert_int_not_equal(after.st_ino, before.st_ino);
 	forget_checked(other, dir);
@@ -432,7 +414,7 @@ static void expect_refused_dir(const char *dir, const char *why)
 {
 	expect_warned(prog_a, "prog_a", "seen_a", why,
 		      "; compiling without it");
-	assert_int_equal(find(dir, "obj-", NULL, 0), 0);
+	assert_int_equal(test_dir_entries(dir, "obj-", NULL, 0), 0);
 }
 
 static void symlinked_dir(void **state)
@@ -563,9 +545,9 @@ static void expect_concurrent(const char *dir, int n)
 
 	setenv("EMBER_CACHE_DIR", dir, 1);
 	run_children(n, prog_a);
-	assert_int_equal(find(dir, "prelude-", NULL, 0), 3);
-	assert_int_equal(find(dir, "obj-", NULL, 0), 1);
-	assert_int_equal(find(dir, ".tmp-", NULL, 0), 0);
+	assert_int_equal(test_dir_entries(dir, "prelude-", NULL, 0), 3);
+	assert_int_equal(test_dir_entries(dir, "obj-", NULL, 0), 1);
+	assert_int_equal(test_dir_entries(dir, ".tmp-", NULL, 0), 0);
 	expect_program(prog_a, "prog_a", "seen_a", &l);
 	assert_int_equal(l.warnings, 0);
 }
@@ -699,7 +681,8 @@ static int build_template(void **state)
 		return -1;
 	}
 	ember__compiled_free(&c);
-	return find(template_dir, "prelude-", NULL, 0) == 3 ? 0 : -1;
+	return test_dir_entries(template_dir, "prelude-", NULL, 0) == 3 ? 0
+									: -1;
 }
 
 static int drop_template(void **state)

@@ -4,7 +4,6 @@
  * header this process generates, then the entry's once written; a damaged,
  * malformed or oversized entry reported, not used, and rebuilt.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,46 +50,19 @@ static void expect_generated(const struct ember_kernel_config_record *r)
 	assert_non_null(strstr(r->text, "#define LINUX_VERSION_CODE "));
 }
 
-/* The entry's name in dir (there is one). */
-static void entry_name(const char *dir, char *name, size_t len)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, "kernel-config-", 14)) {
-			snprintf(name, len, "%s", e->d_name);
-			n++;
-		}
-	closedir(d);
-	assert_int_equal(n, 1);
-}
-
-static ino_t inode_of(const char *dir, const char *name)
-{
-	char path[512];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_int_equal(stat(path, &st), 0);
-	return st.st_ino;
-}
-
 /* Loaded as rebuilt after a warning: the generated header, a new file. */
 static void expect_rebuilt(struct ember_cache *c,
 			   const struct ember_digest *prelude, const char *dir,
 			   const char *name, int warned)
 {
 	struct ember_kernel_config_record r;
-	ino_t before = inode_of(dir, name);
+	unsigned long before = test_inode(dir, name);
 
 	assert_int_equal(ember__kernel_config_record_load(c, prelude, &r), 0);
 	assert_int_equal(warnings, warned);
 	expect_generated(&r);
 	ember__kernel_config_record_free(&r);
-	assert_int_not_equal(inode_of(dir, name), before);
+	assert_int_not_equal(test_inode(dir, name), before);
 }
 
 static void cached_damaged_and_hostile(void **state)
@@ -107,7 +79,7 @@ static void cached_damaged_and_hostile(void **state)
 	};
 	struct ember_kernel_config_record r;
 	struct ember_cache c;
-	ino_t ino;
+	unsigned long ino;
 	int fd, warned = 0;
 
 	(void)state;
@@ -120,14 +92,15 @@ static void cached_damaged_and_hostile(void **state)
 	assert_int_equal(warnings, 0);
 	expect_generated(&r);
 	ember__kernel_config_record_free(&r);
-	entry_name(dir, name, sizeof(name));
-	ino = inode_of(dir, name);
+	assert_int_equal(
+		test_dir_entries(dir, "kernel-config-", name, sizeof(name)), 1);
+	ino = test_inode(dir, name);
 
 	/* from the entry, not written again */
 	assert_int_equal(ember__kernel_config_record_load(&c, &prelude, &r), 0);
 	expect_generated(&r);
 	ember__kernel_config_record_free(&r);
-	assert_int_equal(inode_of(dir, name), ino);
+	assert_int_equal(test_inode(dir, name), ino);
 	assert_int_equal(warnings, 0);
 
 	/* what the entry holds is what is used (not generated again) */
@@ -170,11 +143,11 @@ static void cached_damaged_and_hostile(void **state)
 	expect_rebuilt(&c, &prelude, dir, name, ++warned);
 
 	/* and used again once rebuilt */
-	ino = inode_of(dir, name);
+	ino = test_inode(dir, name);
 	assert_int_equal(ember__kernel_config_record_load(&c, &prelude, &r), 0);
 	expect_generated(&r);
 	ember__kernel_config_record_free(&r);
-	assert_int_equal(inode_of(dir, name), ino);
+	assert_int_equal(test_inode(dir, name), ino);
 	assert_int_equal(warnings, warned);
 
 	ember__cache_close(&c);

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+#include "compiler/tracepoint_record.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include "error.h"
+#include "kernel/kernel_file.h"
+#include "kernel/tracefs.h"
+#include "kernel/tracepoint_format.h"
+
+#define MAGIC "EMBTPF01"
+#define PREFIX "tracepoint-"
+#define SUFFIX ".sum"
+/* A tool suite names a few hundred tracepoints; each entry is ~1-4 kB. */
+#define KEEP 512
+/* The largest format file of a kernel is a few kB. */
+#define FORMAT_MAX (1ul << 20)
+
+/* The identity of the event for this boot, without its format (and so
+ * without the event_mutex), or -errno when there is none to trust (not
+ * tracefs, files not readable). */
+static int event_key(const char *category, const char *event,
+		     struct ember_digest *key)
+{
+	char path[PATH_MAX], boot_id[64], id[32];
+	size_t boot_len, id_len;
+	struct ember_hasher h;
+	struct statfs sfs;
+	struct stat st;
+	int err;
+
+	/* names as ember__tracepoint_format checks them */
+	if (!*category || !*event || strchr(category, '/') ||
+	    strchr(event, '/') || *category == '.' || *event == '.')
+		return -EINVAL;
+	err = ember__tracefs_path(path, sizeof(path), "events/%s/%s", category,
+				  event);
+	if (err)
+		return err;
+	if (statfs(path, &sfs) || sfs.f_type != TRACEFS_MAGIC ||
+	    stat(path, &st) || !S_ISDIR(st.st_mode))
+		return -EPERM;
+	err = ember__kernel_file_read(EMBER_BOOT_ID, PROC_SUPER_MAGIC, boot_id,
+				      sizeof(boot_id), &boot_len);
+	if (err)
+		return err;
+	if (strlen(path) + 4 >= sizeof(path))
+		return -ENAMETOOLONG;
+	strcat(path, "/id");
+	err = ember__kernel_file_read(path, TRACEFS_MAGIC, id, sizeof(id),
+				      &id_len);
+	if (err)
+		return err;
+	if (ember__hasher_init(&h))
+		return -ENOMEM;
+	ember__hasher_str(&h, "tracepoint format");
+	ember__hasher_item(&h, boot_id, boot_len);
+	ember__hasher_str(&h, category);
+	ember__hasher_str(&h, event);
+	ember__hasher_item(&h, id, id_len);
+	ember__hasher_item(&h, &st.st_dev, sizeof(st.st_dev));
+	ember__hasher_item(&h, &st.st_ino, sizeof(st.st_ino));
+	return ember__hasher_final(&h, key);
+}
+
+int ember__tracepoint_format_cached(const struct ember_cache *cache,
+				    const char *category, const char *event,
+				    char **format)
+{
+	char name[sizeof(PREFIX) + EMBER_DIGEST_HEX_LEN + sizeof(SUFFIX)];
+	char hex[EMBER_DIGEST_HEX_LEN];
+	struct ember_digest key, after;
+	void *payload = NULL;
+	size_t len = 0;
+	int err;
+
+	*format = NULL;
+	if (!cache || cache->dirfd < 0 || event_key(category, event, &key))
+		return ember__tracepoint_format(category, event, format);
+	ember__digest_hex(&key, hex);
+	snprintf(name, sizeof(name), PREFIX "%s" SUFFIX, hex);
+	err = ember__cache_entry_read(cache, name, MAGIC, &key, FORMAT_MAX,
+				      &payload, &len);
+	if (!err) {
+		/* the text and its NUL, nothing else */
+		if (len && !((char *)payload)[len - 1] &&
+		    strlen(payload) == len - 1) {
+			*format = payload;
+			return 0;
+		}
+		free(payload);
+		err = ember__error(EBADMSG, "%s/%s is not a tracepoint format",
+				   cache->path, name);
+	}
+	if (err != -ENOENT)
+		ember__cache_refused(cache);
+	err = ember__tracepoint_format(category, event, format);
+	if (err)
+		return err;
+	/* recorded only when the event did not change while it was read */
+	if (!event_key(category, event, &after) &&
+	    !memcmp(&key, &after, sizeof(key)) &&
+	    !ember__cache_entry_write(cache, name, MAGIC, &key, *format,
+				      strlen(*format) + 1))
+		ember__cache_prune(cache, PREFIX, SUFFIX, KEEP);
+	return 0;
+}
