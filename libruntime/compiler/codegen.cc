@@ -208,6 +208,11 @@ bool host_ir_to_bpf(const struct ember_codegen_input *in,
 
 } // namespace
 
+extern "C" void ember__codegen_prepare(void)
+{
+	init_bpf_target();
+}
+
 extern "C" int ember__codegen_bpf(const struct ember_codegen_input *in,
 				  void **obj, size_t *obj_len, char **diags)
 {

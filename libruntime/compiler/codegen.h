@@ -32,6 +32,10 @@ struct ember_codegen_input {
 	const char *host_triple;
 };
 
+/* Initialise LLVM's BPF target now rather than at the first compile (each
+ * compile does it once otherwise). */
+void ember__codegen_prepare(void);
+
 /*
  * Compile to a BPF ELF object. On success *obj (malloc'd) and *obj_len are
  * set. *diags receives clang's diagnostics text (malloc'd, possibly empty)

@@ -518,6 +518,8 @@ int main(int argc, char **argv)
 	 * so (the compiler crashed, with the signal), not "could not parse". */
 	setenv("LIBCLANG_NOTHREADS", "1", 1);
 	setenv("LIBCLANG_DISABLE_CRASH_RECOVERY", "1", 1);
+	/* once here, not in every copy */
+	ember__translate_prepare();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	/* a terminal's ^C is for the host, which decides */

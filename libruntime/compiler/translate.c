@@ -289,6 +289,7 @@ struct translation {
 	void *types_map;
 	size_t types_map_len;
 	CXIndex index;
+	bool own_index; /* not the process's (ember__translate_prepare) */
 	CXTranslationUnit tu;
 	struct ember_rewriter rw;
 	char *body;
@@ -397,15 +398,38 @@ static int parse_args(struct translation *c)
 	return 0;
 }
 
+/* excludeDeclarationsFromPCH: walking the AST then visits only the user's
+ * declarations, not the precompiled kernel types. */
+static CXIndex new_index(void)
+{
+	return clang_createIndex(1, 0);
+}
+
+static CXIndex process_index;
+
+void ember__translate_prepare(void)
+{
+	if (!process_index) {
+		process_index = new_index();
+		/* nor crash recovery's signal handlers (which the index sets
+		 * unless LIBCLANG_DISABLE_CRASH_RECOVERY is): a crash is the
+		 * copy's (compiler_server.c) */
+		clang_toggleCrashRecovery(0);
+	}
+	ember__codegen_prepare();
+}
+
 /* Parse the user's text as written (BCC vocabulary). */
 static int parse(struct translation *c)
 {
 	const struct ember_compile_opts *o = c->o;
 	int err;
 
-	/* excludeDeclarationsFromPCH: walking the AST then visits only the
-	 * user's declarations, not the precompiled kernel types. */
-	c->index = clang_createIndex(1, 0);
+	c->index = process_index;
+	if (!c->index) {
+		c->index = new_index();
+		c->own_index = true;
+	}
 	if (clang_parseTranslationUnit2(
 		    c->index, MAIN_PATH, c->args, (int)c->nargs, c->unsaved,
 		    (unsigned int)c->files_cnt + 1,
@@ -536,8 +560,9 @@ static int release_tree(struct translation *c)
 {
 	if (c->tu)
 		clang_disposeTranslationUnit(c->tu);
-	if (c->index)
+	if (c->own_index)
 		clang_disposeIndex(c->index);
+	c->own_index = false;
 	c->tu = NULL;
 	c->index = NULL;
 	c->rw.tu = NULL;

@@ -14,6 +14,16 @@
 #include "ember/ember.h"
 
 /*
+ * What every translation of this process shares, made once before the
+ * compiler forks its copies (compiler_server.c): libclang's index, whose
+ * creation initialises all of LLVM's targets (about 3 ms of each copy's
+ * compile otherwise), and the BPF target; libclang's crash recovery is
+ * left off. Optional: a translation without it makes its own index. Not
+ * thread-safe: call before any translation.
+ */
+void ember__translate_prepare(void);
+
+/*
  * Translate job into out (without generate: stop at the rewritten C, no
  * object). 0, or -errno with the diagnostics ("NAME:L:C: error: ...")
  * in ember_errmsg(); warnings of a failed translation go to log.
