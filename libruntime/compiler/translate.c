@@ -26,6 +26,7 @@
 
 #define MAIN_PATH EMBER_VIRTUAL_MAIN_PATH
 #define VINC EMBER_VIRTUAL_INCLUDE_DIR
+#define KERNEL_TYPES "/ember/kernel_types.h"
 
 static int (*const rewriters[])(struct ember_rewriter *) = {
 	ember__rewrite_calls,	      ember__rewrite_probe_sections,
@@ -283,6 +284,8 @@ struct translation {
 	const char **args;
 	size_t nargs;
 	struct CXUnsavedFile *unsaved;
+	unsigned int unsaved_cnt;
+	char *types_remap; /* -remap-file's "FROM;TO" for the parse */
 	/* the job's files, and the kernel types mapped from types_path */
 	struct ember_virtual_file *files;
 	size_t files_cnt;
@@ -345,7 +348,7 @@ static int map_kernel_types(struct translation *c)
 					     "precompiled prelude are not "
 					     "terminated");
 	c->files[c->files_cnt++] =
-		(struct ember_virtual_file){ VINC "/ember/kernel_types.h", map,
+		(struct ember_virtual_file){ VINC KERNEL_TYPES, map,
 					     (size_t)st.st_size - 1 };
 	return 0;
 }
@@ -359,7 +362,7 @@ static int parse_args(struct translation *c)
 	size_t i, n;
 	int err;
 
-	c->args = args = calloc(2 * EMBER_CLANG_ARGS_MAX + 4 + o->cflags_cnt +
+	c->args = args = calloc(2 * EMBER_CLANG_ARGS_MAX + 8 + o->cflags_cnt +
 					c->job->kh_args_cnt +
 					ember__clang_common_args_cnt,
 				sizeof(*args));
@@ -385,16 +388,36 @@ static int parse_args(struct translation *c)
 	}
 	args[n++] = "-include";
 	args[n++] = VINC "/ember/program.h";
+	/*
+	 * The kernel types: libclang copies each unsaved file it is given
+	 * (2-3 MB here, 2-3 ms), and clang inflates the PCH's own copy of a
+	 * file as soon as a location near it is looked up (every parse).
+	 * Named instead as the contents of the checked file (cc1's
+	 * -remap-file), they are read only if a location in them is shown,
+	 * which a parse hardly ever does (codegen is handed the mapping).
+	 */
+	if (c->types_map) {
+		if (asprintf(&c->types_remap, "%s;%s", VINC KERNEL_TYPES,
+			     j->types_path) < 0) {
+			c->types_remap = NULL;
+			return ember__error(ENOMEM, "out of memory");
+		}
+		args[n++] = "-Xclang";
+		args[n++] = "-remap-file";
+		args[n++] = "-Xclang";
+		args[n++] = c->types_remap;
+	}
 	for (i = 0; i < ember__clang_common_args_cnt; i++)
 		args[n++] = ember__clang_common_args[i];
 	for (i = 0; i < o->cflags_cnt; i++)
 		args[n++] = o->cflags[i];
 	c->nargs = n;
-	c->unsaved[0] = (struct CXUnsavedFile){ MAIN_PATH, c->text, c->len };
-	for (i = 0; i < c->files_cnt; i++)
-		c->unsaved[i + 1] = (struct CXUnsavedFile){ c->files[i].path,
-							    c->files[i].text,
-							    c->files[i].len };
+	c->unsaved[c->unsaved_cnt++] =
+		(struct CXUnsavedFile){ MAIN_PATH, c->text, c->len };
+	for (i = 0; i < j->files_cnt; i++)
+		c->unsaved[c->unsaved_cnt++] = (struct CXUnsavedFile){
+			c->files[i].path, c->files[i].text, c->files[i].len
+		};
 	return 0;
 }
 
@@ -432,7 +455,7 @@ static int parse(struct translation *c)
 	}
 	if (clang_parseTranslationUnit2(
 		    c->index, MAIN_PATH, c->args, (int)c->nargs, c->unsaved,
-		    (unsigned int)c->files_cnt + 1,
+		    c->unsaved_cnt,
 		    CXTranslationUnit_DetailedPreprocessingRecord,
 		    &c->tu) != CXError_Success)
 		return ember__error(EINVAL, "%s: libclang could not parse",
@@ -584,6 +607,7 @@ static void release_parse(struct translation *c)
 	release_tree(c);
 	free(c->args);
 	free(c->unsaved);
+	free(c->types_remap);
 	free(c->files);
 	if (c->types_map)
 		munmap(c->types_map, c->types_map_len);
