@@ -37,10 +37,8 @@
 #define SO_PEERPIDFD 77
 #endif
 
-/* How long a host waits for a shared compiler's greeting, or for one it
- * started to listen (LLVM's relocations, on a loaded machine). */
+/* How long a host waits for a shared compiler's greeting. */
 #define SHARED_HELLO_SECONDS 5
-#define SHARED_START_SECONDS 30
 
 /* The spawned process's stack until its execve. */
 #define SPAWN_STACK (64 * 1024)
@@ -244,7 +242,7 @@ static int wait_readable(int fd, double seconds)
 struct spawn {
 	const char *path;
 	char **argv, **env;
-	int ctl, dir; /* become 3 and (shared) 4 */
+	int ctl, dir, lock; /* become 3 and (shared) 4 and 5 */
 	bool shared;
 	char *exec_stack; /* a shared one's: the top of its own stack */
 	pid_t pid; /* a shared one: the process that runs the compiler */
@@ -262,8 +260,8 @@ struct kernel_sigaction {
  * The spawned process, sharing this one's memory until its execve (as
  * posix_spawn's): raw system calls only (no malloc, no sanitizer
  * interceptor). Standard descriptors on /dev/null (a private one keeps the
- * host's stderr for its last words), ctl and dir as 3 and 4, no other
- * descriptor; every signal at its default, none blocked; a shared one in a
+ * host's stderr for its last words), ctl, dir and lock as 3, 4 and 5, no
+ * other descriptor; every signal at its default, none blocked; a shared one in a
  * session of its own (no terminal's hangup or signals).
  */
 __attribute__((no_sanitize_address)) static int spawn_exec(void *arg)
@@ -272,11 +270,13 @@ __attribute__((no_sanitize_address)) static int spawn_exec(void *arg)
 	struct kernel_sigaction dfl = { 0 };
 	uint64_t none = 0;
 	long nul, r;
-	int last = s->shared ? 4 : 3;
+	int last = s->shared ? 5 : 3;
 
 	r = syscall(SYS_dup2, s->ctl, 3);
 	if (r >= 0 && s->shared)
 		r = syscall(SYS_dup2, s->dir, 4);
+	if (r >= 0 && s->shared)
+		r = syscall(SYS_dup2, s->lock, 5);
 	nul = r < 0 ? r : syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
 	for (int fd = 0; nul >= 0 && r >= 0 && fd <= (s->shared ? 2 : 1); fd++)
 		if (fd != nul)
@@ -319,20 +319,21 @@ __attribute__((no_sanitize_address)) static int spawn_detached(void *arg)
 }
 
 /*
- * Start the compiler: a private one on a socket pair (shared NULL), or the
- * shared one, told to listen as shared (.sock) in dirfd, which returns once
- * it listens. Spawned as by posix_spawn; a shared one by a process of ours
- * that exits at once (spawn_detached): the host gets no SIGCHLD, its
- * wait() and waitpid(-1) see nothing, the compiler is not its child.
+ * Start the compiler, talking to it on a socket pair: a private one (shared
+ * NULL), or the shared one, told to listen as shared (.sock) in dirfd and
+ * given lockfd (the hosts' lock, held: it lets the others in once it
+ * listens). Spawned as by posix_spawn; a shared one by a process of ours
+ * that exits at once (spawn_detached): the host gets no SIGCHLD, its wait()
+ * and waitpid(-1) see nothing, the compiler is not its child.
  */
-static int spawn_locked(struct compiler *c, const char *shared, int dirfd)
+static int spawn_locked(struct compiler *c, const char *shared, int dirfd,
+			int lockfd)
 {
-	char path[PATH_MAX], mode[] = "--shared", ready;
+	char path[PATH_MAX], mode[] = "--shared";
 	char *argv[] = { path, shared ? mode : NULL, (char *)shared, NULL };
 	char *env[PASSED_ENV_CNT + 1];
-	struct spawn s = {
-		path, argv, env, -1, -1, shared != NULL, NULL, 0, 0
-	};
+	struct spawn s = { path, argv,		 env,  -1, -1,
+			   -1,	 shared != NULL, NULL, 0,  0 };
 	sigset_t all, old;
 	int sv[2], err, status, saved;
 	void *stack;
@@ -346,10 +347,12 @@ static int spawn_locked(struct compiler *c, const char *shared, int dirfd)
 				    strerror(errno));
 	/* above the descriptors it gets: a dup2 onto itself would keep
 	 * close-on-exec, one onto the other's number would lose it */
-	s.ctl = fcntl(sv[1], F_DUPFD_CLOEXEC, 5);
+	s.ctl = fcntl(sv[1], F_DUPFD_CLOEXEC, 6);
 	if (s.ctl >= 0 && shared)
-		s.dir = fcntl(dirfd, F_DUPFD_CLOEXEC, 5);
-	err = s.ctl < 0 || (shared && s.dir < 0) ? errno : 0;
+		s.dir = fcntl(dirfd, F_DUPFD_CLOEXEC, 6);
+	if (s.dir >= 0)
+		s.lock = fcntl(lockfd, F_DUPFD_CLOEXEC, 6);
+	err = s.ctl < 0 || (shared && s.lock < 0) ? errno : 0;
 	compiler_env(env);
 	/* two: a shared one's spawn_detached and spawn_exec */
 	stack = err ? MAP_FAILED
@@ -388,29 +391,21 @@ static int spawn_locked(struct compiler *c, const char *shared, int dirfd)
 		close(s.ctl);
 	if (s.dir >= 0)
 		close(s.dir);
+	if (s.lock >= 0)
+		close(s.lock);
 	close(sv[1]);
 	if (err) {
 		close(sv[0]);
 		return ember__error(err, "cannot start the compiler %s: %s",
 				    path, strerror(err));
 	}
-	if (!shared) {
-		c->owner = getpid();
-		c->pid = pid;
-		c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		c->ctl = sv[0];
-		return 0;
-	}
-	/* it forks the server (no session leader: it never gets a
-	 * terminal), which says when it listens, and exits */
-	err = wait_readable(sv[0], SHARED_START_SECONDS) > 0 &&
-			      recv(sv[0], &ready, 1, 0) == 1
-		      ? 0
-		      : ember__error(EIO, "the shared compiler did not start");
-	if (err && s.pid > 0)
-		kill(s.pid, SIGKILL);
-	close(sv[0]);
-	return err;
+	/* the first request goes at once: a shared one reads it once it
+	 * listens */
+	c->owner = getpid();
+	c->pid = shared ? s.pid : pid;
+	c->pidfd = shared ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
+	c->ctl = sv[0];
+	return 0;
 }
 
 /*
@@ -476,6 +471,47 @@ static int shared_connect(int dirfd, const char *base, int *out,
 	return 0;
 }
 
+/*
+ * A socket bound in the cache directory can be connected to: not on a
+ * network file system (NFS and SMB may be shared by other machines; 9p
+ * without a cache, as QEMU's guests mount a host's directory, gives each
+ * lookup of the name another inode, and its statfs says the host's file
+ * system: hence the mount's type). The compiler tries its name too
+ * (compiler_server.c).
+ */
+static int sockets_work(const struct ember_cache *cache)
+{
+	static const char *const remote[] = { "9p", "nfs", "nfs4", "cifs",
+					      "smb3" };
+	struct statx stx;
+	char line[4096], type[64];
+	unsigned long long id;
+	int err = 0;
+	FILE *f;
+
+	/* a kernel without mount ids (before 5.8): the compiler's own try */
+	if (statx(cache->dirfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) ||
+	    !(stx.stx_mask & STATX_MNT_ID) ||
+	    !(f = fopen("/proc/self/mountinfo", "re")))
+		return 0;
+	while (!err && fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		if (sscanf(line, "%llu", &id) != 1 || id != stx.stx_mnt_id ||
+		    !sep || sscanf(sep + 3, "%63s", type) != 1)
+			continue;
+		for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
+			if (!strcmp(type, remote[i]))
+				err = ember__error(ENOTSUP,
+						   "%s is on %s: no sockets "
+						   "there",
+						   cache->path, type);
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
 /* Connect to the shared compiler, starting it if none listens. */
 static int shared_start_locked(struct compiler *c)
 {
@@ -497,6 +533,9 @@ static int shared_start_locked(struct compiler *c)
 	err = shared_connect(cache.dirfd, base, &fd, &c->pid);
 	if (err != -ENOENT && err != -ECONNREFUSED)
 		goto out;
+	err = sockets_work(&cache);
+	if (err)
+		goto out;
 	/* none listens: one host starts it, the others wait and use it */
 	snprintf(name, sizeof(name), "%s.lock", base);
 	lk = openat(cache.dirfd, name,
@@ -515,16 +554,12 @@ static int shared_start_locked(struct compiler *c)
 		/* no listener: stale (its server was killed), or none */
 		snprintf(name, sizeof(name), "%s.sock", base);
 		unlinkat(cache.dirfd, name, 0);
-		err = spawn_locked(c, base, cache.dirfd);
-		if (!err)
-			err = shared_connect(cache.dirfd, base, &fd, &c->pid);
-		if (err == -ENOENT || err == -ECONNREFUSED)
-			err = ember__error(-err, "the shared compiler started "
-						 "but does not listen");
+		err = spawn_locked(c, base, cache.dirfd, lk);
+		fd = -1;
 	}
 	close(lk);
 out:
-	if (!err) {
+	if (!err && fd >= 0) {
 		c->owner = getpid();
 		c->pidfd = -1;
 		c->ctl = fd;
@@ -566,7 +601,8 @@ static int start_locked(bool own, ember_log_fn log, void *log_ctx,
 		free(m);
 	}
 	*out = &server.own;
-	return server.own.ctl >= 0 ? 0 : spawn_locked(&server.own, NULL, -1);
+	return server.own.ctl >= 0 ? 0
+				   : spawn_locked(&server.own, NULL, -1, -1);
 }
 
 /* What of this process the copy takes: its umask (from /proc: umask()

@@ -31,7 +31,11 @@
  * listening in the cache directory (cache.h checked it) as
  * ember-compiler-BUILDID.sock; if there is none, it starts one there (under
  * ember-compiler-BUILDID.lock, so two hosts racing end with one; a socket
- * nobody listens on is replaced). That compiler is a daemon: spawned by a
+ * nobody listens on is replaced), and sends its request at once on the
+ * socket pair it started it with (the others wait on the lock until it
+ * listens). Not where the cache directory is on a network file system (9p,
+ * NFS, SMB, by the mount's type: a socket there may not connect); where its
+ * name does not lead to it, it serves its first host alone. That compiler is a daemon: spawned by a
  * process of the host's that exits at once without a SIGCHLD (the host's
  * wait() never sees either), in a session of its own, in /, holding none of
  * the host's descriptors (its standard ones are /dev/null), with default

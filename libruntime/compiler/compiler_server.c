@@ -2,8 +2,9 @@
 /*
  * ember-compiler: the compiler process (compiler_client.h). Started by
  * libember with its control socket as descriptor 3; not for people to run.
- * With "--shared NAME": descriptor 3 is where it says it listens, 4 the
- * cache directory where it listens as NAME.sock.
+ * With "--shared NAME": descriptor 3 is the socket of the host that
+ * started it, 4 the cache directory where it listens as NAME.sock, 5 the
+ * hosts' lock (held: closed once it listens).
  *
  * Single-threaded: it waits for requests, forks one copy per request (the
  * copy reads the request from its own socket, works under the limits of
@@ -42,6 +43,7 @@
 
 #define CONTROL_FD 3
 #define SHARED_DIR_FD 4
+#define LOCK_FD 5
 #define REQUESTS_MAX 64
 #define HOSTS_MAX 64
 #define FDS_MAX 8
@@ -443,28 +445,40 @@ static void accept_host(void)
 	close(fd);
 }
 
+/* The listening socket's name leads to it: not so where each lookup gives
+ * the name another inode (9p without a cache, as QEMU's guests mount a
+ * host's directory, whose statfs says the host's file system). */
+static bool reachable(const struct sockaddr_un *a)
+{
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), c;
+	bool ok =
+		fd >= 0 && !connect(fd, (const struct sockaddr *)a, sizeof(*a));
+
+	if (fd >= 0)
+		close(fd);
+	c = ok ? accept4(listener, NULL, NULL, SOCK_CLOEXEC) : -1;
+	if (c >= 0)
+		close(c);
+	return ok;
+}
+
 /*
- * Become the shared compiler: leave the process that spawned this one (it
- * reaps that at once), listen as name.sock in SHARED_DIR_FD, say so on
- * CONTROL_FD. Files it makes (none but the socket) are its own alone.
+ * Become the shared compiler: listen as name.sock in SHARED_DIR_FD, then
+ * let other hosts connect (closing LOCK_FD, the hosts' lock its host took:
+ * they wait on it). The host that started it talks on CONTROL_FD from the
+ * start: its request does not wait for the listening socket. Files it makes
+ * (none but the socket) are its own alone. Where it cannot listen (a file
+ * system without sockets) it serves that host alone, as a private one.
  */
-static int become_shared(const char *name)
+static void become_shared(const char *name)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	pid_t pid;
 	int n;
 
-	if (strchr(name, '/') || strlen(name) > 64)
-		return 2;
-	pid = fork();
-	if (pid < 0)
-		return 1;
-	if (pid > 0)
-		_exit(0);
 	umask(077);
 	/* not the first host's directory: it may want to unmount it */
 	if (chdir("/"))
-		return 1;
+		leave(1, false);
 	/* each copy takes its own host's limits and priority: those of the
 	 * host that started this one must not bound them */
 	for (int res = 0; res < RLIM_NLIMITS; res++) {
@@ -482,15 +496,25 @@ static int become_shared(const char *name)
 		     SHARED_DIR_FD, name);
 	listener = socket(AF_UNIX,
 			  SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (listener < 0 || n < 0 || (size_t)n >= sizeof(a.sun_path) ||
-	    bind(listener, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(listener, SOMAXCONN))
-		return 1;
-	shared_name = name;
-	if (send(CONTROL_FD, "k", 1, MSG_NOSIGNAL) != 1)
-		leave(1, false);
-	close(CONTROL_FD);
-	return 0;
+	if (listener >= 0 && !strchr(name, '/') && n > 0 &&
+	    (size_t)n < sizeof(a.sun_path) &&
+	    !bind(listener, (struct sockaddr *)&a, sizeof(a)) &&
+	    !listen(listener, SOMAXCONN)) {
+		shared_name = name;
+		if (!reachable(&a)) {
+			snprintf(a.sun_path, sizeof(a.sun_path), "%s.sock",
+				 name);
+			unlinkat(SHARED_DIR_FD, a.sun_path, 0);
+			close(listener);
+			listener = -1;
+		}
+	} else if (listener >= 0) {
+		close(listener);
+		listener = -1;
+	}
+	close(LOCK_FD);
+	if (listener < 0)
+		close(SHARED_DIR_FD);
 }
 
 int main(int argc, char **argv)
@@ -507,10 +531,9 @@ int main(int argc, char **argv)
 				"hand\n");
 		return 2;
 	}
-	if (shared && become_shared(argv[2]))
-		return 1;
-	if (!shared)
-		hosts[hosts_cnt++] = CONTROL_FD;
+	if (shared)
+		become_shared(argv[2]);
+	hosts[hosts_cnt++] = CONTROL_FD;
 	/* libclang parses on a thread of its own by default: in each copy a
 	 * new 8 MB stack and malloc arena, all first touches. The copy's main
 	 * thread does as well: code generation parses the same text there.
