@@ -300,6 +300,7 @@ static int put_module_types(const struct ember_source_scan *scan,
 
 static int build_vfiles(const struct ember_compile_opts *o, const char *text,
 			const struct ember_cache *cache,
+			const struct ember_digest *prelude,
 			const struct ember_source_scan *scan,
 			const struct ember_btf_records *records,
 			const struct ember_kernel_headers *kh, struct vfiles *f,
@@ -418,8 +419,8 @@ program_h:
 		if (asprintf(&name, "tracepoint__%s__%s", cat, ev) < 0)
 			err = -ENOMEM;
 		else
-			err = ember__tracepoint_format_cached(cache, cat, ev,
-							      &format);
+			err = ember__tracepoint_format_cached(cache, prelude,
+							      cat, ev, &format);
 		if (!err)
 			err = ember__tracepoint_struct_of(cat, ev, format, name,
 							  &def);
@@ -543,7 +544,7 @@ static int prepare_prelude(struct compile *c)
 		ember__btf_records_load(&c->cache, &c->prelude, &c->records);
 	if (!err)
 		err = build_vfiles(o, c->text, c->cached ? &c->cache : NULL,
-				   &c->scan, &c->records,
+				   &c->prelude, &c->scan, &c->records,
 				   c->headers ? &c->kh : NULL, &c->vf,
 				   &c->program_h);
 	ember__log_time(o->log, o->log_ctx,

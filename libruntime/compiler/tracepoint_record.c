@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +45,10 @@ static int event_key(const char *category, const char *event,
 				  event);
 	if (err)
 		return err;
-	if (statfs(path, &sfs) || sfs.f_type != TRACEFS_MAGIC ||
-	    stat(path, &st) || !S_ISDIR(st.st_mode))
+	/* -EACCES: tracefs is root's */
+	if (statfs(path, &sfs) || stat(path, &st))
+		return -errno;
+	if (sfs.f_type != TRACEFS_MAGIC || !S_ISDIR(st.st_mode))
 		return -EPERM;
 	err = ember__kernel_file_read(EMBER_BOOT_ID, PROC_SUPER_MAGIC, boot_id,
 				      sizeof(boot_id), &boot_len);
@@ -70,7 +73,25 @@ static int event_key(const char *category, const char *event,
 	return ember__hasher_final(&h, key);
 }
 
+/* Where tracefs is root's, the format is written from the kernel's BTF
+ * (tracepoint_btf.h), 10-30 ms of parsing: it is the same for as long as
+ * the prelude (the BTF, this library) is. */
+static int btf_key(const struct ember_digest *prelude, const char *category,
+		   const char *event, struct ember_digest *key)
+{
+	struct ember_hasher h;
+
+	if (ember__hasher_init(&h))
+		return -ENOMEM;
+	ember__hasher_str(&h, "tracepoint format from BTF");
+	ember__hasher_item(&h, prelude->bytes, sizeof(prelude->bytes));
+	ember__hasher_str(&h, category);
+	ember__hasher_str(&h, event);
+	return ember__hasher_final(&h, key);
+}
+
 int ember__tracepoint_format_cached(const struct ember_cache *cache,
+				    const struct ember_digest *prelude,
 				    const char *category, const char *event,
 				    char **format)
 {
@@ -79,10 +100,18 @@ int ember__tracepoint_format_cached(const struct ember_cache *cache,
 	struct ember_digest key, after;
 	void *payload = NULL;
 	size_t len = 0;
+	bool from_btf = false;
 	int err;
 
 	*format = NULL;
-	if (!cache || cache->dirfd < 0 || event_key(category, event, &key))
+	if (!cache || cache->dirfd < 0)
+		return ember__tracepoint_format(category, event, format);
+	err = event_key(category, event, &key);
+	if (err == -EACCES && prelude) {
+		from_btf = true;
+		err = btf_key(prelude, category, event, &key);
+	}
+	if (err)
 		return ember__tracepoint_format(category, event, format);
 	ember__digest_hex(&key, hex);
 	snprintf(name, sizeof(name), PREFIX "%s" SUFFIX, hex);
@@ -104,9 +133,10 @@ int ember__tracepoint_format_cached(const struct ember_cache *cache,
 	err = ember__tracepoint_format(category, event, format);
 	if (err)
 		return err;
-	/* recorded only when the event did not change while it was read */
-	if (!event_key(category, event, &after) &&
-	    !memcmp(&key, &after, sizeof(key)) &&
+	/* from tracefs: recorded only when the event did not change while
+	 * it was read */
+	if ((from_btf || (!event_key(category, event, &after) &&
+			  !memcmp(&key, &after, sizeof(key)))) &&
 	    !ember__cache_entry_write(cache, name, MAGIC, &key, *format,
 				      strlen(*format) + 1))
 		ember__cache_prune(cache, PREFIX, SUFFIX, KEEP);

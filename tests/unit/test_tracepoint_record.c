@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -41,8 +42,8 @@ static void expect_format(struct ember_cache *c, int warned)
 {
 	char *format, *want;
 
-	assert_int_equal(ember__tracepoint_format_cached(c, CAT, EV, &format),
-			 0);
+	assert_int_equal(
+		ember__tracepoint_format_cached(c, NULL, CAT, EV, &format), 0);
 	assert_int_equal(ember__tracepoint_format(CAT, EV, &want), 0);
 	assert_string_equal(format, want);
 	assert_non_null(strstr(format, "name: " EV "\n"));
@@ -107,8 +108,8 @@ static void cached_damaged_and_hostile(void **state)
 	assert_int_equal(ember__cache_entry_write(&c, name, MAGIC, &key, own,
 						  sizeof(own)),
 			 0);
-	assert_int_equal(ember__tracepoint_format_cached(&c, CAT, EV, &format),
-			 0);
+	assert_int_equal(
+		ember__tracepoint_format_cached(&c, NULL, CAT, EV, &format), 0);
 	assert_string_equal(format, own);
 	free(format);
 	assert_int_equal(warnings, 0);
@@ -144,7 +145,7 @@ static void cached_damaged_and_hostile(void **state)
 
 	/* another event, another entry */
 	assert_int_equal(ember__tracepoint_format_cached(
-				 &c, CAT, "sys_exit_openat", &format),
+				 &c, NULL, CAT, "sys_exit_openat", &format),
 			 0);
 	assert_non_null(strstr(format, "name: sys_exit_openat\n"));
 	free(format);
@@ -156,10 +157,78 @@ static void cached_damaged_and_hostile(void **state)
 	test_remove_tree(dir);
 }
 
+/*
+ * Where tracefs is root's, the format written from the BTF is kept too
+ * (under the prelude's digest): as nobody, in a child, the entry is
+ * written, then used.
+ */
+static void unprivileged_from_btf(void **state)
+{
+	char dir[] = "/tmp/ember-test-tpbtf-XXXXXX";
+	static const char own[] = "name: sched_switch\nID: 0\nformat:\n"
+				  "\tfield:int ember_own;\toffset:8;\tsize:4;"
+				  "\tsigned:1;\n";
+	struct ember_digest prelude = { { 7, 8, 9 } };
+	int status;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		test_skip("needs root, to become nobody");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ember_cache c;
+		struct ember_digest key;
+		char name[256], path[512], *format, *want;
+
+		warnings = 0;
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		setenv("EMBER_CACHE_DIR", dir, 1);
+		if (ember__cache_open(&c, capture, NULL))
+			_exit(11);
+		/* tracefs is root's: the format comes from the BTF */
+		if (ember__tracepoint_format(CAT, EV, &format) == 0 &&
+		    !strstr(format, "ID: 0\n"))
+			_exit(12);
+		free(format);
+		if (ember__tracepoint_format_cached(&c, &prelude, "sched",
+						    "sched_switch", &format) ||
+		    ember__tracepoint_format("sched", "sched_switch", &want) ||
+		    strcmp(format, want))
+			_exit(13);
+		free(format);
+		free(want);
+		if (test_dir_entries(dir, "tracepoint-", name, sizeof(name)) !=
+		    1)
+			_exit(14);
+		/* the entry is what is used */
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		key_of(path, &key);
+		if (ember__cache_entry_write(&c, name, MAGIC, &key, own,
+					     sizeof(own)) ||
+		    ember__tracepoint_format_cached(&c, &prelude, "sched",
+						    "sched_switch", &format) ||
+		    strcmp(format, own) || warnings)
+			_exit(15);
+		free(format);
+		ember__cache_close(&c);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	test_remove_tree(dir);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cached_damaged_and_hostile),
+		cmocka_unit_test(unprivileged_from_btf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
