@@ -217,58 +217,413 @@ static void take_host_state(const struct ember_compiler_host_state *h)
 	}
 }
 
-static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
+/* The request's kind and the host's state from its message; false when it
+ * is none of ours. */
+static bool request_parse(const char *msg, size_t msg_len, size_t fds_cnt,
+			  struct request *r)
 {
 	size_t plen = strlen(EMBER_COMPILER_PROTOCOL);
-	struct request r = { 0 };
+
+	if (fds_cnt < 2 || msg_len < 2 ||
+	    (msg[0] != EMBER_COMPILER_TRANSLATE &&
+	     msg[0] != EMBER_COMPILER_BUILD_PCH))
+		return false;
+	*r = (struct request){ .kind = msg[0] };
+	r->same_build = msg_len == 2 + plen + 1 + sizeof(r->host) &&
+			!memcmp(msg + 2, EMBER_COMPILER_PROTOCOL, plen + 1);
+	if (r->same_build)
+		memcpy(&r->host, msg + 2 + plen + 1, sizeof(r->host));
+	return true;
+}
+
+/*
+ * A warm copy: forked when the server is idle, it compiles a small program
+ * of its own (warm_up), then waits for the next request, which it serves as
+ * a copy forked for it would. A copy forked for its request first touches
+ * each page of code and data it uses and fills LLVM's and clang's one-time
+ * state (about 6 of its 18 ms); the warm copy did that before the request
+ * came.
+ *
+ * What of the warm-up reaches the request: the server's state and what a
+ * compile leaves in the process. The warm-up is ember's own text with
+ * ember's headers and no host's flags, against the PCH of the server's last
+ * translation; clang's unit, files and diagnostics are freed with it, its
+ * PCH and kernel types closed. LLVM 14's BPF backend keeps state across
+ * compiles in a process: the globals of CO-RE relocations, by name, in a
+ * static map (a second compile reading the same kernel field used the
+ * first one's freed global and crashed), and a static counter for
+ * bpf_core_type_id() and the like. So the warm-up reads no kernel struct
+ * and uses no CO-RE builtin: it leaves both as a fresh copy has them.
+ * test_shared_compiler compares what hosts see of a warm and a fresh copy.
+ *
+ * A shared server makes one after its first request, a private one after
+ * its host's second (a host compiling once never pays for it). If a
+ * warm-up fails, copies are forked cold from then on.
+ */
+static struct {
+	pid_t pid; /* 0: none */
+	int pidfd, sock, err_fd;
+	bool ready; /* warmed, waiting for a request */
+} warm = { 0, -1, -1, -1, false };
+/* the PCH and kernel types of the last translation, for warm-ups */
+static int warm_pch = -1, warm_types = -1;
+static bool warm_off;
+static unsigned long requests;
+/* the warm copy's names until its request comes (tests and ps tell it
+ * from copies at work): warming up, then ready */
+static const char warming_name[] = "ember-warming", warm_name[] = "ember-warm";
+
+static const char warm_text[] =
+	"BPF_HASH(counts, u32, u64);\n"
+	"BPF_PERF_OUTPUT(events);\n"
+	"struct event {\n"
+	"\tu32 pid;\n"
+	"\tchar comm[16];\n"
+	"};\n"
+	"int kprobe__do_nanosleep(struct pt_regs *ctx)\n"
+	"{\n"
+	"\tstruct event e = {};\n"
+	"\tu64 *n;\n"
+	"\n"
+	"\te.pid = bpf_get_current_pid_tgid() >> 32;\n"
+	"\tbpf_get_current_comm(&e.comm, sizeof(e.comm));\n"
+	"\tcounts.increment(e.pid);\n"
+	"\tn = counts.lookup(&e.pid);\n"
+	"\tif (n && *n > 1)\n"
+	"\t\tbpf_trace_printk(\"%d again\\n\", e.pid);\n"
+	"\tevents.perf_submit(ctx, &e, sizeof(e));\n"
+	"\treturn 0;\n"
+	"}\n";
+/* what compile.c declares for such a text; the text reads no kernel
+ * struct (see above) */
+static const char warm_program_h[] =
+	"static long (*bpf_trace_printk)(const char *fmt, ...) = (void *)6;\n";
+
+/* The warm-up compile (in the warm copy): 0 or a negative errno. */
+static int warm_up(void)
+{
+	const struct ember_virtual_file *e;
+	struct ember_virtual_file *files;
+	struct ember_compiled out = { 0 };
+	char pch[40], types[40];
+	size_t n = 0, i;
+	int err = -ENOMEM;
+
+	for (e = ember__embedded_headers; e->path; e++)
+		n++;
+	files = calloc(n + 1, sizeof(*files));
+	for (i = 0; files && i < n; i++) {
+		char *path = NULL;
+
+		if (asprintf(&path, EMBER_VIRTUAL_INCLUDE_DIR "/%s",
+			     ember__embedded_headers[i].path) < 0)
+			break;
+		files[i] = ember__embedded_headers[i];
+		files[i].path = path;
+	}
+	if (files && i == n) {
+		files[n] = (struct ember_virtual_file){
+			EMBER_VIRTUAL_INCLUDE_DIR "/ember/program.h",
+			warm_program_h, sizeof(warm_program_h) - 1
+		};
+		snprintf(pch, sizeof(pch), "/proc/self/fd/%d", warm_pch);
+		snprintf(types, sizeof(types), "/proc/self/fd/%d", warm_types);
+		err = ember__translate(
+			&(struct ember_compile_job){
+				.name = "ember-warm-up.c",
+				.text = warm_text,
+				.len = sizeof(warm_text) - 1,
+				.files = files,
+				.files_cnt = n + 1,
+				.program_h = warm_program_h,
+				.pch_path = pch,
+				.types_path = types },
+			true, NULL, NULL, &out);
+		ember__compiled_free(&out);
+	}
+	while (files && i-- > 0)
+		free((char *)files[i].path);
+	free(files);
+	return err;
+}
+
+/* In a new copy: nothing of the server's is left open but the request's
+ * (and, for a warm copy, what its warm-up reads). */
+static void copy_detach(pid_t server, bool keep_pch)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != server)
+		_exit(1);
+	for (size_t i = 0; i < hosts_cnt; i++)
+		close(hosts[i]);
+	if (listener >= 0) {
+		close(listener);
+		close(SHARED_DIR_FD);
+	}
+	for (size_t i = 0; i < copies_cnt; i++) {
+		close(copies[i].sock);
+		close(copies[i].pidfd);
+		close(copies[i].err_fd);
+	}
+	if (warm.pid) {
+		close(warm.sock);
+		close(warm.pidfd);
+		close(warm.err_fd);
+	}
+	if (!keep_pch) {
+		close(warm_pch);
+		close(warm_types);
+	}
+}
+
+/* In the copy, with its request: serve it and leave. */
+__attribute__((noreturn)) static void copy_work(const char *msg, size_t msg_len,
+						const int *fds, size_t cnt,
+						int err_fd)
+{
+	struct request r;
+
+	if (!request_parse(msg, msg_len, cnt, &r))
+		_exit(1);
+	r.fds = fds + 2;
+	r.fds_cnt = cnt - 2;
+	if (err_fd >= 0)
+		dup2(err_fd, STDERR_FILENO);
+	if (fchdir(fds[1]))
+		_exit(1);
+	close(fds[1]);
+	if (r.same_build)
+		take_host_state(&r.host);
+	ember__isolation_limits(r.kind == EMBER_COMPILER_BUILD_PCH
+					? EMBER_PCH_BUILD_SECONDS
+					: EMBER_COMPILE_CPU_SECONDS);
+	heap_prepare();
+	_exit(serve(&r, fds[0], msg[1] == '1'));
+}
+
+/* A message and the descriptors with it from sock: its length, 0 when the
+ * other end closed, -1 on error (errno), -2 when it was truncated. */
+static ssize_t receive_fds(int sock, int flags, char *msg, size_t size,
+			   int *fds, size_t *cnt)
+{
+	union {
+		char buf[CMSG_SPACE(FDS_MAX * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { msg, size };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
+
+	*cnt = 0;
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm;
+	     cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (size_t j = 0; j < k; j++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + j * sizeof(int),
+				       sizeof(fd));
+				if (*cnt < FDS_MAX)
+					fds[(*cnt)++] = fd;
+				else
+					close(fd);
+			}
+		}
+	if (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
+		for (size_t j = 0; j < *cnt; j++)
+			close(fds[j]);
+		*cnt = 0;
+		return -2;
+	}
+	return n;
+}
+
+/* The warm copy: warm up, say so, wait for a request and serve it. */
+__attribute__((noreturn)) static void warm_copy(pid_t server, int sock,
+						int err_fd, const char *name)
+{
+	char msg[512];
+	int fds[FDS_MAX];
+	size_t cnt;
+	ssize_t n;
+
+	copy_detach(server, true);
+	heap_prepare();
+	if (warm_up())
+		_exit(3);
+	close(warm_pch);
+	close(warm_types);
+	prctl(PR_SET_NAME, warm_name);
+	if (send(sock, "r", 1, MSG_NOSIGNAL) != 1)
+		_exit(0);
+	while ((n = receive_fds(sock, 0, msg, sizeof(msg), fds, &cnt)) == -1 &&
+	       errno == EINTR)
+		;
+	if (n <= 0)
+		_exit(0);
+	close(sock);
+	prctl(PR_SET_NAME, name);
+	copy_work(msg, (size_t)n, fds, cnt, err_fd);
+}
+
+static void warm_start(void)
+{
+	char name[16] = "";
+	pid_t server = getpid(), pid;
+	int sv[2], err_fd;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		warm_off = true;
+		return;
+	}
+	err_fd = memfd_create("ember-compile-stderr", MFD_CLOEXEC);
+	/* born with its name: never seen as a copy at work */
+	prctl(PR_GET_NAME, name);
+	prctl(PR_SET_NAME, warming_name);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		warm_copy(server, sv[1], err_fd, name);
+	}
+	prctl(PR_SET_NAME, name);
+	close(sv[1]);
+	warm = (typeof(warm)){ pid > 0 ? pid : 0, -1, sv[0], err_fd, false };
+	if (pid > 0)
+		warm.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pid > 0 && warm.pidfd >= 0)
+		return;
+	if (pid > 0)
+		kill(pid, SIGKILL);
+	warm_off = true;
+}
+
+/* The warm copy is not to be used (gone, or its server leaves): reap it. */
+static void warm_drop(void)
+{
+	if (!warm.pid)
+		return;
+	kill(warm.pid, SIGKILL);
+	while (waitpid(warm.pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(warm.sock);
+	close(warm.pidfd);
+	if (warm.err_fd >= 0)
+		close(warm.err_fd);
+	warm = (typeof(warm)){ 0, -1, -1, -1, false };
+}
+
+/* Hand the request to the warm copy, which becomes c: false if there is
+ * none ready (or it is gone). */
+static bool warm_take(const char *msg, size_t msg_len, const int *fds,
+		      size_t cnt, struct copy *c)
+{
+	union {
+		char buf[CMSG_SPACE(FDS_MAX * sizeof(int))];
+		struct cmsghdr align;
+	} u = { 0 };
+	struct iovec iov = { (void *)msg, msg_len };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = CMSG_SPACE(cnt * sizeof(int)) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	if (!warm.ready || cnt > FDS_MAX)
+		return false;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(cnt * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, cnt * sizeof(int));
+	if (sendmsg(warm.sock, &mh, MSG_NOSIGNAL) != (ssize_t)msg_len) {
+		warm_drop();
+		return false;
+	}
+	c->pid = warm.pid;
+	c->pidfd = warm.pidfd;
+	c->err_fd = warm.err_fd;
+	close(warm.sock);
+	warm = (typeof(warm)){ 0, -1, -1, -1, false };
+	return true;
+}
+
+/* The warm copy said it is ready, or went away. */
+static void warm_event(short ready, short gone)
+{
+	char b;
+
+	if (ready && recv(warm.sock, &b, 1, MSG_DONTWAIT) == 1)
+		warm.ready = true;
+	else if (ready || gone) {
+		/* before its request: its warm-up failed */
+		if (!warm.ready)
+			warm_off = true;
+		warm_drop();
+	}
+}
+
+/* Idle, with a PCH seen and no warm copy: make one. */
+static void warm_maybe(void)
+{
+	if (!warm.pid && !warm_off && !copies_cnt && warm_pch >= 0 &&
+	    requests >= (listener >= 0 ? 1u : 2u))
+		warm_start();
+}
+
+/* Keep the PCH and kernel types of a translation for warm-ups. */
+static void warm_keep(const struct request *r)
+{
+	if (r->kind != EMBER_COMPILER_TRANSLATE || r->fds_cnt != 2)
+		return;
+	if (warm_pch >= 0)
+		close(warm_pch);
+	if (warm_types >= 0)
+		close(warm_types);
+	warm_pch = fcntl(r->fds[0], F_DUPFD_CLOEXEC, 0);
+	warm_types = fcntl(r->fds[1], F_DUPFD_CLOEXEC, 0);
+	if (warm_pch < 0 || warm_types < 0) {
+		close(warm_pch);
+		close(warm_types);
+		warm_pch = warm_types = -1;
+	}
+}
+
+static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
+{
+	struct request r;
 	struct copy *c;
 	pid_t server = getpid();
-	int err_fd;
+	int err_fd = -1;
 
-	if (cnt < 2 || msg_len < 2 || copies_cnt == REQUESTS_MAX ||
-	    (msg[0] != EMBER_COMPILER_TRANSLATE &&
-	     msg[0] != EMBER_COMPILER_BUILD_PCH)) {
+	if (copies_cnt == REQUESTS_MAX ||
+	    !request_parse(msg, msg_len, cnt, &r)) {
 		for (size_t i = 0; i < cnt; i++)
 			close(fds[i]);
 		return; /* the host sees its socket close */
 	}
-	r.kind = msg[0];
-	r.same_build = msg_len == 2 + plen + 1 + sizeof(r.host) &&
-		       !memcmp(msg + 2, EMBER_COMPILER_PROTOCOL, plen + 1);
-	if (r.same_build)
-		memcpy(&r.host, msg + 2 + plen + 1, sizeof(r.host));
 	r.fds = fds + 2;
 	r.fds_cnt = cnt - 2;
-	err_fd = memfd_create("ember-compile-stderr", MFD_CLOEXEC);
+	warm_keep(&r);
+	requests++;
 	c = &copies[copies_cnt];
-	c->pid = fork();
-	if (c->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != server)
-			_exit(1);
-		for (size_t i = 0; i < hosts_cnt; i++)
-			close(hosts[i]);
-		if (listener >= 0) {
-			close(listener);
-			close(SHARED_DIR_FD);
+	if (!warm_take(msg, msg_len, fds, cnt, c)) {
+		err_fd = memfd_create("ember-compile-stderr", MFD_CLOEXEC);
+		c->pid = fork();
+		if (c->pid == 0) {
+			copy_detach(server, false);
+			copy_work(msg, msg_len, fds, cnt, err_fd);
 		}
-		for (size_t i = 0; i < copies_cnt; i++) {
-			close(copies[i].sock);
-			close(copies[i].pidfd);
-			close(copies[i].err_fd);
+		if (c->pid > 0) {
+			c->err_fd = err_fd;
+			c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
 		}
-		if (err_fd >= 0)
-			dup2(err_fd, STDERR_FILENO);
-		if (fchdir(fds[1]))
-			_exit(1);
-		close(fds[1]);
-		if (r.same_build)
-			take_host_state(&r.host);
-		ember__isolation_limits(r.kind == EMBER_COMPILER_BUILD_PCH
-						? EMBER_PCH_BUILD_SECONDS
-						: EMBER_COMPILE_CPU_SECONDS);
-		heap_prepare();
-		_exit(serve(&r, fds[0], msg[1] == '1'));
 	}
 	for (size_t i = 1; i < cnt; i++)
 		close(fds[i]);
@@ -279,8 +634,6 @@ static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
 		return;
 	}
 	c->sock = fds[0];
-	c->err_fd = err_fd;
-	c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
 	c->deadline =
 		ember__monotonic() + (r.kind == EMBER_COMPILER_BUILD_PCH
 					      ? EMBER_PCH_BUILD_SECONDS
@@ -333,6 +686,8 @@ static void stop_all(void)
 {
 	for (size_t i = 0; i < copies_cnt; i++)
 		kill(copies[i].pid, SIGKILL);
+	if (warm.pid)
+		kill(warm.pid, SIGKILL);
 }
 
 /* Leave: a shared one first takes its name away, so that hosts from now on
@@ -374,45 +729,15 @@ static void host_gone(size_t i)
 static void receive(size_t h)
 {
 	char msg[512];
-	union {
-		char buf[CMSG_SPACE(FDS_MAX * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { msg, sizeof(msg) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
 	int fds[FDS_MAX];
-	size_t cnt = 0;
-	ssize_t n = recvmsg(hosts[h], &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	size_t cnt;
+	ssize_t n = receive_fds(hosts[h], MSG_DONTWAIT, msg, sizeof(msg), fds,
+				&cnt);
 
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+	if (n == -2 || (n == -1 && (errno == EINTR || errno == EAGAIN)))
 		return;
 	if (n <= 0) {
 		host_gone(h);
-		return;
-	}
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm;
-	     cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET &&
-		    cm->cmsg_type == SCM_RIGHTS) {
-			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			for (size_t j = 0; j < k; j++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cm) + j * sizeof(int),
-				       sizeof(fd));
-				if (cnt < FDS_MAX)
-					fds[cnt++] = fd;
-				else
-					close(fd);
-			}
-		}
-	if (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
-		for (size_t j = 0; j < cnt; j++)
-			close(fds[j]);
 		return;
 	}
 	start(msg, (size_t)n, fds, cnt);
@@ -550,13 +875,14 @@ int main(int argc, char **argv)
 	signal(SIGQUIT, SIG_IGN);
 	active = ember__monotonic();
 	for (;;) {
-		struct pollfd pfd[2 * REQUESTS_MAX + HOSTS_MAX + 1];
+		struct pollfd pfd[2 * REQUESTS_MAX + HOSTS_MAX + 3];
 		double now = ember__monotonic(),
 		       next = now + (idle < 1 ? idle : 1);
 		bool full = copies_cnt == REQUESTS_MAX;
-		size_t i, n = 0;
+		size_t i, n = 0, at_hosts, at_listener, at_warm;
 		int r;
 
+		warm_maybe();
 		for (i = 0; i < copies_cnt; i++) {
 			pfd[n++] =
 				(struct pollfd){ copies[i].pidfd, POLLIN, 0 };
@@ -566,11 +892,20 @@ int main(int argc, char **argv)
 			if (copies[i].deadline < next)
 				next = copies[i].deadline;
 		}
+		at_hosts = n;
 		for (i = 0; i < hosts_cnt; i++)
 			pfd[n++] = (struct pollfd){ hosts[i], full ? 0 : POLLIN,
 						    0 };
+		at_listener = n;
 		if (listener >= 0)
 			pfd[n++] = (struct pollfd){ listener, POLLIN, 0 };
+		at_warm = n;
+		if (warm.pid) {
+			pfd[n++] = (struct pollfd){ warm.pidfd, POLLIN, 0 };
+			pfd[n++] =
+				(struct pollfd){ warm.sock,
+						 warm.ready ? 0 : POLLIN, 0 };
+		}
 		r = poll(pfd, n,
 			 next > now ? (int)((next - now) * 1000) + 1 : 0);
 		if (!shared && getppid() != host) /* the host is gone */
@@ -602,12 +937,16 @@ int main(int argc, char **argv)
 				copies[i].wall_killed = true;
 				kill(copies[i].pid, SIGKILL);
 			}
+		/* before the hosts: a request may go to it at once */
+		if (at_warm < n &&
+		    (pfd[at_warm].revents || pfd[at_warm + 1].revents))
+			warm_event(pfd[at_warm + 1].revents,
+				   pfd[at_warm].revents);
 		/* hosts as polled: receive() may move the last into h */
-		for (size_t h = hosts_cnt, k = n - (listener >= 0) - hosts_cnt;
-		     h-- > 0;)
-			if (pfd[k + h].revents)
+		for (size_t h = at_listener - at_hosts; h-- > 0;)
+			if (pfd[at_hosts + h].revents)
 				receive(h);
-		if (listener >= 0 && pfd[n - 1].revents)
+		if (listener >= 0 && pfd[at_listener].revents)
 			accept_host();
 	}
 }

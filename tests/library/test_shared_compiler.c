@@ -8,7 +8,9 @@
  * a compiler of its own (or fails clearly); each compile has its own
  * host's umask, limits, priority and directory; the shared one leaves when
  * idle; a host killed mid-compile takes its compile with it, a crash is its
- * clear error. What a host sees of it: no child, no SIGCHLD, none of its
+ * clear error; a warm copy (forked and warmed up while the compiler is
+ * idle) compiles as a copy forked for the request does. What a host sees
+ * of it: no child, no SIGCHLD, none of its
  * descriptors or its directory held (output captured through a pipe ends
  * with the host); with EMBER_SHARED_COMPILER=0 or the private_compiler
  * option each host keeps its own.
@@ -601,6 +603,192 @@ static void killed_host_takes_its_compile(void **state)
 	assert_int_equal(server_pid(), server);
 }
 
+/* The shared compiler's warm copy once it is ready for a request, or 0. */
+static pid_t warm_copy(pid_t server)
+{
+	for (int i = 0; i < 3000; i++) {
+		char path[64], line[4096], *p, *end;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+			 server, server);
+		f = fopen(path, "r");
+		if (!f)
+			return 0;
+		p = fgets(line, sizeof(line), f);
+		fclose(f);
+		for (; p && *p; p = end) {
+			long pid = strtol(p, &end, 10);
+			char comm[32] = "";
+
+			if (end == p)
+				break;
+			snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+			f = fopen(path, "r");
+			if (f && fgets(comm, sizeof(comm), f) &&
+			    !strcmp(comm, "ember-warm\n")) {
+				fclose(f);
+				return (pid_t)pid;
+			}
+			if (f)
+				fclose(f);
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
+static void remove_objects(void)
+{
+	DIR *d = opendir(cache_dir);
+	struct dirent *e;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", cache_dir, e->d_name);
+		if (!strncmp(e->d_name, "obj-", 4))
+			unlink(path);
+	}
+	closedir(d);
+}
+
+static void log_to_file(enum ember_log_level level, const char *msg, void *ctx)
+{
+	if (level == EMBER_LOG_WARN)
+		fprintf(ctx, "%s\n", msg);
+}
+
+/* In a host of its own: what it sees of compiling text (the object and
+ * rewritten text, or the error; the warnings) to fd. */
+static int host_result_to(int fd, bool shared, const char *text)
+{
+	FILE *f = fdopen(fd, "w");
+	EMBER_OPTS(ember_module_opts, o, .name = "prog.c",
+		   .debug_flags = EMBER_DEBUG_SOURCE, .log = log_to_file,
+		   .log_ctx = f);
+	struct ember_module *m = NULL;
+	char obj[] = "/tmp/ember-warm-test-XXXXXX";
+	char *bytes;
+	size_t n;
+	int tmp;
+
+	if (!f)
+		return 1;
+	if (shared)
+		unsetenv("EMBER_SHARED_COMPILER");
+	else
+		setenv("EMBER_SHARED_COMPILER", "0", 1);
+	if (ember_module_compile(text, &o, &m)) {
+		fprintf(f, "error: %s\n", ember_errmsg());
+		return fclose(f) ? 1 : 0;
+	}
+	tmp = mkstemp(obj);
+	if (tmp < 0 || ember_module_write_object(m, obj))
+		return 1;
+	close(tmp);
+	bytes = test_read_file(obj, &n);
+	unlink(obj);
+	if (!bytes)
+		return 1;
+	fprintf(f, "source:\n%s\nobject (%zu bytes):\n",
+		ember_module_rewritten_source(m), n);
+	fwrite(bytes, 1, n, f);
+	free(bytes);
+	ember_module_free(m);
+	return fclose(f) ? 1 : 0;
+}
+
+static char *host_result(bool shared, const char *text)
+{
+	char *out = NULL;
+	size_t len = 0;
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		_exit(host_result_to(p[1], shared, text));
+	}
+	close(p[1]);
+	for (;;) {
+		char buf[65536], *more;
+		ssize_t n = read(p[0], buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		more = realloc(out, len + (size_t)n + 1);
+		assert_non_null(more);
+		out = more;
+		memcpy(out + len, buf, (size_t)n);
+		len += (size_t)n;
+		out[len] = 0;
+	}
+	close(p[0]);
+	assert_int_equal(host_wait(pid), 0);
+	assert_non_null(out);
+	return out;
+}
+
+/* A warm copy compiled a program of its own before the request came: the
+ * host sees what a fresh compiler gives for the same text (object,
+ * rewritten text, warnings, errors), kernel struct reads (CO-RE
+ * relocations, of which LLVM keeps state across compiles in a process)
+ * included. */
+static void warm_copy_compiles_as_a_fresh_one(void **state)
+{
+	static const char *const compared[] = {
+		"BPF_HASH(seen, u32, u64);\n"
+		"int kprobe__do_nanosleep(struct pt_regs *ctx)\n"
+		"{\n"
+		"\tstruct task_struct *t = (void *)bpf_get_current_task();\n"
+		"\tu32 ppid = t->real_parent->tgid;\n"
+		"\n"
+		"\tseen.increment(ppid);\n"
+		"\tbpf_trace_printk(\"%d %s\\n\", ppid, t->comm);\n"
+		"\treturn 0;\n"
+		"}\n",
+		"int kprobe__do_nanosleep(struct pt_regs *ctx)\n"
+		"{\n"
+		"\tstruct task_struct *t = (void *)bpf_get_current_task();\n"
+		"\tint x = \"abc\";\n"
+		"\n"
+		"\treturn x + t->pid;\n"
+		"}\n",
+		"int kprobe__do_nanosleep(struct pt_regs *ctx)\n"
+		"{\n"
+		"\treturn undeclared + 1;\n"
+		"}\n",
+	};
+	pid_t server, warm;
+
+	(void)state;
+	stop_server();
+	assert_int_equal(host(true), HOST_SHARED);
+	server = server_pid();
+	for (size_t i = 0; i < sizeof(compared) / sizeof(compared[0]); i++) {
+		char *fresh, *warmed;
+
+		remove_objects();
+		fresh = host_result(false, compared[i]);
+		warm = warm_copy(server);
+		assert_true(warm > 0);
+		remove_objects();
+		warmed = host_result(true, compared[i]);
+		/* it took the request */
+		wait_gone(warm);
+		assert_string_equal(warmed, fresh);
+		assert_non_null(strstr(fresh, i == 2 ? "error: " : "object ("));
+		free(fresh);
+		free(warmed);
+	}
+	assert_int_equal(server_pid(), server);
+}
+
 /* EMBER_SHARED_COMPILER=0, or the option: a compiler of the host's own,
  * and no shared one appears. */
 static void private_compiler_when_asked(void **state)
@@ -818,6 +1006,7 @@ int main(void)
 		cmocka_unit_test(killed_host_takes_its_compile),
 		cmocka_unit_test(each_compile_is_its_hosts),
 		cmocka_unit_test(idle_server_leaves),
+		cmocka_unit_test(warm_copy_compiles_as_a_fresh_one),
 		cmocka_unit_test(private_compiler_when_asked),
 		cmocka_unit_test(host_sees_no_child_and_keeps_its_own),
 		cmocka_unit_test(captured_output_ends_with_the_host),

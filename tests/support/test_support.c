@@ -278,6 +278,21 @@ void test_child_finish(struct test_child *c, char *line, size_t size)
 	close(c->out);
 }
 
+static bool warm_copy(long pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return !strncmp(comm, "ember-warm", 10);
+}
+
 int test_child_of(int pid)
 {
 	char path[320];
@@ -299,7 +314,7 @@ int test_child_of(int pid)
 		f = fopen(path, "r");
 		if (!f)
 			continue;
-		if (fscanf(f, "%ld", &child) != 1)
+		while (fscanf(f, "%ld", &child) == 1 && warm_copy(child))
 			child = 0;
 		fclose(f);
 	}

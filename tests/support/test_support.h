@@ -35,7 +35,9 @@ int test_count_fds(void);
  * the compiler process is then running and its two descriptors open, for a
  * test that counts descriptors around compiles. */
 void test_start_compiler(void);
-/* The first child of any thread of process pid, or 0. */
+/* The first child of any thread of process pid, or 0; never a warm copy
+ * of the compiler (named ember-warming, then ember-warm, until a request
+ * comes to it): it does not work for any host. */
 int test_child_of(int pid);
 /* Process pid is gone, or a zombie waiting for a reaper that is not us. */
 bool test_process_gone(int pid);
