@@ -268,6 +268,10 @@ static struct {
 /* the PCH and kernel types of the last translation, for warm-ups */
 static int warm_pch = -1, warm_types = -1;
 static bool warm_off;
+/* a warm copy of this server was ready once: the next ones are handed a
+ * request that comes while they warm up (they serve it when done: less
+ * time than a copy forked for it, which shares the CPUs with the warm-up) */
+static bool warm_proven;
 static unsigned long requests;
 /* the warm copy's names until its request comes (tests and ps tell it
  * from copies at work): warming up, then ready */
@@ -455,15 +459,18 @@ __attribute__((noreturn)) static void warm_copy(pid_t server, int sock,
 	size_t cnt;
 	ssize_t n;
 
+	bool ok;
+
 	copy_detach(server, true);
 	heap_prepare();
-	if (warm_up())
-		_exit(3);
+	ok = !warm_up();
 	close(warm_pch);
 	close(warm_types);
 	prctl(PR_SET_NAME, warm_name);
-	if (send(sock, "r", 1, MSG_NOSIGNAL) != 1)
-		_exit(0);
+	/* failed or not, it serves a request it was handed meanwhile (no
+	 * kernel struct was read: a failed compile leaves no more); the
+	 * server (gone from the socket if it handed one) stops warm-ups */
+	send(sock, ok ? "r" : "f", 1, MSG_NOSIGNAL);
 	while ((n = receive_fds(sock, 0, msg, sizeof(msg), fds, &cnt)) == -1 &&
 	       errno == EINTR)
 		;
@@ -521,7 +528,7 @@ static void warm_drop(void)
 }
 
 /* Hand the request to the warm copy, which becomes c: false if there is
- * none ready (or it is gone). */
+ * none (or it is gone), or its warm-up is not known to succeed. */
 static bool warm_take(const char *msg, size_t msg_len, const int *fds,
 		      size_t cnt, struct copy *c)
 {
@@ -536,7 +543,7 @@ static bool warm_take(const char *msg, size_t msg_len, const int *fds,
 			     .msg_controllen = CMSG_SPACE(cnt * sizeof(int)) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
-	if (!warm.ready || cnt > FDS_MAX)
+	if (!warm.pid || !(warm.ready || warm_proven) || cnt > FDS_MAX)
 		return false;
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -559,9 +566,11 @@ static void warm_event(short ready, short gone)
 {
 	char b;
 
-	if (ready && recv(warm.sock, &b, 1, MSG_DONTWAIT) == 1)
+	if (ready && recv(warm.sock, &b, 1, MSG_DONTWAIT) == 1) {
 		warm.ready = true;
-	else if (ready || gone) {
+		warm_proven |= b == 'r';
+		warm_off |= b != 'r';
+	} else if (ready || gone) {
 		/* before its request: its warm-up failed */
 		if (!warm.ready)
 			warm_off = true;
