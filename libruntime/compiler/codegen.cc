@@ -17,6 +17,8 @@
 
 #include <clang/Basic/Diagnostic.h>
 #include <clang/Basic/DiagnosticOptions.h>
+#include <clang/Basic/FileManager.h>
+#include <clang/Basic/SourceManager.h>
 #include <clang/Basic/TargetInfo.h>
 #include <clang/CodeGen/BackendUtil.h>
 #include <clang/CodeGen/CodeGenAction.h>
@@ -65,6 +67,31 @@ void init_bpf_target()
 
 namespace
 {
+
+// Serve file f as addRemappedFile() would, with its line table known: the
+// source manager computes one by scanning the whole text the first time a
+// location in the file is turned into a line. The file and source managers
+// are made here; the action uses them.
+void serve_with_lines(clang::CompilerInstance &ci, const ember_virtual_file &f,
+		      const ember_codegen_lines &lines,
+		      llvm::BumpPtrAllocator &storage)
+{
+	clang::FileManager *fm = ci.createFileManager();
+	ci.createSourceManager(*fm);
+	clang::SourceManager &sm = ci.getSourceManager();
+	const clang::FileEntry *entry = fm->getVirtualFile(f.path, f.len, 0);
+
+	sm.overrideFileContents(
+		entry,
+		llvm::MemoryBufferRef(llvm::StringRef(f.text, f.len), f.path));
+	for (auto it = sm.fileinfo_begin(); it != sm.fileinfo_end(); ++it)
+		if (it->first == entry)
+			it->second->SourceLineCache =
+				clang::SrcMgr::LineOffsetMapping(
+					llvm::makeArrayRef(lines.starts,
+							   lines.cnt),
+					storage);
+}
 
 // Runs one clang action over the inputs; diagnostics text goes to *diags.
 bool run_clang(const struct ember_codegen_input *in, const char *triple,
@@ -115,8 +142,13 @@ bool run_clang(const struct ember_codegen_input *in, const char *triple,
 				   llvm::StringRef(in->main_text, in->main_len),
 				   in->main_path)
 				   .release());
+	const ember_virtual_file *lined = nullptr;
 	for (size_t i = 0; i < in->files_cnt; i++) {
 		const ember_virtual_file &f = in->files[i];
+		if (in->lines && !std::strcmp(f.path, in->lines->path)) {
+			lined = &f; // below, with its lines
+			continue;
+		}
 		pp.addRemappedFile(
 			f.path, llvm::MemoryBuffer::getMemBuffer(
 					llvm::StringRef(f.text, f.len), f.path)
@@ -125,11 +157,16 @@ bool run_clang(const struct ember_codegen_input *in, const char *triple,
 	invocation->getFrontendOpts().OutputFile = output_file;
 	invocation->getFrontendOpts().DisableFree = false;
 
+	// the line table's storage, which the source manager only points to:
+	// declared before it, released after it
+	llvm::BumpPtrAllocator lines_storage;
 	clang::CompilerInstance ci;
 	ci.setInvocation(std::move(invocation));
 	ci.createDiagnostics(
 		new clang::TextDiagnosticPrinter(diag_os, diag_opts.get()),
 		true);
+	if (lined)
+		serve_with_lines(ci, *lined, *in->lines, lines_storage);
 	// clang prints "N warnings generated." there; the library prints nothing
 	ci.setVerboseOutputStream(llvm::nulls());
 	if (object)
@@ -207,6 +244,25 @@ bool host_ir_to_bpf(const struct ember_codegen_input *in,
 }
 
 } // namespace
+
+extern "C" int ember__codegen_line_starts(const char *text, size_t len,
+					  unsigned int **starts, size_t *cnt)
+{
+	llvm::BumpPtrAllocator storage;
+	clang::SrcMgr::LineOffsetMapping lines =
+		clang::SrcMgr::LineOffsetMapping::get(
+			llvm::MemoryBufferRef(llvm::StringRef(text, len), ""),
+			storage);
+	llvm::ArrayRef<unsigned> all = lines.getLines();
+
+	*cnt = all.size();
+	*starts = static_cast<unsigned int *>(
+		std::malloc((all.size() ?: 1) * sizeof(**starts)));
+	if (!*starts)
+		return -ENOMEM;
+	std::memcpy(*starts, all.data(), all.size() * sizeof(**starts));
+	return 0;
+}
 
 extern "C" void ember__codegen_prepare(void)
 {

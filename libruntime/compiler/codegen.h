@@ -15,6 +15,13 @@
 extern "C" {
 #endif
 
+/* Where each line of a file begins, as clang counts lines. */
+struct ember_codegen_lines {
+	const char *path; /* one of the files */
+	const unsigned int *starts; /* ascending, the first 0 */
+	size_t cnt;
+};
+
 struct ember_codegen_input {
 	const char *main_path; /* absolute virtual path of the main file */
 	const char *main_text;
@@ -30,7 +37,19 @@ struct ember_codegen_input {
 	 * and its IR is then retargeted to bpf and compiled by the BPF
 	 * backend. ember__codegen_bpf() only. */
 	const char *host_triple;
+	/* Optional: clang then need not scan that file for its lines (it
+	 * does for each location turned into a line, such as every kernel
+	 * type's in debug info). Must be ember__codegen_line_starts() of its
+	 * text. */
+	const struct ember_codegen_lines *lines;
 };
+
+/*
+ * Where each line of text (len bytes) begins, as clang counts lines: into
+ * *starts (malloc'd) and *cnt. 0 or -ENOMEM.
+ */
+int ember__codegen_line_starts(const char *text, size_t len,
+			       unsigned int **starts, size_t *cnt);
 
 /* Initialise LLVM's BPF target now rather than at the first compile (each
  * compile does it once otherwise). */

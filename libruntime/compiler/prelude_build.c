@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,20 +20,82 @@
 
 #define PRELUDE "ember/prelude.h"
 
-/* The kernel types text beside the PCH (prelude_build.h), with its NUL: a
- * compile maps it and hands clang the mapping as it is. */
+struct types_footer {
+	uint64_t len, lines;
+	char magic[8];
+};
+
+/* Where the line starts are, after the text and its NUL. */
+static size_t lines_offset(size_t len)
+{
+	return (len + 1 + sizeof(unsigned int) - 1) &
+	       ~(sizeof(unsigned int) - 1);
+}
+
+int ember__prelude_types_read(const void *map, size_t size,
+			      struct ember_prelude_types *out)
+{
+	const char *p = map;
+	struct types_footer f;
+	const unsigned int *starts;
+	size_t i;
+
+	size_t off, table;
+
+	if (size < sizeof(f))
+		return -EBADMSG;
+	size -= sizeof(f);
+	memcpy(&f, p + size, sizeof(f));
+	if (memcmp(f.magic, EMBER_PRELUDE_TYPES_MAGIC, sizeof(f.magic)) ||
+	    f.len >= size)
+		return -EBADMSG;
+	off = lines_offset(f.len);
+	table = size - off; /* bytes, if off <= size */
+	if (off > size || p[f.len] || f.lines < 1 ||
+	    f.lines != table / sizeof(*starts) || table % sizeof(*starts))
+		return -EBADMSG;
+	starts = (const unsigned int *)(p + off);
+	/* what clang indexes with: ascending from 0, within the text */
+	if (starts[0])
+		return -EBADMSG;
+	for (i = 1; i < f.lines; i++)
+		if (starts[i] <= starts[i - 1] || starts[i] > f.len)
+			return -EBADMSG;
+	*out = (struct ember_prelude_types){
+		.text = p, .len = f.len, .line_starts = starts, .lines = f.lines
+	};
+	return 0;
+}
+
+/* The kernel types file beside the PCH (prelude_build.h): a compile maps it
+ * and hands clang the text and its lines as they are. */
 static int write_types(const char *pch_path, const char *text, size_t len)
 {
+	static const char zeros[sizeof(unsigned int)];
+	struct types_footer f = { .len = len };
+	unsigned int *starts = NULL;
+	size_t lines = 0;
 	char *path = NULL;
 	int fd, err;
 
-	if (asprintf(&path, "%s" EMBER_PRELUDE_TYPES_SUFFIX, pch_path) < 0)
+	if (len >= UINT_MAX ||
+	    ember__codegen_line_starts(text, len, &starts, &lines) ||
+	    asprintf(&path, "%s" EMBER_PRELUDE_TYPES_SUFFIX, pch_path) < 0) {
+		free(starts);
 		return ember__error(ENOMEM, "out of memory");
+	}
+	f.lines = lines;
+	memcpy(f.magic, EMBER_PRELUDE_TYPES_MAGIC, sizeof(f.magic));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
 	err = fd < 0 ? -errno : 0;
-	if (!err && ember__write_all(fd, text, len + 1))
+	if (!err &&
+	    (ember__write_all(fd, text, len + 1) ||
+	     ember__write_all(fd, zeros, lines_offset(len) - (len + 1)) ||
+	     ember__write_all(fd, starts, lines * sizeof(*starts)) ||
+	     ember__write_all(fd, &f, sizeof(f))))
 		err = errno ? -errno : -EIO;
+	free(starts);
 	if (fd >= 0 && close(fd) && !err)
 		err = -errno;
 	if (err) {

@@ -8,8 +8,8 @@
  *
  * In the cache: prelude-<digest>.pch as clang wrote it; prelude-<digest>.h,
  * the kernel types text it was built from (ember/kernel_types.h, 2-3 MB,
- * with a NUL after it); and prelude-<digest>.sum, an entry recording both
- * files' sizes and SHA-256. clang keeps the text of the headers it was
+ * then where each of its lines begins: prelude_build.h); and
+ * prelude-<digest>.sum, an entry recording both files' sizes and SHA-256. clang keeps the text of the headers it was
  * given from memory zlib-compressed inside the PCH and inflates a file's
  * text whenever any location in it is looked at (nearly every compile);
  * a compile that serves kernel_types.h itself, from this file mapped,

@@ -20,6 +20,7 @@
 #include "compiler/edits.h"
 #include "compiler/include_check.h"
 #include "compiler/include_check_parsed.h"
+#include "compiler/prelude_build.h"
 #include "compiler/rewriter.h"
 #include "error.h"
 #include "timing.h"
@@ -291,6 +292,7 @@ struct translation {
 	size_t files_cnt;
 	void *types_map;
 	size_t types_map_len;
+	struct ember_codegen_lines types_lines;
 	CXIndex index;
 	bool own_index; /* not the process's (ember__translate_prepare) */
 	CXTranslationUnit tu;
@@ -310,13 +312,15 @@ static const char *host_triple(const struct translation *c)
 }
 
 /*
- * The kernel types text beside the PCH (prelude_pch.h), mapped: clang is
- * handed the mapping, so its compressed copy in the PCH is never inflated.
- * The host checked the file's SHA-256; it ends with a NUL.
+ * The kernel types file beside the PCH (prelude_build.h), mapped: codegen
+ * is handed the text, so its compressed copy in the PCH is never inflated,
+ * and its line starts, so the text is not scanned for them. The host
+ * checked the file's SHA-256.
  */
 static int map_kernel_types(struct translation *c)
 {
 	const char *path = c->job->types_path;
+	struct ember_prelude_types types;
 	struct stat st;
 	void *map;
 	int fd, err = 0;
@@ -343,13 +347,17 @@ static int map_kernel_types(struct translation *c)
 				    strerror(errno));
 	c->types_map = map;
 	c->types_map_len = (size_t)st.st_size;
-	if (((const char *)map)[st.st_size - 1])
+	if (ember__prelude_types_read(map, c->types_map_len, &types))
 		return ember__error(EBADMSG, "the kernel types beside the "
 					     "precompiled prelude are not "
-					     "terminated");
+					     "laid out as this compiler "
+					     "writes them");
 	c->files[c->files_cnt++] =
-		(struct ember_virtual_file){ VINC KERNEL_TYPES, map,
-					     (size_t)st.st_size - 1 };
+		(struct ember_virtual_file){ VINC KERNEL_TYPES, types.text,
+					     types.len };
+	c->types_lines =
+		(struct ember_codegen_lines){ VINC KERNEL_TYPES,
+					      types.line_starts, types.lines };
 	return 0;
 }
 
@@ -395,6 +403,8 @@ static int parse_args(struct translation *c)
 	 * Named instead as the contents of the checked file (cc1's
 	 * -remap-file), they are read only if a location in them is shown,
 	 * which a parse hardly ever does (codegen is handed the mapping).
+	 * The file goes on after the text (prelude_build.h): no location of
+	 * the PCH's points there.
 	 */
 	if (c->types_map) {
 		if (asprintf(&c->types_remap, "%s;%s", VINC KERNEL_TYPES,
@@ -534,14 +544,16 @@ static int codegen(struct translation *c)
 	for (i = 0; i < o->cflags_cnt; i++)
 		args[n++] = o->cflags[i];
 	err = ember__codegen_bpf(
-		&(struct ember_codegen_input){ .main_path = MAIN_PATH,
-					       .main_text = out->rewritten,
-					       .main_len = out->rewritten_len,
-					       .files = c->files,
-					       .files_cnt = c->files_cnt,
-					       .args = args,
-					       .args_cnt = n,
-					       .host_triple = host_triple(c) },
+		&(struct ember_codegen_input){
+			.main_path = MAIN_PATH,
+			.main_text = out->rewritten,
+			.main_len = out->rewritten_len,
+			.files = c->files,
+			.files_cnt = c->files_cnt,
+			.args = args,
+			.args_cnt = n,
+			.host_triple = host_triple(c),
+			.lines = c->types_map ? &c->types_lines : NULL },
 		&out->obj, &out->obj_len, &diags);
 	if (err) {
 		char *mapped =
