@@ -807,7 +807,7 @@ static bool reachable(const struct sockaddr_un *a)
 static void become_shared(const char *name)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int n;
+	int n, fd;
 
 	umask(077);
 	/* not the first host's directory: it may want to unmount it */
@@ -826,6 +826,14 @@ static void become_shared(const char *name)
 		setrlimit((__rlimit_resource_t)res, &rl);
 	}
 	setpriority(PRIO_PROCESS, 0, 0);
+	/* nor whether the OOM killer spares it */
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "0", 1) != 1) {
+			/* kept: the process may not lower it */
+		}
+		close(fd);
+	}
 	n = snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s.sock",
 		     SHARED_DIR_FD, name);
 	listener = socket(AF_UNIX,

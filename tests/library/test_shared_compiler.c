@@ -170,6 +170,7 @@ static void stop_server(void)
 static const char *const *host_cflags;
 static size_t host_cflags_cnt;
 static bool host_private_option;
+static int host_nice; /* its priority, if not 0 */
 
 static int host_compile(bool shared, const char *text)
 {
@@ -179,6 +180,8 @@ static int host_compile(bool shared, const char *text)
 	struct ember_module *m = NULL;
 	char buf[sizeof(program) + 64];
 
+	if (host_nice && setpriority(PRIO_PROCESS, 0, host_nice))
+		return HOST_FAILED;
 	if (shared || host_private_option)
 		unsetenv("EMBER_SHARED_COMPILER");
 	else
@@ -789,6 +792,56 @@ static void warm_copy_compiles_as_a_fresh_one(void **state)
 	assert_int_equal(server_pid(), server);
 }
 
+/* A child of the server at this priority, or 0. */
+static pid_t child_at(pid_t server, int prio)
+{
+	char path[64], line[4096], *p, *end;
+	pid_t found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", server,
+		 server);
+	f = fopen(path, "r");
+	p = f ? fgets(line, sizeof(line), f) : NULL;
+	if (f)
+		fclose(f);
+	for (; p && *p && !found; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		errno = 0;
+		if (getpriority(PRIO_PROCESS, (id_t)pid) == prio && !errno)
+			found = (pid_t)pid;
+	}
+	return found;
+}
+
+/* A niced host's compile is as nice; the compiler itself stays at 0. */
+static void copy_takes_its_hosts_priority(void **state)
+{
+	pid_t server, copy = 0, host_pid, any;
+
+	(void)state;
+	if (geteuid() != 0)
+		test_skip("the compiler's own priority back to 0 needs root");
+	assert_int_equal(host(true), HOST_SHARED);
+	server = server_pid();
+	host_nice = 10;
+	host_pid = host_waiting(server, &any);
+	host_nice = 0;
+	/* the copy working for it (not a warm one) takes it */
+	for (int i = 0; i < 500 && !copy; i++) {
+		usleep(10000);
+		copy = child_at(server, 10);
+	}
+	assert_true(copy > 0);
+	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)server), 0);
+	kill(host_pid, SIGKILL);
+	waitpid(host_pid, NULL, 0);
+	wait_gone(copy);
+}
+
 /* EMBER_SHARED_COMPILER=0, or the option: a compiler of the host's own,
  * and no shared one appears. */
 static void private_compiler_when_asked(void **state)
@@ -858,16 +911,18 @@ static unsigned long long status_field(pid_t pid, const char *field, int base)
 /*
  * A host that starts the shared compiler with a descriptor it may pass on
  * (no close-on-exec), in a directory of its own, ignoring SIGTERM, blocking
- * SIGUSR1 and niced, handling SIGCHLD: the compiler is none of its
- * children, it got no SIGCHLD, and the compiler holds neither, runs in /,
- * in a session of its own, with default signals and priority.
+ * SIGUSR1, niced, first for the OOM killer, handling SIGCHLD: the compiler
+ * is none of its children, it got no SIGCHLD, and the compiler holds
+ * neither, runs in /, in a session of its own, with default signals,
+ * priority and OOM score.
  */
 static int observing_host(void *arg)
 {
 	char dir[] = "/tmp/ember-shared-cwd-XXXXXX", cwd[8] = "", path[64];
 	struct stat pipe_st, dir_st;
 	sigset_t usr1;
-	int p[2], res = 0;
+	char *oom;
+	int p[2], res = 0, fd;
 	pid_t server;
 
 	(void)arg;
@@ -882,6 +937,11 @@ static int observing_host(void *arg)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	oom = "500";
+	fd = open("/proc/self/oom_score_adj", O_WRONLY);
+	if (fd < 0 || write(fd, oom, strlen(oom)) < 0)
+		return 1;
+	close(fd);
 	if (setpriority(PRIO_PROCESS, 0, 5) ||
 	    host_compile(true, NULL) != HOST_SHARED)
 		res = 2;
@@ -907,6 +967,11 @@ static int observing_host(void *arg)
 		res = 9;
 	else if (!res && getpriority(PRIO_PROCESS, (id_t)server) != 0)
 		res = 10;
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)server);
+	oom = test_read_file(path, NULL);
+	if (!res && (!oom || atoi(oom) != 0))
+		res = 11;
+	free(oom);
 	if (res)
 		fprintf(stderr, "observing host: %d (SIGCHLD from %d)\n", res,
 			(int)sigchld_seen);
@@ -1007,6 +1072,7 @@ int main(void)
 		cmocka_unit_test(each_compile_is_its_hosts),
 		cmocka_unit_test(idle_server_leaves),
 		cmocka_unit_test(warm_copy_compiles_as_a_fresh_one),
+		cmocka_unit_test(copy_takes_its_hosts_priority),
 		cmocka_unit_test(private_compiler_when_asked),
 		cmocka_unit_test(host_sees_no_child_and_keeps_its_own),
 		cmocka_unit_test(captured_output_ends_with_the_host),
