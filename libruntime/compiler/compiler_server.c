@@ -713,9 +713,15 @@ static void leave(int status, bool idle)
 		snprintf(name, sizeof(name), "%s.lock", shared_name);
 		lk = openat(SHARED_DIR_FD, name,
 			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-		if (idle && (lk < 0 || flock(lk, LOCK_EX | LOCK_NB) < 0 ||
-			     poll(&(struct pollfd){ listener, POLLIN, 0 }, 1,
-				  0) != 0)) {
+		/* No lock file (the cache directory was removed, or the lock
+		 * with it): no host can be waiting for this one's greeting,
+		 * and waiting for the file would keep it forever. */
+		bool lock_gone = lk < 0 && errno == ENOENT;
+
+		if (idle && !lock_gone &&
+		    (lk < 0 || flock(lk, LOCK_EX | LOCK_NB) < 0 ||
+		     poll(&(struct pollfd){ listener, POLLIN, 0 }, 1, 0) !=
+			     0)) {
 			if (lk >= 0)
 				close(lk); /* and its lock */
 			return;

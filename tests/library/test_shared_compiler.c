@@ -1041,6 +1041,27 @@ static void captured_output_ends_with_the_host(void **state)
 	stop_server();
 }
 
+/* A server whose cache directory is removed (by a tmp cleaner, or a test
+ * that made its own) leaves when idle all the same: hundreds of them
+ * stayed before, waiting for a lock file that could not come back. */
+static void server_of_removed_cache_leaves(void **state)
+{
+	pid_t pid;
+
+	(void)state;
+	stop_server();
+	setenv("EMBER_COMPILER_IDLE_SECONDS", "1", 1);
+	assert_int_equal(host(true), HOST_SHARED);
+	pid = server_pid();
+	assert_true(pid > 0);
+	test_remove_tree(cache_dir);
+	assert_false(test_process_gone(pid));
+	wait_gone(pid);
+	unsetenv("EMBER_COMPILER_IDLE_SECONDS");
+	/* for the teardown */
+	assert_int_equal(mkdir(cache_dir, 0700), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -1076,6 +1097,7 @@ int main(void)
 		cmocka_unit_test(private_compiler_when_asked),
 		cmocka_unit_test(host_sees_no_child_and_keeps_its_own),
 		cmocka_unit_test(captured_output_ends_with_the_host),
+		cmocka_unit_test(server_of_removed_cache_leaves),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
