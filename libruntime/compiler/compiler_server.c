@@ -268,10 +268,6 @@ static struct {
 /* the PCH and kernel types of the last translation, for warm-ups */
 static int warm_pch = -1, warm_types = -1;
 static bool warm_off;
-/* a warm copy of this server was ready once: the next ones are handed a
- * request that comes while they warm up (they serve it when done: less
- * time than a copy forked for it, which shares the CPUs with the warm-up) */
-static bool warm_proven;
 static unsigned long requests;
 /* the warm copy's names until its request comes (tests and ps tell it
  * from copies at work): warming up, then ready */
@@ -459,18 +455,15 @@ __attribute__((noreturn)) static void warm_copy(pid_t server, int sock,
 	size_t cnt;
 	ssize_t n;
 
-	bool ok;
-
 	copy_detach(server, true);
 	heap_prepare();
-	ok = !warm_up();
+	if (warm_up())
+		_exit(3);
 	close(warm_pch);
 	close(warm_types);
 	prctl(PR_SET_NAME, warm_name);
-	/* failed or not, it serves a request it was handed meanwhile (no
-	 * kernel struct was read: a failed compile leaves no more); the
-	 * server (gone from the socket if it handed one) stops warm-ups */
-	send(sock, ok ? "r" : "f", 1, MSG_NOSIGNAL);
+	if (send(sock, "r", 1, MSG_NOSIGNAL) != 1)
+		_exit(0);
 	while ((n = receive_fds(sock, 0, msg, sizeof(msg), fds, &cnt)) == -1 &&
 	       errno == EINTR)
 		;
@@ -528,7 +521,7 @@ static void warm_drop(void)
 }
 
 /* Hand the request to the warm copy, which becomes c: false if there is
- * none (or it is gone), or its warm-up is not known to succeed. */
+ * none ready (or it is gone). */
 static bool warm_take(const char *msg, size_t msg_len, const int *fds,
 		      size_t cnt, struct copy *c)
 {
@@ -543,7 +536,7 @@ static bool warm_take(const char *msg, size_t msg_len, const int *fds,
 			     .msg_controllen = CMSG_SPACE(cnt * sizeof(int)) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
-	if (!warm.pid || !(warm.ready || warm_proven) || cnt > FDS_MAX)
+	if (!warm.ready || cnt > FDS_MAX)
 		return false;
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -568,8 +561,6 @@ static void warm_event(short ready, short gone)
 
 	if (ready && recv(warm.sock, &b, 1, MSG_DONTWAIT) == 1) {
 		warm.ready = true;
-		warm_proven |= b == 'r';
-		warm_off |= b != 'r';
 	} else if (ready || gone) {
 		/* before its request: its warm-up failed */
 		if (!warm.ready)
@@ -633,6 +624,11 @@ static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
 			c->err_fd = err_fd;
 			c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
 		}
+		/* one still warming up is stopped (once the copy runs: its
+		 * end takes a while): waiting for the rest of its warm-up took
+		 * longer than a copy forked for the request, and so did a copy
+		 * sharing the CPUs with it (back-to-back compiles) */
+		warm_drop();
 	}
 	for (size_t i = 1; i < cnt; i++)
 		close(fds[i]);
