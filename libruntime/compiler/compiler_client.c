@@ -261,8 +261,8 @@ struct kernel_sigaction {
  * posix_spawn's): raw system calls only (no malloc, no sanitizer
  * interceptor). Standard descriptors on /dev/null (a private one keeps the
  * host's stderr for its last words), ctl, dir and lock as 3, 4 and 5, no
- * other descriptor; every signal at its default, none blocked; a shared one in a
- * session of its own (no terminal's hangup or signals).
+ * other descriptor; every signal at its default, none blocked; a shared one
+ * in a session of its own (no terminal's hangup or signals).
  */
 __attribute__((no_sanitize_address)) static int spawn_exec(void *arg)
 {

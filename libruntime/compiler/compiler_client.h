@@ -35,17 +35,18 @@
  * socket pair it started it with (the others wait on the lock until it
  * listens). Not where the cache directory is on a network file system (9p,
  * NFS, SMB, by the mount's type: a socket there may not connect); where its
- * name does not lead to it, it serves its first host alone. That compiler is a daemon: spawned by a
- * process of the host's that exits at once without a SIGCHLD (the host's
- * wait() never sees either), in a session of its own, in /, holding none of
- * the host's descriptors (its standard ones are /dev/null), with default
- * signals, priority 0 and limits as high as it may set them; it leaves
- * after EMBER_COMPILER_IDLE_SECONDS without a request (connected hosts
- * reconnect). Both ends check that the other is of the same user, and the
- * server serves only a host of its own world (ember__compiler_peer_check):
- * any other host, or anything else listening there, and the host uses a
- * private compiler as above (said at EMBER_LOG_DEBUG; a listener that is
- * not an ember-compiler of this build at EMBER_LOG_WARN).
+ * name does not lead to it, it serves its first host alone. That compiler
+ * is a daemon: spawned by a process of the host's that exits at once
+ * without a SIGCHLD (the host's wait() never sees either), in a session of
+ * its own, in /, holding none of the host's descriptors (its standard ones
+ * are /dev/null), with default signals, priority 0, OOM score 0 and limits
+ * as high as it may set them; it leaves after EMBER_COMPILER_IDLE_SECONDS
+ * without a request (connected hosts reconnect). Both ends check that the
+ * other is of the same user, and the server serves only a host of its own
+ * world (ember__compiler_peer_check): any other host, or anything else
+ * listening there, and the host uses a private compiler as above (said at
+ * EMBER_LOG_DEBUG; a listener that is not an ember-compiler of this build
+ * at EMBER_LOG_WARN).
  *
  * Nothing of a request comes from the process that started the compiler:
  * the compiler gets an environment of its own (EMBER_COMPILER_IDLE_SECONDS
