@@ -93,11 +93,33 @@ void serve_with_lines(clang::CompilerInstance &ci, const ember_virtual_file &f,
 					storage);
 }
 
+// What a compile leaves: its compiler instance, and its action with the
+// LLVM context and module. Freeing them is a tenth of a compile that gives
+// many kernel types debug info (task_struct: ~10 ms), and the copy that
+// compiled exits once it has answered (compiler_server.c): they are kept,
+// reachable, until the next compile or ember__codegen_release().
+struct remains {
+	// in the order they may be freed: the line table's storage, which
+	// the source manager only points to, last
+	std::unique_ptr<llvm::BumpPtrAllocator> lines_storage;
+	std::unique_ptr<clang::FrontendAction> action;
+	std::unique_ptr<clang::CompilerInstance> ci;
+};
+
+// never freed at exit: the copy's exit does not free its memory either
+remains &last_compile()
+{
+	static remains *last = new remains();
+
+	return *last;
+}
+
 // Runs one clang action over the inputs; diagnostics text goes to *diags.
+// With keep, what the compile leaves goes there instead of being freed.
 bool run_clang(const struct ember_codegen_input *in, const char *triple,
 	       const char *language, clang::FrontendAction &action,
 	       const char *output_file, llvm::SmallVectorImpl<char> *object,
-	       std::string *diag_out)
+	       std::string *diag_out, remains *keep = nullptr)
 {
 	// cc1 arguments in step with the parse's (compiler/clang_args.h): a
 	// PCH is only accepted by a compile with the same language and target.
@@ -159,24 +181,32 @@ bool run_clang(const struct ember_codegen_input *in, const char *triple,
 
 	// the line table's storage, which the source manager only points to:
 	// declared before it, released after it
-	llvm::BumpPtrAllocator lines_storage;
-	clang::CompilerInstance ci;
-	ci.setInvocation(std::move(invocation));
-	ci.createDiagnostics(
+	auto lines_storage = std::make_unique<llvm::BumpPtrAllocator>();
+	auto ci = std::make_unique<clang::CompilerInstance>();
+	ci->setInvocation(std::move(invocation));
+	ci->createDiagnostics(
 		new clang::TextDiagnosticPrinter(diag_os, diag_opts.get()),
 		true);
 	if (lined)
-		serve_with_lines(ci, *lined, *in->lines, lines_storage);
+		serve_with_lines(*ci, *lined, *in->lines, *lines_storage);
 	// clang prints "N warnings generated." there; the library prints nothing
-	ci.setVerboseOutputStream(llvm::nulls());
+	ci->setVerboseOutputStream(llvm::nulls());
 	if (object)
-		ci.setOutputStream(
+		ci->setOutputStream(
 			std::make_unique<llvm::raw_svector_ostream>(*object));
 
-	bool ok = ci.ExecuteAction(action) &&
-		  !ci.getDiagnostics().hasErrorOccurred();
+	bool ok = ci->ExecuteAction(action) &&
+		  !ci->getDiagnostics().hasErrorOccurred();
 	diag_os.flush();
 	*diag_out += diag_text;
+	if (keep) {
+		// nothing of it may point to this frame's streams
+		ci->takeOutputStream();
+		ci->getDiagnostics().setClient(
+			new clang::IgnoringDiagConsumer(), true);
+		keep->ci = std::move(ci);
+		keep->lines_storage = std::move(lines_storage);
+	}
 	return ok;
 }
 
@@ -269,14 +299,19 @@ extern "C" void ember__codegen_prepare(void)
 	init_bpf_target();
 }
 
+extern "C" void ember__codegen_release(void)
+{
+	last_compile() = remains();
+}
+
 extern "C" int ember__codegen_bpf(const struct ember_codegen_input *in,
 				  void **obj, size_t *obj_len, char **diags)
 {
 	llvm::SmallVector<char, 0> object;
-	clang::EmitObjAction action;
 	std::string diag_text;
 	bool ok;
 
+	ember__codegen_release();
 	init_bpf_target();
 	*obj = nullptr;
 	*obj_len = 0;
@@ -284,8 +319,12 @@ extern "C" int ember__codegen_bpf(const struct ember_codegen_input *in,
 	if (in->host_triple) {
 		ok = host_ir_to_bpf(in, &object, &diag_text);
 	} else {
-		ok = run_clang(in, "bpf", "c", action, "-", &object,
-			       &diag_text);
+		remains keep;
+
+		keep.action = std::make_unique<clang::EmitObjAction>();
+		ok = run_clang(in, "bpf", "c", *keep.action, "-", &object,
+			       &diag_text, &keep);
+		last_compile() = std::move(keep);
 	}
 	*diags = dup_string(diag_text);
 	if (!ok || object.empty())

@@ -58,10 +58,16 @@ void ember__codegen_prepare(void);
 /*
  * Compile to a BPF ELF object. On success *obj (malloc'd) and *obj_len are
  * set. *diags receives clang's diagnostics text (malloc'd, possibly empty)
- * either way. Returns 0, -EINVAL on compile errors, -ENOMEM.
+ * either way. Returns 0, -EINVAL on compile errors, -ENOMEM. What clang
+ * leaves of the compile (its AST, module and contexts) is not freed until
+ * the next compile or ember__codegen_release(): a process that exits after
+ * it need not spend the time.
  */
 int ember__codegen_bpf(const struct ember_codegen_input *in, void **obj,
 		       size_t *obj_len, char **diags);
+
+/* Free what the last compile left. */
+void ember__codegen_release(void);
 
 /*
  * Precompile in->main_text (a header) into a PCH file at path, written

@@ -340,6 +340,8 @@ static int warm_up(void)
 				.types_path = types },
 			true, NULL, NULL, &out);
 		ember__compiled_free(&out);
+		/* now, not in the request's compile */
+		ember__translate_release();
 	}
 	while (files && i-- > 0)
 		free((char *)files[i].path);

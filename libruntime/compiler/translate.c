@@ -452,6 +452,11 @@ void ember__translate_prepare(void)
 	ember__codegen_prepare();
 }
 
+void ember__translate_release(void)
+{
+	ember__codegen_release();
+}
+
 /* Parse the user's text as written (BCC vocabulary). */
 static int parse(struct translation *c)
 {

@@ -23,6 +23,10 @@
  */
 void ember__translate_prepare(void);
 
+/* Free what the last translation left for the process's exit (see
+ * ember__codegen_bpf()), for a process that goes on. */
+void ember__translate_release(void);
+
 /*
  * Translate job into out (without generate: stop at the rewritten C, no
  * object). 0, or -errno with the diagnostics ("NAME:L:C: error: ...")
