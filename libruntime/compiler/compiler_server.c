@@ -571,12 +571,25 @@ static void warm_event(short ready, short gone)
 	}
 }
 
-/* Idle, with a PCH seen and no warm copy: make one. */
-static void warm_maybe(void)
+/*
+ * Idle for warm_after seconds, with a PCH seen and no warm copy: make one.
+ * Compiles that follow each other at once (a script's) would find it still
+ * warming up and get a copy forked for them, which shares the CPUs with
+ * the warm-up: each time that happens the next warm copy waits longer
+ * (up to a second), each time one is used it waits half as long. The time
+ * to wait for one, or 0.
+ */
+static double warm_after;
+
+static double warm_maybe(double now)
 {
-	if (!warm.pid && !warm_off && !copies_cnt && warm_pch >= 0 &&
-	    requests >= (listener >= 0 ? 1u : 2u))
-		warm_start();
+	if (warm.pid || warm_off || copies_cnt || warm_pch < 0 ||
+	    requests < (listener >= 0 ? 1u : 2u))
+		return 0;
+	if (now - active < warm_after)
+		return active + warm_after - now;
+	warm_start();
+	return 0;
 }
 
 /* Keep the PCH and kernel types of a translation for warm-ups. */
@@ -615,7 +628,9 @@ static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
 	warm_keep(&r);
 	requests++;
 	c = &copies[copies_cnt];
-	if (!warm_take(msg, msg_len, fds, cnt, c)) {
+	if (warm_take(msg, msg_len, fds, cnt, c)) {
+		warm_after /= 2;
+	} else {
 		err_fd = memfd_create("ember-compile-stderr", MFD_CLOEXEC);
 		c->pid = fork();
 		if (c->pid == 0) {
@@ -629,7 +644,10 @@ static void start(const char *msg, size_t msg_len, const int *fds, size_t cnt)
 		/* one still warming up is stopped (once the copy runs: its
 		 * end takes a while): waiting for the rest of its warm-up took
 		 * longer than a copy forked for the request, and so did a copy
-		 * sharing the CPUs with it (back-to-back compiles) */
+		 * sharing the CPUs with it */
+		if (warm.pid)
+			warm_after =
+				warm_after < 0.5 ? warm_after * 2 + 0.025 : 1;
 		warm_drop();
 	}
 	for (size_t i = 1; i < cnt; i++)
@@ -898,12 +916,14 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct pollfd pfd[2 * REQUESTS_MAX + HOSTS_MAX + 3];
 		double now = ember__monotonic(),
-		       next = now + (idle < 1 ? idle : 1);
+		       next = now + (idle < 1 ? idle : 1),
+		       warm_wait = warm_maybe(now);
 		bool full = copies_cnt == REQUESTS_MAX;
 		size_t i, n = 0, at_hosts, at_listener, at_warm;
 		int r;
 
-		warm_maybe();
+		if (warm_wait > 0 && now + warm_wait < next)
+			next = now + warm_wait;
 		for (i = 0; i < copies_cnt; i++) {
 			pfd[n++] =
 				(struct pollfd){ copies[i].pidfd, POLLIN, 0 };
