@@ -24,7 +24,9 @@
 #include <cmocka.h>
 
 #include "compiler/cache.h"
+#include "compiler/codegen.h"
 #include "compiler/compile.h"
+#include "compiler/prelude_build.h"
 #include "ember/ember.h"
 #include "test_support.h"
 
@@ -352,6 +354,68 @@ static void tampered_kernel_types(void **state)
 		      "SHA-256 differs");
 	expect_program(new_prog_a(text, sizeof(text)), "prog_a", "seen_a", &l);
 	assert_int_equal(l.warnings, 0);
+	drop_cache(dir);
+}
+
+/*
+ * The kernel types file beside the PCH carries where each line of its text
+ * begins (compiler/prelude_build.h), which codegen hands clang instead of
+ * the text being scanned: one start after each newline, all within the
+ * text. A file laid out otherwise is refused.
+ */
+static void kernel_types_line_starts(void **state)
+{
+	char *dir = fresh_cache();
+	char name[256], path[512];
+	struct ember_prelude_types t;
+	size_t len, lines = 1, i, last;
+	char *file;
+
+	(void)state;
+	prelude_file(dir, ".h", name, sizeof(name));
+	path_of(path, sizeof(path), dir, name);
+	file = test_read_file(path, &len);
+	assert_non_null(file);
+	assert_int_equal(ember__prelude_types_read(file, len, &t), 0);
+	assert_ptr_equal(t.text, file);
+	assert_true(t.len > 1000000);
+	assert_int_equal(strlen(t.text), t.len);
+	for (i = 0; i < t.len; i++)
+		lines += t.text[i] == '\n';
+	assert_int_equal(t.lines, lines);
+	assert_int_equal(t.line_starts[0], 0);
+	for (i = 1; i < t.lines; i++)
+		assert_int_equal(t.text[t.line_starts[i] - 1], '\n');
+	/* the same table clang makes of the text */
+	{
+		unsigned int *starts;
+		size_t cnt;
+
+		assert_int_equal(ember__codegen_line_starts(t.text, t.len,
+							    &starts, &cnt),
+				 0);
+		assert_int_equal(cnt, t.lines);
+		assert_memory_equal(starts, t.line_starts,
+				    cnt * sizeof(*starts));
+		free(starts);
+	}
+	/* cut short, a start out of order, past the text, the footer's
+	 * magic, the text's length */
+	assert_int_equal(ember__prelude_types_read(file, len - 4, &t),
+			 -EBADMSG);
+	assert_int_equal(ember__prelude_types_read(file, 16, &t), -EBADMSG);
+	assert_int_equal(ember__prelude_types_read(file, len, &t), 0);
+	last = t.lines - 1;
+	((unsigned int *)t.line_starts)[last] = t.line_starts[last - 1];
+	assert_int_equal(ember__prelude_types_read(file, len, &t), -EBADMSG);
+	((unsigned int *)t.line_starts)[last] = (unsigned int)t.len + 1;
+	assert_int_equal(ember__prelude_types_read(file, len, &t), -EBADMSG);
+	file[len - 1] ^= 1;
+	assert_int_equal(ember__prelude_types_read(file, len, &t), -EBADMSG);
+	file[len - 1] ^= 1;
+	file[len - 24] ^= 1;
+	assert_int_equal(ember__prelude_types_read(file, len, &t), -EBADMSG);
+	free(file);
 	drop_cache(dir);
 }
 
@@ -700,6 +764,7 @@ int main(void)
 		cmocka_unit_test(truncated_and_flipped_entries),
 		cmocka_unit_test(tampered_pch),
 		cmocka_unit_test(tampered_kernel_types),
+		cmocka_unit_test(kernel_types_line_starts),
 		cmocka_unit_test(remembered_check),
 		cmocka_unit_test(symlinked_dir),
 		cmocka_unit_test(group_writable_dir),
