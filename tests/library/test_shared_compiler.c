@@ -111,7 +111,40 @@ static pid_t server_pid(void)
 	return cred.pid;
 }
 
-/* Processes serving as the shared compiler of this cache directory. */
+/* Process pid runs as a shared compiler (of any cache directory). */
+static bool shared_cmdline(long pid)
+{
+	char path[64], *cmd;
+	size_t len;
+	bool shared;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	cmd = test_read_file(path, &len);
+	shared = cmd && len > 0 && memmem(cmd, len, "--shared", 9);
+	free(cmd);
+	return shared;
+}
+
+/* The parent of process pid, or 0. */
+static long parent_of(long pid)
+{
+	char path[64], *stat, *end;
+	size_t len;
+	long ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	stat = test_read_file(path, &len);
+	/* after the command's name in parentheses: state, then ppid */
+	end = stat ? memrchr(stat, ')', len) : NULL;
+	if (end && sscanf(end + 1, " %*c %ld", &ppid) != 1)
+		ppid = 0;
+	free(stat);
+	return ppid;
+}
+
+/* Processes serving as the shared compiler of this cache directory; not
+ * its copies (a copy just forked, warm or for a request, still has the
+ * directory open for a moment). */
 static int servers_running(void)
 {
 	DIR *d = opendir("/proc");
@@ -120,23 +153,21 @@ static int servers_running(void)
 
 	assert_non_null(d);
 	while ((e = readdir(d))) {
-		char path[300], dir[sizeof(cache_dir) + 1], *cmd;
+		char path[300], dir[sizeof(cache_dir) + 1];
 		ssize_t len;
-		size_t cmd_len;
+		long pid;
 
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd/4", e->d_name);
+		pid = atol(e->d_name);
+		snprintf(path, sizeof(path), "/proc/%ld/fd/4", pid);
 		len = readlink(path, dir, sizeof(dir) - 1);
 		if (len < 0)
 			continue;
 		dir[len] = 0;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		cmd = test_read_file(path, &cmd_len);
-		if (cmd && !strcmp(dir, cache_dir) && cmd_len > 0 &&
-		    memmem(cmd, cmd_len, "--shared", 9))
+		if (!strcmp(dir, cache_dir) && shared_cmdline(pid) &&
+		    !shared_cmdline(parent_of(pid)))
 			n++;
-		free(cmd);
 	}
 	closedir(d);
 	return n;
