@@ -9,11 +9,13 @@
 #include "error.h"
 #include "kernel/btf_header.h"
 
-#define MAGIC "EMBREC01"
-#define PREFIX "btf-records-"
-#define SUFFIX ".sum"
-#define KEEP 4
-#define RECORDS_MAX (1ul << 26)
+static const struct ember_cache_record_kind kind = {
+	.prefix = "btf-records-",
+	.magic = "EMBREC01",
+	.max = 1ul << 26,
+	.keep = 4,
+	.what = "a list of sorted names",
+};
 
 static int compare_names(const void *a, const void *b)
 {
@@ -44,47 +46,39 @@ static int index_names(char *buf, size_t len, struct ember_btf_records *r)
 	return 0;
 }
 
+/* A record's payload made r's, or -EBADMSG / -ENOMEM with r empty. */
+static int accept_names(void *payload, size_t len, void *r)
+{
+	int err = index_names(payload, len, r);
+
+	if (err)
+		ember__btf_records_free(r);
+	return err;
+}
+
 int ember__btf_records_load(const struct ember_cache *cache,
 			    const struct ember_digest *prelude,
 			    struct ember_btf_records *r)
 {
-	char hex[EMBER_DIGEST_HEX_LEN];
-	char name[sizeof(PREFIX) + EMBER_DIGEST_HEX_LEN + sizeof(SUFFIX)];
-	void *payload = NULL;
-	size_t len = 0;
+	void *payload;
+	size_t len;
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	ember__digest_hex(prelude, hex);
-	snprintf(name, sizeof(name), PREFIX "%s" SUFFIX, hex);
-	err = ember__cache_entry_read(cache, name, MAGIC, prelude, RECORDS_MAX,
-				      &payload, &len);
-	if (!err) {
-		err = index_names(payload, len, r);
-		if (!err)
-			return 0;
-		ember__btf_records_free(r);
-		free(payload);
-		if (err == -ENOMEM)
-			return ember__error(ENOMEM, "out of memory");
-		ember__error(EBADMSG, "%s/%s does not hold sorted names",
-			     cache->path, name);
-	}
+	err = ember__cache_record_read(cache, &kind, prelude, accept_names, r,
+				       &payload, &len);
 	if (err != -ENOENT)
-		ember__cache_refused(cache);
+		return err ? ember__error(-err, "out of memory") : 0;
 	err = ember__btf_record_names((char **)&payload, &len);
 	if (err)
 		return err;
-	err = index_names(payload, len, r);
+	err = accept_names(payload, len, r);
 	if (err) {
-		ember__btf_records_free(r);
 		free(payload);
 		return ember__error(ENOMEM, "out of memory");
 	}
 	/* not written: the next process parses the BTF again */
-	if (!ember__cache_entry_write(cache, name, MAGIC, prelude, payload,
-				      len))
-		ember__cache_prune(cache, PREFIX, SUFFIX, KEEP);
+	ember__cache_record_write(cache, &kind, prelude, payload, len);
 	return 0;
 }
 

@@ -374,6 +374,61 @@ void ember__cache_refused(const struct ember_cache *c)
 	free(msg);
 }
 
+#define RECORD_SUFFIX ".sum"
+
+static void record_name(const struct ember_cache_record_kind *kind,
+			const struct ember_digest *key, char *name, size_t size)
+{
+	char hex[EMBER_DIGEST_HEX_LEN];
+
+	ember__digest_hex(key, hex);
+	snprintf(name, size, "%s%s" RECORD_SUFFIX, kind->prefix, hex);
+}
+
+int ember__cache_record_read(const struct ember_cache *c,
+			     const struct ember_cache_record_kind *kind,
+			     const struct ember_digest *key,
+			     int (*accept)(void *payload, size_t len,
+					   void *ctx),
+			     void *ctx, void **payload, size_t *len)
+{
+	char name[128];
+	int err;
+
+	*payload = NULL;
+	*len = 0;
+	record_name(kind, key, name, sizeof(name));
+	err = ember__cache_entry_read(c, name, kind->magic, key, kind->max,
+				      payload, len);
+	if (!err) {
+		err = accept ? accept(*payload, *len, ctx) : 0;
+		if (!err)
+			return 0;
+		free(*payload);
+		*payload = NULL;
+		*len = 0;
+		if (err != -EBADMSG)
+			return err;
+		ember__error(EBADMSG, "%s/%s is not %s", c->path, name,
+			     kind->what);
+	}
+	if (err != -ENOENT)
+		ember__cache_refused(c);
+	return -ENOENT;
+}
+
+void ember__cache_record_write(const struct ember_cache *c,
+			       const struct ember_cache_record_kind *kind,
+			       const struct ember_digest *key,
+			       const void *payload, size_t len)
+{
+	char name[128];
+
+	record_name(kind, key, name, sizeof(name));
+	if (!ember__cache_entry_write(c, name, kind->magic, key, payload, len))
+		ember__cache_prune(c, kind->prefix, RECORD_SUFFIX, kind->keep);
+}
+
 struct cached_file {
 	char name[128];
 	struct timespec mtime;

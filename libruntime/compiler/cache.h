@@ -95,6 +95,40 @@ void ember__cache_remove(const struct ember_cache *c, const char *name);
  * in ember_errmsg() (which names it), and that it is rebuilt. */
 void ember__cache_refused(const struct ember_cache *c);
 
+/*
+ * Records: what one process worked out for the next (the kernel config
+ * header, the BTF's struct names, a tracepoint's format, the BTF's
+ * digest), each an entry named <prefix><key as hex>.sum, the newest `keep`
+ * of a kind kept.
+ */
+struct ember_cache_record_kind {
+	const char *prefix;
+	const char *magic; /* EMBER_CACHE_MAGIC_LEN bytes */
+	size_t max; /* bytes of a payload at most */
+	size_t keep;
+	const char *what; /* what a payload is, for the warning */
+};
+
+/*
+ * Read kind's record for key. 0 with the payload (malloc'd, the caller's)
+ * when there is one and accept (NULL: any) returns 0 for it; -ENOENT when
+ * there is none, or the one there is refused (damaged, or accept returned
+ * -EBADMSG): that one is reported through ember__cache_refused(). Another
+ * -errno from accept is returned as it is (the payload freed).
+ */
+int ember__cache_record_read(const struct ember_cache *c,
+			     const struct ember_cache_record_kind *kind,
+			     const struct ember_digest *key,
+			     int (*accept)(void *payload, size_t len,
+					   void *ctx),
+			     void *ctx, void **payload, size_t *len);
+/* Write kind's record for key and prune the kind; a failed write only
+ * costs the next process the work, so it is not reported. */
+void ember__cache_record_write(const struct ember_cache *c,
+			       const struct ember_cache_record_kind *kind,
+			       const struct ember_digest *key,
+			       const void *payload, size_t len);
+
 /* Keep the newest `keep` files named prefix*suffix; remove the rest, and
  * temporary files left by a crash an hour or more ago. */
 void ember__cache_prune(const struct ember_cache *c, const char *prefix,

@@ -10,13 +10,15 @@
 #include "error.h"
 #include "kernel/kernel_config.h"
 
-#define MAGIC "EMBKCF01"
-#define PREFIX "kernel-config-"
-#define SUFFIX ".sum"
-#define KEEP 4
-/* A config is at most 16 MB (kernel_config.c); its header is no larger
- * than twice that. */
-#define RECORD_MAX (32ul << 20)
+static const struct ember_cache_record_kind kind = {
+	.prefix = "kernel-config-",
+	.magic = "EMBKCF01",
+	/* a config is at most 16 MB (kernel_config.c); its header is no
+	 * larger than twice that */
+	.max = 32ul << 20,
+	.keep = 4,
+	.what = "a kernel config header",
+};
 /* The source is a path of /boot or /proc (kernel_config.c: 300 bytes). */
 #define SOURCE_MAX 512
 
@@ -70,31 +72,23 @@ static int generate(char **buf, size_t *len)
 	return 0;
 }
 
+static int accept_header(void *payload, size_t len, void *r)
+{
+	return parse(payload, len, r);
+}
+
 int ember__kernel_config_record_load(const struct ember_cache *cache,
 				     const struct ember_digest *prelude,
 				     struct ember_kernel_config_record *r)
 {
-	char hex[EMBER_DIGEST_HEX_LEN];
-	char name[sizeof(PREFIX) + EMBER_DIGEST_HEX_LEN + sizeof(SUFFIX)];
-	void *payload = NULL;
-	size_t len = 0;
+	void *payload;
+	size_t len;
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	ember__digest_hex(prelude, hex);
-	snprintf(name, sizeof(name), PREFIX "%s" SUFFIX, hex);
-	err = ember__cache_entry_read(cache, name, MAGIC, prelude, RECORD_MAX,
-				      &payload, &len);
-	if (!err) {
-		err = parse(payload, len, r);
-		if (!err)
-			return 0;
-		free(payload);
-		ember__error(EBADMSG, "%s/%s is not a kernel config header",
-			     cache->path, name);
-	}
-	if (err != -ENOENT)
-		ember__cache_refused(cache);
+	if (!ember__cache_record_read(cache, &kind, prelude, accept_header, r,
+				      &payload, &len))
+		return 0;
 	err = generate((char **)&payload, &len);
 	if (!err)
 		err = parse(payload, len, r);
@@ -104,9 +98,7 @@ int ember__kernel_config_record_load(const struct ember_cache *cache,
 		return ember__error(ENOMEM, "out of memory");
 	}
 	/* not written: the next compile generates it again */
-	if (!ember__cache_entry_write(cache, name, MAGIC, prelude, payload,
-				      len))
-		ember__cache_prune(cache, PREFIX, SUFFIX, KEEP);
+	ember__cache_record_write(cache, &kind, prelude, payload, len);
 	return 0;
 }
 

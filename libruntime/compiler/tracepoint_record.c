@@ -16,13 +16,16 @@
 #include "kernel/tracefs.h"
 #include "kernel/tracepoint_format.h"
 
-#define MAGIC "EMBTPF01"
-#define PREFIX "tracepoint-"
-#define SUFFIX ".sum"
-/* A tool suite names a few hundred tracepoints; each entry is ~1-4 kB. */
-#define KEEP 512
-/* The largest format file of a kernel is a few kB. */
-#define FORMAT_MAX (1ul << 20)
+static const struct ember_cache_record_kind kind = {
+	.prefix = "tracepoint-",
+	.magic = "EMBTPF01",
+	/* the largest format file of a kernel is a few kB */
+	.max = 1ul << 20,
+	/* a tool suite names a few hundred tracepoints; each entry is
+	 * ~1-4 kB */
+	.keep = 512,
+	.what = "a tracepoint format",
+};
 
 /* The identity of the event for this boot, without its format (and so
  * without the event_mutex), or -errno when there is none to trust (not
@@ -90,16 +93,23 @@ static int btf_key(const struct ember_digest *prelude, const char *category,
 	return ember__hasher_final(&h, key);
 }
 
+/* the text and its NUL, nothing else */
+static int accept_format(void *payload, size_t len, void *ctx)
+{
+	(void)ctx;
+	return len && !((char *)payload)[len - 1] && strlen(payload) == len - 1
+		       ? 0
+		       : -EBADMSG;
+}
+
 int ember__tracepoint_format_cached(const struct ember_cache *cache,
 				    const struct ember_digest *prelude,
 				    const char *category, const char *event,
 				    char **format)
 {
-	char name[sizeof(PREFIX) + EMBER_DIGEST_HEX_LEN + sizeof(SUFFIX)];
-	char hex[EMBER_DIGEST_HEX_LEN];
 	struct ember_digest key, after;
-	void *payload = NULL;
-	size_t len = 0;
+	void *payload;
+	size_t len;
 	bool from_btf = false;
 	int err;
 
@@ -113,32 +123,19 @@ int ember__tracepoint_format_cached(const struct ember_cache *cache,
 	}
 	if (err)
 		return ember__tracepoint_format(category, event, format);
-	ember__digest_hex(&key, hex);
-	snprintf(name, sizeof(name), PREFIX "%s" SUFFIX, hex);
-	err = ember__cache_entry_read(cache, name, MAGIC, &key, FORMAT_MAX,
-				      &payload, &len);
-	if (!err) {
-		/* the text and its NUL, nothing else */
-		if (len && !((char *)payload)[len - 1] &&
-		    strlen(payload) == len - 1) {
-			*format = payload;
-			return 0;
-		}
-		free(payload);
-		err = ember__error(EBADMSG, "%s/%s is not a tracepoint format",
-				   cache->path, name);
+	if (!ember__cache_record_read(cache, &kind, &key, accept_format, NULL,
+				      &payload, &len)) {
+		*format = payload;
+		return 0;
 	}
-	if (err != -ENOENT)
-		ember__cache_refused(cache);
 	err = ember__tracepoint_format(category, event, format);
 	if (err)
 		return err;
 	/* from tracefs: recorded only when the event did not change while
 	 * it was read */
-	if ((from_btf || (!event_key(category, event, &after) &&
-			  !memcmp(&key, &after, sizeof(key)))) &&
-	    !ember__cache_entry_write(cache, name, MAGIC, &key, *format,
-				      strlen(*format) + 1))
-		ember__cache_prune(cache, PREFIX, SUFFIX, KEEP);
+	if (from_btf || (!event_key(category, event, &after) &&
+			 !memcmp(&key, &after, sizeof(key))))
+		ember__cache_record_write(cache, &kind, &key, *format,
+					  strlen(*format) + 1);
 	return 0;
 }

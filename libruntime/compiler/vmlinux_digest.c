@@ -16,10 +16,14 @@
 #include "kernel/kernel_file.h"
 
 #define BTF_MAX (1ul << 28)
-#define MAGIC "EMBBTF01"
-#define PREFIX "vmlinux-btf-"
-#define SUFFIX ".sum"
-#define KEEP 2
+
+static const struct ember_cache_record_kind kind = {
+	.prefix = "vmlinux-btf-",
+	.magic = "EMBBTF01",
+	.max = EMBER_DIGEST_LEN + 256,
+	.keep = 2,
+	.what = "a digest",
+};
 
 /* The identity of the BTF behind fd for this boot, or -errno when there is
  * none to trust (not on sysfs, no boot_id): then it is hashed. */
@@ -59,11 +63,16 @@ static int boot_key(int fd, struct ember_digest *key)
 	return ember__hasher_final(&h, key);
 }
 
+static int accept_digest(void *payload, size_t len, void *ctx)
+{
+	(void)payload;
+	(void)ctx;
+	return len == EMBER_DIGEST_LEN ? 0 : -EBADMSG;
+}
+
 int ember__vmlinux_btf_digest(const struct ember_cache *cache,
 			      struct ember_digest *out)
 {
-	char name[sizeof(PREFIX) + EMBER_DIGEST_HEX_LEN + sizeof(SUFFIX)];
-	char hex[EMBER_DIGEST_HEX_LEN];
 	struct ember_digest key;
 	void *payload;
 	size_t len;
@@ -76,25 +85,13 @@ int ember__vmlinux_btf_digest(const struct ember_cache *cache,
 				    EMBER_VMLINUX_BTF, strerror(err));
 	}
 	keyed = cache && cache->dirfd >= 0 && !boot_key(fd, &key);
-	if (keyed) {
-		ember__digest_hex(&key, hex);
-		snprintf(name, sizeof(name), PREFIX "%s" SUFFIX, hex);
-		err = ember__cache_entry_read(cache, name, MAGIC, &key,
-					      EMBER_DIGEST_LEN + 256, &payload,
-					      &len);
-		if (!err && len == EMBER_DIGEST_LEN) {
-			memcpy(out->bytes, payload, EMBER_DIGEST_LEN);
-			free(payload);
-			close(fd);
-			return 0;
-		}
+	if (keyed &&
+	    !ember__cache_record_read(cache, &kind, &key, accept_digest, NULL,
+				      &payload, &len)) {
+		memcpy(out->bytes, payload, EMBER_DIGEST_LEN);
 		free(payload);
-		if (err != -ENOENT) {
-			if (!err)
-				ember__error(EBADMSG, "%s/%s has %zu bytes",
-					     cache->path, name, len);
-			ember__cache_refused(cache);
-		}
+		close(fd);
+		return 0;
 	}
 	err = ember__digest_fd(fd, BTF_MAX, out);
 	close(fd);
@@ -102,9 +99,9 @@ int ember__vmlinux_btf_digest(const struct ember_cache *cache,
 		return ember__error(-err, "cannot read %s: %s",
 				    EMBER_VMLINUX_BTF, strerror(-err));
 	/* Remembered for the next process; one entry per boot, the last
-	 * few kept. A failed write only costs the next one the hashing. */
-	if (keyed && !ember__cache_entry_write(cache, name, MAGIC, &key,
-					       out->bytes, EMBER_DIGEST_LEN))
-		ember__cache_prune(cache, PREFIX, SUFFIX, KEEP);
+	 * few kept. */
+	if (keyed)
+		ember__cache_record_write(cache, &kind, &key, out->bytes,
+					  EMBER_DIGEST_LEN);
 	return 0;
 }
