@@ -278,19 +278,30 @@ void test_child_finish(struct test_child *c, char *line, size_t size)
 	close(c->out);
 }
 
-static bool warm_copy(long pid)
+/* Child, of process parent, is a warm copy of the compiler: named so by
+ * a compiler. Not the compiler itself, which bears the name for a moment
+ * while it forks one (so its copy is born with it). */
+static bool warm_copy(int parent, long child)
 {
-	char path[64], comm[32] = "";
+	char path[64], comm[32] = "", *cmd;
+	size_t len;
+	bool compiler;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	snprintf(path, sizeof(path), "/proc/%ld/comm", child);
 	f = fopen(path, "r");
 	if (!f)
 		return false;
 	if (!fgets(comm, sizeof(comm), f))
 		comm[0] = 0;
 	fclose(f);
-	return !strncmp(comm, "ember-warm", 10);
+	if (strncmp(comm, "ember-warm", 10))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", parent);
+	cmd = test_read_file(path, &len);
+	compiler = cmd && len && strstr(cmd, "ember-compiler");
+	free(cmd);
+	return compiler;
 }
 
 int test_child_of(int pid)
@@ -314,7 +325,7 @@ int test_child_of(int pid)
 		f = fopen(path, "r");
 		if (!f)
 			continue;
-		while (fscanf(f, "%ld", &child) == 1 && warm_copy(child))
+		while (fscanf(f, "%ld", &child) == 1 && warm_copy(pid, child))
 			child = 0;
 		fclose(f);
 	}
